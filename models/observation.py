@@ -1,0 +1,66 @@
+"""The long `observation` table and the `indicator` catalog: the shape every statistical source lands in.
+
+One row of `observation` is one figure: an indicator, for one territory of one geography version, for
+one period. Suppressed figures keep a NULL value with status ``suppressed``; nothing is imputed.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+# Status of a figure. `suppressed`: the publisher hid it (secret statistique, NOTE_* block, `s`, `nd`…);
+# `missing`: the publisher gives nothing for it; `not_applicable`: the indicator cannot be computed
+# for that territory (e.g. a median on a perimeter rebuilt from grid cells: "non estimable").
+STATUSES = ("published", "suppressed", "estimated", "missing", "not_applicable")
+
+# How a value was obtained.
+METHODS = ("published", "recomputed", "summed", "grid_estimate")
+
+PERIOD_TYPES = ("year", "quarter", "date", "school_year")
+
+OBSERVATION_SCHEMA: dict[str, pl.DataType] = {
+    "indicator_id": pl.String(),
+    "territory_kind": pl.String(),  # qpv2024, qpv2015, iris, commune, epci, departement, region, france…
+    "territory_code": pl.String(),
+    "geo_version": pl.String(),  # e.g. qpv2024, qpv2015, cog2024, iris2021
+    "period": pl.String(),  # "2021", "2023-Q4", "2022-12-31", "2023-2024"
+    "period_type": pl.String(),
+    "value": pl.Float64(),
+    "numerator": pl.Float64(),
+    "denominator": pl.Float64(),
+    "status": pl.String(),
+    "method": pl.String(),
+    "interval_low": pl.Float64(),
+    "interval_high": pl.Float64(),
+    "source_dataset": pl.String(),
+    "source_vintage": pl.String(),  # release label (the year in the file name), not the data year
+    "source_sha256": pl.String(),
+}
+
+INDICATOR_SCHEMA: dict[str, pl.DataType] = {
+    "indicator_id": pl.String(),
+    "theme": pl.String(),  # population, menages, revenus, emploi, caf, demandeurs_emploi, education, logement
+    "label_fr": pl.String(),
+    "definition": pl.String(),
+    "unit": pl.String(),  # count, percent, euro, index, ratio
+    "numerator_def": pl.String(),
+    "denominator_def": pl.String(),
+    "summable": pl.Boolean(),  # counts sum across territories; rates and medians do not
+    "aggregation": pl.String(),  # sum | ratio | not_aggregable
+    "source": pl.String(),
+    "method": pl.String(),
+}
+
+
+def empty_observations() -> pl.DataFrame:
+    """An empty frame with the observation schema."""
+    return pl.DataFrame(schema=OBSERVATION_SCHEMA)
+
+
+def conform_observations(frame: pl.DataFrame) -> pl.DataFrame:
+    """Add the missing observation columns as NULL, cast, and order the columns."""
+    exprs = [
+        (pl.col(name) if name in frame.columns else pl.lit(None)).cast(dtype).alias(name)
+        for name, dtype in OBSERVATION_SCHEMA.items()
+    ]
+    return frame.select(exprs)

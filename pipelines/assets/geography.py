@@ -1,0 +1,233 @@
+"""Geography assets: QPV perimeters of both geographies, the COG, EPCIs, contours; then the
+`territory`, `territory_link` and `qpv_crosswalk` tables."""
+
+from __future__ import annotations
+
+import polars as pl
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetIn,
+    AssetOut,
+    MetadataValue,
+    Output,
+    asset,
+    asset_check,
+    multi_asset,
+)
+
+from checks import geography as checks
+from models.crosswalk import build_crosswalk
+from models.territory import build_territory, hierarchy_links, qpv_commune_links
+from pipelines.resources import Obtained, SourcesResource
+from sources import cog
+from sources._errors import SourceFormatError
+from sources.qpv_perimeters import read_perimeters
+
+GROUP = "geography"
+
+
+def _latest(obtained: list[Obtained]) -> Obtained:
+    """One COG vintage per warehouse: the latest given."""
+    return max(obtained, key=lambda o: o.layout.vintage)
+
+
+def _preview(frame: pl.DataFrame, n: int = 20) -> MetadataValue:
+    return MetadataValue.md(frame.head(n).to_pandas().to_markdown(index=False))
+
+
+@asset(group_name=GROUP, compute_kind="polars")
+def stg_qpv_perimeters(sources: SourcesResource) -> pl.DataFrame:
+    """QPV perimeters, 2024 geography (ANCT GeoJSON, décret 2023-1314) and 2015 geography (ANCT
+    shapefile, décret 2014-1750), one row per QPV, geometry reprojected to Lambert-93."""
+    frames = []
+    for geography in ("qpv2024", "qpv2015"):
+        for ob in sources.obtain(geography):
+            frames.append(
+                read_perimeters(
+                    ob.file.path, geography=geography, sha256=ob.file.sha256, member=ob.member, display_name=ob.file.url
+                )
+            )
+    if not frames:
+        raise SourceFormatError("(all sources)", "no QPV perimeter file of either geography was given")
+    frame = pl.concat(frames)
+    dupes = frame.filter(pl.col("code").is_duplicated())["code"].unique().to_list()
+    if dupes:
+        raise SourceFormatError("(QPV perimeter files)", f"QPV codes given by two files: {dupes}")
+    return checks.PerimeterModel.validate(frame)
+
+
+@asset(group_name=GROUP, compute_kind="polars")
+def stg_communes(sources: SourcesResource) -> pl.DataFrame:
+    """Current communes of the COG (INSEE v_commune CSV, or Etalab's découpage administratif JSON)."""
+    ob = _latest(sources.obtain("cog_communes", required=True))
+    if ob.layout.form == "etalab_json":
+        frame = cog.read_etalab_communes(ob.file.path, sha256=ob.file.sha256)
+    else:
+        frame = cog.read_insee_communes(ob.file.path, sha256=ob.file.sha256)
+    return frame.with_columns(pl.lit(f"cog{ob.layout.vintage}").alias("geo_version"))
+
+
+@multi_asset(
+    group_name=GROUP,
+    compute_kind="polars",
+    outs={"stg_epci": AssetOut(), "stg_epci_members": AssetOut()},
+)
+def stg_epci(sources: SourcesResource) -> tuple[Output[pl.DataFrame], Output[pl.DataFrame]]:
+    """EPCIs and their member communes (INSEE EPCI_au_01-01-YYYY.xlsx, or Etalab epci.json)."""
+    ob = _latest(sources.obtain("cog_epci", required=True))
+    if ob.layout.form == "etalab_json":
+        epci, members = cog.read_etalab_epci(ob.file.path, sha256=ob.file.sha256)
+    else:
+        epci, members = cog.read_insee_epci(ob.file.path, sha256=ob.file.sha256, member=ob.member)
+    return Output(epci, output_name="stg_epci"), Output(members, output_name="stg_epci_members")
+
+
+@asset(group_name=GROUP, compute_kind="polars")
+def stg_departements(sources: SourcesResource) -> pl.DataFrame:
+    """Départements of the COG (INSEE v_departement CSV or Etalab departements.json)."""
+    ob = _latest(sources.obtain("cog_departements", required=True))
+    reader = cog.read_etalab_departements if ob.layout.form == "etalab_json" else cog.read_insee_departements
+    return reader(ob.file.path, sha256=ob.file.sha256)
+
+
+@asset(group_name=GROUP, compute_kind="polars")
+def stg_regions(sources: SourcesResource) -> pl.DataFrame:
+    """Régions of the COG (INSEE v_region CSV or Etalab regions.json)."""
+    ob = _latest(sources.obtain("cog_regions", required=True))
+    reader = cog.read_etalab_regions if ob.layout.form == "etalab_json" else cog.read_insee_regions
+    return reader(ob.file.path, sha256=ob.file.sha256)
+
+
+@asset(group_name=GROUP, compute_kind="polars")
+def stg_commune_contours(sources: SourcesResource) -> pl.DataFrame:
+    """Commune contours (Etalab contours administratifs from IGN ADMIN EXPRESS), Lambert-93; optional
+    with local files: without them, QPV → commune links fall back to the communes the QPV file lists."""
+    frames = [cog.read_commune_contours(ob.file.path, sha256=ob.file.sha256) for ob in sources.obtain("commune_contours")]
+    if not frames:
+        return pl.DataFrame(schema=cog.CONTOURS_SCHEMA)
+    return pl.concat(frames).unique(subset="code", keep="first", maintain_order=True)
+
+
+@asset(group_name=GROUP, compute_kind="polars")
+def territory(
+    stg_qpv_perimeters: pl.DataFrame,
+    stg_communes: pl.DataFrame,
+    stg_epci: pl.DataFrame,
+    stg_epci_members: pl.DataFrame,
+    stg_departements: pl.DataFrame,
+    stg_regions: pl.DataFrame,
+    stg_commune_contours: pl.DataFrame,
+) -> pl.DataFrame:
+    """Every territory: QPVs of both geographies, communes, EPCIs, départements, régions, France;
+    geometry in Lambert-93. From the staged perimeters, COG and contours."""
+    geo_version = stg_communes["geo_version"][0]
+    frame = build_territory(
+        stg_qpv_perimeters,
+        stg_communes.drop("geo_version"),
+        stg_epci,
+        stg_epci_members,
+        stg_departements,
+        stg_regions,
+        stg_commune_contours,
+        geo_version=geo_version,
+    )
+    return checks.TerritoryModel.validate(frame)
+
+
+@asset(group_name=GROUP, compute_kind="polars")
+def territory_link(
+    stg_qpv_perimeters: pl.DataFrame,
+    stg_communes: pl.DataFrame,
+    stg_epci_members: pl.DataFrame,
+    stg_departements: pl.DataFrame,
+    stg_commune_contours: pl.DataFrame,
+) -> pl.DataFrame:
+    """QPV → commune links (share of the QPV's area in each commune, measured on the contours) and the
+    commune → EPCI → département → région → France chain."""
+    geo_version = stg_communes["geo_version"][0]
+    frame = pl.concat(
+        [
+            qpv_commune_links(stg_qpv_perimeters, stg_commune_contours, geo_version=geo_version),
+            hierarchy_links(stg_communes, stg_epci_members, stg_departements, geo_version=geo_version),
+        ]
+    )
+    return checks.TerritoryLinkModel.validate(frame)
+
+
+@asset(group_name=GROUP, compute_kind="polars")
+def qpv_crosswalk(stg_qpv_perimeters: pl.DataFrame) -> pl.DataFrame:
+    """Every QPV 2015 × QPV 2024 overlap, with areas, shares and the relation (unchanged, extended,
+    reduced, merged, split, new, removed), measured on the ANCT perimeters."""
+    return checks.CrosswalkModel.validate(build_crosswalk(stg_qpv_perimeters))
+
+
+@asset_check(
+    asset=territory_link,
+    additional_ins={"territory": AssetIn("territory")},
+    blocking=True,
+    description="Every QPV links to ≥ 1 commune of the COG",
+)
+def every_qpv_has_a_commune(territory: pl.DataFrame, territory_link: pl.DataFrame) -> AssetCheckResult:
+    orphans = checks.qpvs_without_commune(territory, territory_link)
+    unknown = checks.links_to_unknown_communes(territory, territory_link)
+    return AssetCheckResult(
+        passed=orphans.is_empty() and unknown.is_empty(),
+        metadata={
+            "qpv_without_commune": orphans.height,
+            "links_to_unknown_communes": unknown.height,
+            "examples": _preview(pl.concat([orphans.select("code"), unknown.select(pl.col("child_code").alias("code"))])),
+        },
+    )
+
+
+@asset_check(asset=territory, blocking=True, description="Codes match the pattern of their kind")
+def territory_codes_match_patterns(territory: pl.DataFrame) -> AssetCheckResult:
+    bad = checks.malformed_codes(territory)
+    return AssetCheckResult(passed=bad.is_empty(), metadata={"malformed": bad.height, "examples": _preview(bad)})
+
+
+@asset_check(asset=territory, description="Geometries valid; any repaired on the way in is reported")
+def territory_geometries_valid(territory: pl.DataFrame) -> AssetCheckResult:
+    bad = checks.invalid_or_repaired_geometries(territory)
+    invalid = bad.filter(~pl.col("valid"))
+    return AssetCheckResult(
+        passed=bad.is_empty(),
+        severity=AssetCheckSeverity.ERROR if not invalid.is_empty() else AssetCheckSeverity.WARN,
+        metadata={"invalid": invalid.height, "repaired": bad.height - invalid.height, "examples": _preview(bad)},
+    )
+
+
+@asset_check(asset=qpv_crosswalk, blocking=True, description="Per QPV, the crosswalk shares sum to 1")
+def crosswalk_shares_sum_to_one(qpv_crosswalk: pl.DataFrame) -> AssetCheckResult:
+    bad = checks.crosswalk_share_sums(qpv_crosswalk)
+    relations = qpv_crosswalk.group_by("relation").len().sort("relation")
+    return AssetCheckResult(
+        passed=bad.is_empty(),
+        metadata={"qpv_off": bad.height, "relations": _preview(relations), "examples": _preview(bad)},
+    )
+
+
+ASSETS = [
+    stg_qpv_perimeters,
+    stg_communes,
+    stg_epci,
+    stg_departements,
+    stg_regions,
+    stg_commune_contours,
+    territory,
+    territory_link,
+    qpv_crosswalk,
+]
+CHECKS = [every_qpv_has_a_commune, territory_codes_match_patterns, territory_geometries_valid, crosswalk_shares_sum_to_one]
+# Tables published in the warehouse by this module, and staged tables whose files are recorded.
+PUBLISHED = ["territory", "territory_link", "qpv_crosswalk"]
+STAGED = [
+    "stg_qpv_perimeters",
+    "stg_communes",
+    "stg_epci",
+    "stg_epci_members",
+    "stg_departements",
+    "stg_regions",
+    "stg_commune_contours",
+]

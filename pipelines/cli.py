@@ -1,0 +1,202 @@
+"""The `quartiers` command line.
+
+Heavy modules (Dagster, geopandas) are imported inside the commands that need them, so that quick
+look-ups such as `quartiers locate` answer fast.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+if TYPE_CHECKING:
+    import duckdb
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Quartiers: QPV statistics warehouse.")
+console = Console()
+err = Console(stderr=True)
+
+CODE_RE = re.compile(r"^[A-Z0-9]{2,12}$")
+TEXT_RE = re.compile(r"^[\w\s'’\-.,()]{1,80}$", re.UNICODE)
+
+
+def _home(home: Path | None) -> Path:
+    from pipelines.paths import default_home
+
+    return (home or default_home()).resolve()
+
+
+def _warehouse_path(home: Path | None) -> Path:
+    return _home(home) / "warehouse.duckdb"
+
+
+def _connect(home: Path | None, *, spatial: bool = True) -> duckdb.DuckDBPyConnection:
+    from warehouse.store import WarehouseError, connect_readonly
+
+    try:
+        return connect_readonly(_warehouse_path(home), spatial=spatial)
+    except WarehouseError as exc:
+        raise _fail(str(exc)) from exc
+
+
+def _fail(message: str) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(code=2)
+
+
+HomeOpt = Annotated[Path | None, typer.Option("--home", help="Data folder (default: $QUARTIERS_HOME or ./var)")]
+
+
+@app.command()
+def sample(
+    home: HomeOpt = None,
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic territory")] = 2024,
+) -> None:
+    """Generate the synthetic sample mirror (données synthétiques) into <home>/mirror-sample."""
+    from pipelines.paths import sample_mirror
+    from synthetic.sample import generate_sample
+
+    files = generate_sample(sample_mirror(_home(home)), seed)
+    console.print(f"{len(files)} files written to {sample_mirror(_home(home))}")
+
+
+@app.command()
+def refresh(
+    home: HomeOpt = None,
+    mirror: Annotated[Path | None, typer.Option(help="Mirror directory laid out as <host>/<path>")] = None,
+    files: Annotated[list[Path] | None, typer.Option("--files", help="Local official files or folders")] = None,
+    only: Annotated[list[str] | None, typer.Option("--only", help="Refresh only this source (asset group)")] = None,
+    live: Annotated[bool, typer.Option(help="Download from the official URLs")] = False,
+) -> None:
+    """Obtain the sources, rebuild every table, and swap in the new warehouse atomically."""
+    from pipelines.refresh import run_refresh
+
+    env = "live" if live else None
+    try:
+        report = run_refresh(home=_home(home), env=env, mirror=mirror, files=files, only=only, console=console)
+    except Exception as exc:  # the message names the file, row and column
+        raise _fail(str(exc)) from exc
+    if not report.success:
+        raise _fail(f"refresh failed at {report.failed_step}: {report.error}")
+
+
+@app.command()
+def demo(home: HomeOpt = None) -> None:
+    """Generate the synthetic sample, build the warehouse from it, and print what was built."""
+    from pipelines.refresh import run_refresh
+    from pipelines.paths import sample_mirror
+    from synthetic.sample import generate_sample
+
+    h = _home(home)
+    t0 = time.perf_counter()
+    generate_sample(sample_mirror(h))
+    report = run_refresh(home=h, env="sample", console=console)
+    if not report.success:
+        raise _fail(f"refresh failed at {report.failed_step}: {report.error}")
+    console.print(f"[green]Warehouse built[/] at {h / 'warehouse.duckdb'} in {time.perf_counter() - t0:.1f} s")
+    summary(home=h)
+
+
+@app.command()
+def summary(home: HomeOpt = None) -> None:
+    """What the warehouse holds: rows per table, territories per kind, crosswalk relations."""
+    from warehouse.store import warehouse_info
+
+    con = _connect(home)
+    info = warehouse_info(con)
+    console.print(f"[bold]Quartiers warehouse[/] — {info.get('label', '')}, built {info.get('built_at', '?')}")
+    table = Table("table", "rows")
+    for (name,) in con.execute("SELECT table_name FROM duckdb_tables() ORDER BY table_name").fetchall():
+        (n,) = con.execute(f'SELECT count(*) FROM "{name}"').fetchone() or (0,)  # noqa: S608 (catalog name)
+        table.add_row(name, str(n))
+    console.print(table)
+    kinds = Table("territory kind", "count")
+    for kind, n in con.execute("SELECT kind, count(*) FROM territory GROUP BY kind ORDER BY kind").fetchall():
+        kinds.add_row(kind, str(n))
+    console.print(kinds)
+    rel = Table("crosswalk relation", "pairs")
+    for relation, n in con.execute("SELECT relation, count(*) FROM qpv_crosswalk GROUP BY 1 ORDER BY 1").fetchall():
+        rel.add_row(relation, str(n))
+    console.print(rel)
+
+
+@app.command()
+def territories(
+    home: HomeOpt = None,
+    commune: Annotated[str | None, typer.Option(help="QPVs of this commune (INSEE code)")] = None,
+    search: Annotated[str | None, typer.Option(help="Text in the name or code")] = None,
+    kind: Annotated[str | None, typer.Option(help="qpv2024, qpv2015, commune, epci, …")] = None,
+) -> None:
+    """List territories: QPVs of a commune, or any territory whose name or code matches."""
+    if commune is not None and not re.match(r"^(\d{5}|2[AB]\d{3})$", commune):
+        raise _fail(f"{commune!r} is not an INSEE commune code")
+    if search is not None and not TEXT_RE.match(search):
+        raise _fail("search text may hold letters, digits, spaces and - ' . , ( ) only")
+    if kind is not None and not re.match(r"^[a-z0-9_]{1,20}$", kind):
+        raise _fail(f"{kind!r} is not a territory kind")
+    con = _connect(home)
+    if commune is not None:
+        rows = con.execute(
+            "SELECT geography, qpv_code, qpv_name, commune_code, commune_name, round(area_share * 100, 1) "
+            "FROM v_qpv_communes WHERE commune_code = ? ORDER BY geography DESC, qpv_code",
+            [commune],
+        ).fetchall()
+        table = Table("geography", "QPV", "name", "commune", "commune name", "% of QPV area")
+    else:
+        pattern = f"%{(search or '').lower()}%"
+        rows = con.execute(
+            "SELECT kind, code, name, geo_version, round(area_m2 / 10000, 1) FROM territory "
+            "WHERE (lower(name) LIKE ? OR lower(code) LIKE ?) AND (? IS NULL OR kind = ?) ORDER BY kind, code",
+            [pattern, pattern, kind, kind],
+        ).fetchall()
+        table = Table("kind", "code", "name", "geography", "area (ha)")
+    for row in rows:
+        table.add_row(*["" if v is None else str(v) for v in row])
+    console.print(table)
+
+
+@app.command()
+def locate(
+    lon: Annotated[float, typer.Option("--lon", help="Longitude (WGS84)")],
+    lat: Annotated[float, typer.Option("--lat", help="Latitude (WGS84)")],
+    home: HomeOpt = None,
+) -> None:
+    """The 2024 and 2015 QPV containing a point, or the nearest one with its distance in metres."""
+    from warehouse.locate import locate as do_locate
+
+    con = _connect(home, spatial=False)
+    try:
+        found = do_locate(con, lon, lat)
+    except Exception as exc:
+        raise _fail(str(exc)) from exc
+    for hit in found:
+        where = "inside" if hit.inside else f"nearest, {hit.distance_m:,.0f} m away".replace(",", " ")
+        console.print(f"{hit.geography}: {hit.code} {hit.name} ({where})")
+
+
+@app.command()
+def sql(query: Annotated[str, typer.Argument(help="One SELECT statement")], home: HomeOpt = None) -> None:
+    """Run a read-only SQL query on the warehouse (writes, ATTACH and file access are refused)."""
+    from warehouse.query import run_sql
+
+    try:
+        columns, rows = run_sql(_warehouse_path(home), query)
+    except Exception as exc:
+        raise _fail(str(exc)) from exc
+    table = Table(*columns)
+    for row in rows:
+        table.add_row(*["" if v is None else str(v) for v in row])
+    console.print(table)
+
+
+def main() -> None:  # pragma: no cover
+    os.environ.setdefault("DAGSTER_HOME", str(_home(None) / "dagster"))
+    sys.exit(app())

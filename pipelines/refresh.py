@@ -1,0 +1,115 @@
+"""Run a refresh in process (what `quartiers refresh` and the tests do), with progress on a console."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dagster import (
+    AssetSelection,
+    DagsterInstance,
+    Definitions,
+    HookContext,
+    define_asset_job,
+    failure_hook,
+    success_hook,
+)
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from pipelines.definitions import ASSETS, CHECKS
+from pipelines.resources import resources_for
+
+_STEP_LISTENERS: list[Callable[[str, bool], None]] = []
+# Dagster's console logger silenced: the progress bar says what runs, and the report names the failure.
+QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+
+
+@success_hook
+def _step_succeeded(context: HookContext) -> None:
+    for listener in _STEP_LISTENERS:
+        listener(context.op.name, True)
+
+
+@failure_hook
+def _step_failed(context: HookContext) -> None:
+    for listener in _STEP_LISTENERS:
+        listener(context.op.name, False)
+
+
+@dataclass
+class RefreshReport:
+    success: bool
+    steps: list[str] = field(default_factory=list)
+    failed_step: str | None = None
+    error: str | None = None
+    rows: dict[str, int] = field(default_factory=dict)
+
+
+def run_refresh(
+    *,
+    home: Path,
+    env: str | None = None,
+    mirror: Path | None = None,
+    files: list[Path] | None = None,
+    only: list[str] | None = None,
+    console: Console | None = None,
+) -> RefreshReport:
+    """Materialise the selected assets (all by default; ``only`` = asset groups and what depends on them)."""
+    resources = resources_for(env, home=home, mirror=mirror, files=files)
+    selection = AssetSelection.all() if not only else AssetSelection.groups(*only).downstream()
+    job = define_asset_job("refresh", selection=selection, hooks={_step_succeeded, _step_failed})
+    defs = Definitions(assets=ASSETS, asset_checks=CHECKS, jobs=[job], resources=resources)
+    job_def = defs.get_job_def("refresh")
+    n_steps = len(job_def.graph.node_defs)
+    report = RefreshReport(success=False)
+    progress = Progress(
+        TextColumn("[bold]refresh[/]"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} {task.description}"),
+        TimeElapsedColumn(),
+        console=console or Console(quiet=True),
+        transient=False,
+    )
+    task = progress.add_task("starting", total=n_steps)
+
+    def listener(step: str, ok: bool) -> None:
+        report.steps.append(step)
+        progress.update(task, advance=1, description=step if ok else f"[red]{step} failed")
+
+    _STEP_LISTENERS.append(listener)
+    try:
+        with progress:
+            result = job_def.execute_in_process(
+                run_config=QUIET, instance=DagsterInstance.ephemeral(), raise_on_error=False
+            )
+    finally:
+        _STEP_LISTENERS.remove(listener)
+    report.success = result.success
+    for event in result.all_events:
+        if event.is_step_failure and report.failed_step is None:
+            report.failed_step = event.step_key
+            data = event.step_failure_data
+            report.error = _root_message(data.error) if data is not None and data.error is not None else "unknown"
+        if event.is_step_materialization and event.asset_key is not None:
+            md = event.materialization.metadata if event.materialization is not None else {}
+            if "dagster/row_count" in md:
+                report.rows[event.asset_key.to_user_string()] = int(md["dagster/row_count"].value)  # type: ignore[arg-type]
+    if not result.success and report.failed_step is None:
+        failed_checks = [
+            e.asset_check_evaluation_data.check_name  # type: ignore[union-attr]
+            for e in result.all_events
+            if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.asset_check_evaluation_data.passed  # type: ignore[union-attr]
+        ]
+        report.failed_step = ", ".join(failed_checks) or "unknown step"
+        report.error = "blocking asset check failed" if failed_checks else "run failed"
+    return report
+
+
+def _root_message(error: object) -> str:
+    """The innermost cause's message: the parser's words, not Dagster's wrapper."""
+    current = error
+    while getattr(current, "cause", None) is not None:
+        current = current.cause  # type: ignore[attr-defined]
+    return str(getattr(current, "message", current)).strip()

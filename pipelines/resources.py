@@ -1,0 +1,165 @@
+"""Dagster resources: where files come from (HTTP, a mirror, or local files) and where things land.
+
+The environment picks them (``QUARTIERS_ENV``): ``sample`` reads the synthetic sample mirror,
+``mirror`` a mirror directory given by ``QUARTIERS_MIRROR``, ``files`` local files given by
+``QUARTIERS_FILES`` (os.pathsep-separated), ``live`` the official URLs.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+from dagster import ConfigurableIOManager, ConfigurableResource, InputContext, OutputContext
+
+from pipelines.paths import default_home, sample_mirror, warehouse_path
+from sources._errors import FetchError, SourceFormatError
+from sources._http import FetchedFile, Fetcher, RawArchive
+from sources.registry import DEFAULT_URLS, Layout, scan
+
+__all__ = ["default_home", "sample_mirror"]
+
+
+@dataclass(frozen=True)
+class Obtained:
+    """A file obtained for a dataset, with the layout that says how to parse it."""
+
+    file: FetchedFile
+    layout: Layout
+    member: str | None = None
+
+
+class SourcesResource(ConfigurableResource):  # type: ignore[type-arg]
+    """Obtains the files of a dataset from local files, a mirror, or the official URLs."""
+
+    home: str
+    mirror: str | None = None
+    files: list[str] = []  # noqa: RUF012 (pydantic field)
+
+    def archive(self) -> RawArchive:
+        return RawArchive(Path(self.home) / "raw")
+
+    def fetcher(self) -> Fetcher:
+        return Fetcher(self.archive(), mirror=Path(self.mirror) if self.mirror else None)
+
+    def obtain(self, dataset: str, *, required: bool | None = None) -> list[Obtained]:
+        """Files of a dataset. By default a URL dataset is required, a local one optional."""
+        if required is None:
+            required = not self.files
+        if self.files:
+            return self._local(dataset, required=required)
+        entries = DEFAULT_URLS.get(dataset, [])
+        if not entries and required:
+            raise FetchError(f"no URL known for dataset {dataset}")
+        fetcher = self.fetcher()
+        out = []
+        for e in entries:
+            try:
+                fetched = fetcher.fetch(e.url, dataset=dataset, vintage=e.vintage, licence=e.licence)
+            except FetchError:
+                if required:
+                    raise
+                continue
+            out.append(Obtained(fetched, Layout(dataset, e.form, e.vintage), e.member))
+        return out
+
+    def _local(self, dataset: str, *, required: bool) -> list[Obtained]:
+        result = scan([Path(p) for p in self.files])
+        matching = [(p, lay) for p, lay in result.recognised if lay.dataset == dataset]
+        if not matching and required:
+            raise FetchError(f"no file for dataset {dataset!r} among the local files given ({len(self.files)} path(s))")
+        fetcher = self.fetcher()
+        out: list[Obtained] = []
+        by_key: dict[tuple[str, str], tuple[Path, str]] = {}
+        for path, layout in matching:
+            fetched = fetcher.register_local(path, dataset=dataset, vintage=layout.vintage)
+            key = (layout.dataset, layout.vintage)
+            if key in by_key and by_key[key][1] != fetched.sha256:
+                raise SourceFormatError(
+                    str(path),
+                    f"claims the same dataset and vintage {key} as {by_key[key][0]} with different contents; "
+                    "remove one of them",
+                )
+            if key in by_key:
+                continue  # the same file twice: once is enough
+            by_key[key] = (path, fetched.sha256)
+            out.append(Obtained(fetched, layout))
+        return out
+
+
+class ParquetIOManager(ConfigurableIOManager):  # type: ignore[type-arg]
+    """Stages each asset's frame as ``<home>/staged/<asset>.parquet``, written atomically.
+
+    An asset not selected in a run keeps its last staged frame, so ``refresh --only SOURCE`` rebuilds
+    the warehouse from fresh tables for that source and the previous ones for the rest.
+    """
+
+    home: str
+
+    def _path(self, key: list[str]) -> Path:
+        return Path(self.home) / "staged" / ("__".join(key) + ".parquet")
+
+    def handle_output(self, context: OutputContext, obj: pl.DataFrame) -> None:
+        if obj is None:
+            return
+        path = self._path(list(context.asset_key.path))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".parquet.tmp")
+        obj.write_parquet(tmp)
+        os.replace(tmp, path)
+        context.add_output_metadata({"dagster/row_count": obj.height, "path": str(path)})
+
+    def load_input(self, context: InputContext) -> pl.DataFrame:
+        path = self._path(list(context.asset_key.path))
+        if not path.exists():
+            raise FetchError(f"staged table {path.name} is absent: run a full refresh first")
+        return pl.read_parquet(path)
+
+
+def resources_for(
+    env: str | None = None,
+    *,
+    home: Path | None = None,
+    mirror: Path | None = None,
+    files: list[Path] | None = None,
+) -> dict[str, object]:
+    """Resources for an environment; explicit arguments win over environment variables."""
+    home = (home or default_home()).resolve()
+    env = env or os.environ.get("QUARTIERS_ENV", "sample")
+    if files is None and os.environ.get("QUARTIERS_FILES"):
+        files = [Path(p) for p in os.environ["QUARTIERS_FILES"].split(os.pathsep)]
+    if mirror is None and os.environ.get("QUARTIERS_MIRROR"):
+        mirror = Path(os.environ["QUARTIERS_MIRROR"])
+    if files:
+        env = "files"
+    elif mirror is not None:
+        env = "mirror"
+    if env == "sample":
+        mirror = sample_mirror(home)
+    elif env == "live":
+        mirror = None
+    elif env not in ("mirror", "files"):
+        raise ValueError(f"unknown QUARTIERS_ENV {env!r} (sample, mirror, files, live)")
+    sources = SourcesResource(
+        home=str(home),
+        mirror=str(mirror) if mirror else None,
+        files=[str(p.resolve()) for p in files or []],
+    )
+    return {
+        "sources": sources,
+        "io_manager": ParquetIOManager(home=str(home)),
+        "warehouse": WarehouseResource(path=str(warehouse_path(home)), label=_label(env)),
+    }
+
+
+def _label(env: str) -> str:
+    return "données synthétiques" if env == "sample" else "données officielles"
+
+
+class WarehouseResource(ConfigurableResource):  # type: ignore[type-arg]
+    """The DuckDB warehouse file, and the label shown on everything built from it."""
+
+    path: str
+    label: str = "données officielles"

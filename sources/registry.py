@@ -1,0 +1,190 @@
+"""Which official file is this? Layouts recognised from content, and the default URL of each dataset.
+
+A refresh obtains files in one of two ways:
+- by URL (over HTTP, or from a mirror directory): each dataset lists its official URLs below;
+- from local files (``quartiers refresh --files PATH…``): each file is recognised by its content
+  (header, keys, archive members), never by its name alone.
+
+Sources extend the registry by adding a recogniser to ``RECOGNISERS`` and URLs to ``DEFAULT_URLS``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import zipfile
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from sources._errors import SourceFormatError
+from sources.cog import settings as cog
+from sources.qpv_perimeters import settings as qpv
+
+SNIFF_BYTES = 65_536
+
+
+@dataclass(frozen=True)
+class Layout:
+    """A known file layout: the dataset it feeds, its form (which parser), and its vintage."""
+
+    dataset: str
+    form: str
+    vintage: str
+
+
+@dataclass(frozen=True)
+class UrlEntry:
+    url: str
+    form: str
+    vintage: str
+    licence: str
+    member: str | None = None
+
+
+Recogniser = Callable[[Path, bytes], Layout | None]
+
+DEFAULT_URLS: dict[str, list[UrlEntry]] = {
+    "qpv2024": [UrlEntry(qpv.QPV2024_URL, "anct_perimeters", qpv.QPV2024_VINTAGE, qpv.LICENCE, qpv.QPV2024_MEMBER)],
+    "qpv2015": [UrlEntry(qpv.QPV2015_URL, "anct_perimeters", qpv.QPV2015_VINTAGE, qpv.LICENCE, qpv.QPV2015_MEMBER)],
+    "cog_communes": [UrlEntry(cog.COMMUNES_URL, "insee_csv", str(cog.COG_YEAR), cog.LICENCE)],
+    "cog_departements": [UrlEntry(cog.DEPARTEMENTS_URL, "insee_csv", str(cog.COG_YEAR), cog.LICENCE)],
+    "cog_regions": [UrlEntry(cog.REGIONS_URL, "insee_csv", str(cog.COG_YEAR), cog.LICENCE)],
+    "cog_epci": [UrlEntry(cog.EPCI_URL, "insee_xlsx", str(cog.COG_YEAR), cog.LICENCE, cog.EPCI_MEMBER)],
+    "commune_contours": [UrlEntry(cog.CONTOURS_URL, "geojson", str(cog.COG_YEAR), "Licence Ouverte 2.0 (IGN, Etalab)")],
+}
+
+# Headers of the CSV layouts we know, to name the closest ones when a file fits none.
+KNOWN_HEADERS: dict[str, list[str]] = {
+    "cog_communes (INSEE v_commune)": ["TYPECOM", "COM", "REG", "DEP", "CTCD", "ARR", "TNCC", "NCC", "NCCENR", "LIBELLE"],
+    "cog_departements (INSEE v_departement)": ["DEP", "REG", "CHEFLIEU", "TNCC", "NCC", "NCCENR", "LIBELLE"],
+    "cog_regions (INSEE v_region)": ["REG", "CHEFLIEU", "TNCC", "NCC", "NCCENR", "LIBELLE"],
+}
+
+
+def _year(path: Path, default: str = "unknown") -> str:
+    found = re.findall(r"(20\d\d)", str(path))
+    return found[-1] if found else default
+
+
+def _decode(head: bytes) -> str:
+    if head[:2] == b"\x1f\x8b":
+        head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head)
+    try:
+        return head.decode("utf-8-sig", errors="strict")
+    except UnicodeDecodeError as exc:
+        return head[: exc.start].decode("utf-8-sig") if exc.start > 100 else head.decode("latin-1")
+
+
+def recognise_geography(path: Path, head: bytes) -> Layout | None:
+    if head[:4] == b"PK\x03\x04":
+        try:
+            names = zipfile.ZipFile(path).namelist()
+        except zipfile.BadZipFile:
+            return None
+        joined = " ".join(names).lower()
+        if "qp2024" in joined and any(n.lower().endswith((".geojson", ".shp", ".gpkg")) for n in names):
+            return Layout("qpv2024", "anct_perimeters", "2024")
+        if "qp_metropole" in joined or "qp_" in joined and any(n.lower().endswith(".shp") for n in names):
+            return Layout("qpv2015", "anct_perimeters", "2015")
+        if any(re.match(r"(epci|intercommunalite).*\.xlsx$", n.lower()) for n in names):
+            return Layout("cog_epci", "insee_xlsx", _year(Path(" ".join(names)), _year(path)))
+        return None
+    text = _decode(head[:SNIFF_BYTES])
+    stripped = text.lstrip()
+    if stripped.startswith("{") and '"FeatureCollection"' in text:
+        m = re.search(r'"code_qp"\s*:\s*"(Q[NP])', text, re.IGNORECASE)
+        if m:
+            geography = "qpv2024" if m.group(1).upper() == "QN" else "qpv2015"
+            return Layout(geography, "anct_perimeters", geography[3:])
+        if re.search(r'"(code|code_commune|insee_com)"\s*:', text):
+            return Layout("commune_contours", "geojson", _year(path))
+        return None
+    if stripped.startswith("["):
+        m = re.search(r"\{[^{}]*\}", text)
+        if m is None:
+            return None
+        first_obj = m.group(0)
+        keys = set(re.findall(r'"(\w+)"\s*:', first_obj))
+        if '"membres"' in text[:5000]:
+            kind = re.search(r'"type"\s*:\s*"([^"]+)"', text[:5000])
+            # EPT (établissements publics territoriaux of Grand Paris) are not EPCIs.
+            if kind is not None and kind.group(1) != "EPT":
+                return Layout("cog_epci", "etalab_json", _year(path))
+            return None
+        if re.search(r'"type"\s*:\s*"commune-', first_obj) and {"code", "nom", "departement"} <= keys:
+            return Layout("cog_communes", "etalab_json", _year(path))
+        if {"code", "region", "chefLieu", "nom"} <= keys and "departement" not in keys:
+            return Layout("cog_departements", "etalab_json", _year(path))
+        if {"code", "chefLieu", "nom"} <= keys and not keys & {"region", "departement"}:
+            return Layout("cog_regions", "etalab_json", _year(path))
+        return None
+    first = text.splitlines()[0] if text else ""
+    header = [h.strip().strip('"').upper() for h in re.split(r"[;,]", first)]
+    if header[:2] == ["TYPECOM", "COM"]:
+        return Layout("cog_communes", "insee_csv", _year(path))
+    if header[:3] == ["DEP", "REG", "CHEFLIEU"]:
+        return Layout("cog_departements", "insee_csv", _year(path))
+    if header[:2] == ["REG", "CHEFLIEU"]:
+        return Layout("cog_regions", "insee_csv", _year(path))
+    return None
+
+
+RECOGNISERS: list[Recogniser] = [recognise_geography]
+
+
+def recognise(path: Path) -> Layout | None:
+    with path.open("rb") as fh:
+        head = fh.read(SNIFF_BYTES)
+    for recogniser in RECOGNISERS:
+        layout = recogniser(path, head)
+        if layout is not None:
+            return layout
+    return None
+
+
+def closest_layouts(path: Path, n: int = 3) -> list[str]:
+    """Names of the known layouts whose header looks most like this file's first line."""
+    try:
+        with path.open("rb") as fh:
+            first = _decode(fh.read(4096)).splitlines()[0]
+    except (OSError, IndexError):
+        return []
+    header = " ".join(h.strip().strip('"').upper() for h in re.split(r"[;,]", first))
+    scored = sorted(
+        ((difflib.SequenceMatcher(None, header, " ".join(cols)).ratio(), name) for name, cols in KNOWN_HEADERS.items()),
+        reverse=True,
+    )
+    return [name for _, name in scored[:n]]
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    recognised: list[tuple[Path, Layout]]
+    unrecognised: list[tuple[Path, str]]
+
+
+def scan(paths: list[Path]) -> ScanResult:
+    """Recognise files; directories are walked, and what they hold that is not data is reported."""
+    recognised: list[tuple[Path, Layout]] = []
+    unrecognised: list[tuple[Path, str]] = []
+    for given in paths:
+        if given.is_dir():
+            for path in sorted(p for p in given.rglob("*") if p.is_file()):
+                layout = recognise(path)
+                if layout is None:
+                    unrecognised.append((path, "no known layout"))
+                else:
+                    recognised.append((path, layout))
+        elif given.is_file():
+            layout = recognise(given)
+            if layout is None:
+                closest = closest_layouts(given)
+                raise SourceFormatError(
+                    str(given), f"no known layout fits this file; closest known layouts: {closest or 'none'}", row=1
+                )
+            recognised.append((given, layout))
+        else:
+            raise SourceFormatError(str(given), "no such file or directory")
+    return ScanResult(recognised, unrecognised)

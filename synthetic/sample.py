@@ -1,0 +1,54 @@
+"""Generate the synthetic sample mirror: every source's files for the fictional territory.
+
+    python -m synthetic.sample OUT_DIR [--seed N]
+
+Deterministic: the same seed writes the same bytes. Each source contributes a writer
+``write_<stem>(mirror, territory, seed)``; the list below is the whole of it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+from synthetic.geography import write_geography
+from synthetic.territory import Territory, build_territory
+
+DEFAULT_SEED = 2024
+
+Writer = Callable[[Path, Territory, int], list[Path]]
+WRITERS: list[Writer] = [write_geography]
+
+
+def generate_sample(mirror: Path, seed: int = DEFAULT_SEED) -> list[Path]:
+    """Write the sample mirror into ``mirror`` (replaced whole); returns the files written."""
+    tmp = mirror.with_name(mirror.name + ".tmp")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir(parents=True)
+    territory = build_territory(seed)
+    written: list[Path] = []
+    for writer in WRITERS:
+        written.extend(writer(tmp, territory, seed))
+    (tmp / "SYNTHETIC.txt").write_text(
+        f"Données synthétiques générées par synthetic.sample, graine {seed}. Aucun chiffre réel.\n", encoding="utf-8"
+    )
+    if mirror.exists():
+        shutil.rmtree(mirror)
+    tmp.rename(mirror)
+    return [mirror / p.relative_to(tmp) for p in written]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    args = parser.parse_args()
+    for path in generate_sample(args.out, args.seed):
+        print(path)
+
+
+if __name__ == "__main__":
+    main()

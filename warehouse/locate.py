@@ -1,0 +1,58 @@
+"""Which QPV holds a point? The 2024 and 2015 QPV containing it, or the nearest with its distance.
+
+Shapely on the stored WKB rather than DuckDB spatial: a look-up loads a few thousand polygons and
+answers in milliseconds, without the cost of loading the extension in a short-lived CLI process.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import shapely
+from pyproj import Transformer
+
+_TO_L93 = Transformer.from_crs("EPSG:4326", "EPSG:2154", always_xy=True)
+
+
+@dataclass(frozen=True)
+class Located:
+    geography: str
+    code: str
+    name: str
+    inside: bool
+    distance_m: float
+
+
+def to_l93(lon: float, lat: float) -> tuple[float, float]:
+    x, y = _TO_L93.transform(lon, lat)
+    return float(x), float(y)
+
+
+def locate(con: duckdb.DuckDBPyConnection, lon: float, lat: float) -> list[Located]:
+    """For each QPV geography in the warehouse: the QPV containing the point, else the nearest one.
+
+    Distance is to the perimeter itself (0 inside), not to its centroid.
+    """
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise ValueError(f"({lon}, {lat}) is not a WGS84 longitude/latitude")
+    point = shapely.Point(*to_l93(lon, lat))
+    out = []
+    for geography in ("qpv2024", "qpv2015"):
+        rows = con.execute(
+            "SELECT code, name, geom_wkb FROM territory WHERE kind = ? AND geom_wkb IS NOT NULL ORDER BY code",
+            [geography],
+        ).fetchall()
+        if not rows:
+            continue
+        geoms = shapely.from_wkb(np.array([r[2] for r in rows], dtype=object))
+        tree = shapely.STRtree(geoms)
+        hits = tree.query(point, predicate="intersects")
+        if len(hits):
+            i = int(min(hits))
+            out.append(Located(geography, rows[i][0], rows[i][1], True, 0.0))
+            continue
+        i = int(tree.nearest(point))
+        out.append(Located(geography, rows[i][0], rows[i][1], False, float(shapely.distance(geoms[i], point))))
+    return out

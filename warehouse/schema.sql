@@ -1,0 +1,62 @@
+-- Quartiers warehouse schema. Geometry is Lambert-93 (EPSG:2154); `geom` is built from `geom_wkb`.
+-- Every figure carries its source file (sha256), vintage and geography version.
+
+CREATE TABLE warehouse_info (
+    key VARCHAR PRIMARY KEY,
+    value VARCHAR
+);
+COMMENT ON TABLE warehouse_info IS 'When and how this warehouse was built (build time, run id, data label such as "données synthétiques").';
+
+CREATE TABLE source_file (
+    sha256 VARCHAR PRIMARY KEY,
+    dataset VARCHAR NOT NULL,
+    vintage VARCHAR,
+    url VARCHAR NOT NULL,
+    file_name VARCHAR,
+    size_bytes BIGINT,
+    fetched_at VARCHAR,
+    origin VARCHAR,          -- http | mirror | local
+    etag VARCHAR,
+    last_modified VARCHAR,
+    licence VARCHAR
+);
+COMMENT ON TABLE source_file IS 'One row per official file used by this build, keyed by its sha256 in the raw archive.';
+
+CREATE TABLE territory (
+    kind VARCHAR NOT NULL,          -- qpv2024, qpv2015, commune, epci, departement, region, france
+    code VARCHAR NOT NULL,
+    name VARCHAR,
+    geo_version VARCHAR NOT NULL,   -- qpv2024, qpv2015, cog2024…
+    area_m2 DOUBLE,
+    geom_wkb BLOB,
+    geom_repaired BOOLEAN,
+    source_sha256 VARCHAR,
+    PRIMARY KEY (kind, code, geo_version)
+);
+COMMENT ON TABLE territory IS 'Every territory of every kind and geography version, geometry in Lambert-93 (EPSG:2154).';
+
+CREATE TABLE territory_link (
+    child_kind VARCHAR NOT NULL,
+    child_code VARCHAR NOT NULL,
+    child_version VARCHAR NOT NULL,
+    parent_kind VARCHAR NOT NULL,
+    parent_code VARCHAR NOT NULL,
+    parent_version VARCHAR NOT NULL,
+    area_share DOUBLE,              -- share of the child's area inside the parent; NULL = not measured
+    method VARCHAR,                 -- spatial | declared | cog
+    declared BOOLEAN,               -- the publisher lists this parent for the child
+    PRIMARY KEY (child_kind, child_code, child_version, parent_kind, parent_code, parent_version)
+);
+COMMENT ON TABLE territory_link IS 'Child → parent: QPV → commune(s) with area shares; commune → EPCI/département; département → région/France.';
+
+CREATE TABLE qpv_crosswalk (
+    code_2015 VARCHAR,
+    code_2024 VARCHAR,
+    area_2015_m2 DOUBLE,
+    area_2024_m2 DOUBLE,
+    overlap_m2 DOUBLE NOT NULL,
+    share_of_2015 DOUBLE,
+    share_of_2024 DOUBLE,
+    relation VARCHAR NOT NULL       -- unchanged, extended, reduced, merged, split, new, removed, added_area, dropped_area, sliver
+);
+COMMENT ON TABLE qpv_crosswalk IS 'QPV 2015 × QPV 2024 overlaps measured on the perimeters; per QPV the shares sum to 1.';

@@ -1,0 +1,130 @@
+"""Build the DuckDB warehouse into a new file, then swap it in with one atomic rename.
+
+Readers hold read-only connections; a connection opened before the swap keeps reading the previous
+file (the rename does not touch its inode), a connection opened after sees the new one. A refresh
+killed at any point leaves the previous warehouse file untouched: only ``os.replace`` publishes.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from sources._errors import QuartiersError
+from warehouse.spatial import load_spatial
+
+
+class WarehouseError(QuartiersError):
+    """The warehouse is absent, locked by another refresh, or a statement is refused."""
+
+
+def _sql(name: str) -> str:
+    return (resources.files("warehouse") / name).read_text(encoding="utf-8")
+
+
+def _statements(text: str) -> list[str]:
+    return [s.strip() for s in text.split("\n;;") if s.strip() and not s.strip().startswith(";;")]
+
+
+@contextmanager
+def refresh_lock(path: Path) -> Iterator[None]:
+    """One refresh at a time per warehouse; a second one fails at once with a clear message."""
+    lock_path = path.with_name(path.name + ".lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with lock_path.open("a") as fh:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise WarehouseError(f"another refresh is writing {path} (lock {lock_path} held)") from exc
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def build_warehouse(
+    path: Path,
+    tables: dict[str, pl.DataFrame],
+    info: dict[str, str],
+    *,
+    before_swap: Callable[[Path], None] | None = None,
+) -> Path:
+    """Write every table into a fresh DuckDB file next to ``path`` and rename it over ``path``.
+
+    ``before_swap`` receives the finished new file (used by tests and by the checks that must pass on
+    the new warehouse before it is published).
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with refresh_lock(path):
+        for stale in path.parent.glob(f".{path.name}.building-*"):
+            stale.unlink()  # left by a killed refresh; we hold the lock, so it is not anyone's
+        tmp = path.with_name(f".{path.name}.building-{os.getpid()}")
+        con = duckdb.connect(str(tmp))
+        try:
+            load_spatial(con)
+            for stmt in _statements(_sql("schema.sql").replace(";\n", "\n;;\n")):
+                con.execute(stmt)
+            known = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+            stamped = {**info, "built_at": datetime.now(UTC).isoformat(timespec="seconds")}
+            tables = {**tables, "warehouse_info": pl.DataFrame({"key": list(stamped), "value": list(stamped.values())})}
+            for name, frame in tables.items():
+                _write_table(con, name, frame, exists=name in known)
+            for stmt in _statements(_sql("views.sql")):
+                con.execute(stmt)
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+        wal = tmp.with_name(tmp.name + ".wal")
+        if wal.exists():
+            raise WarehouseError(f"{tmp}: a WAL file survived the checkpoint; refusing to publish")
+        _fsync(tmp)
+        if before_swap is not None:
+            before_swap(tmp)
+        os.replace(tmp, path)
+        _fsync(path.parent)
+    return path
+
+
+def _write_table(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame, *, exists: bool) -> None:
+    if not name.isidentifier():
+        raise WarehouseError(f"invalid table name {name!r}")
+    arrow = frame.to_arrow()
+    con.register("_incoming", arrow)
+    try:
+        if exists:
+            cols = ", ".join(f'"{c}"' for c in frame.columns)
+            con.execute(f'INSERT INTO "{name}" ({cols}) SELECT {cols} FROM _incoming')  # noqa: S608 (identifiers)
+        else:
+            con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM _incoming')  # noqa: S608 (identifier)
+    finally:
+        con.unregister("_incoming")
+
+
+def connect_readonly(path: Path, *, spatial: bool = True) -> duckdb.DuckDBPyConnection:
+    """A read-only connection (spatial loaded unless told not to); never blocks a refresh."""
+    if not path.exists():
+        raise WarehouseError(f"no warehouse at {path}: run `quartiers refresh` first")
+    con = duckdb.connect(str(path), read_only=True)
+    if spatial:
+        load_spatial(con)
+    return con
+
+
+def warehouse_info(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    return dict(con.execute("SELECT key, value FROM warehouse_info").fetchall())
