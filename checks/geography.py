@@ -26,7 +26,18 @@ CODE_PATTERNS = {
     "france": r"^FRM?$",
 }
 KINDS = list(CODE_PATTERNS)
-RELATIONS = ("unchanged", "extended", "reduced", "merged", "split", "new", "removed", "added_area", "dropped_area", "sliver")
+RELATIONS = (
+    "unchanged",
+    "extended",
+    "reduced",
+    "merged",
+    "split",
+    "new",
+    "removed",
+    "added_area",
+    "dropped_area",
+    "sliver",
+)
 
 
 class PerimeterModel(pa.DataFrameModel):
@@ -50,7 +61,8 @@ class TerritoryModel(pa.DataFrameModel):
         unique = ["kind", "code", "geo_version"]  # noqa: RUF012 (pandera config)
 
     @pa.dataframe_check
-    def codes_match_their_kind(cls, data: pa.PolarsData) -> pl.LazyFrame:  # noqa: N805
+    @classmethod
+    def codes_match_their_kind(cls, data: pa.PolarsData) -> pl.LazyFrame:
         expr = pl.lit(False)
         for kind, pattern in CODE_PATTERNS.items():
             expr = expr | ((pl.col("kind") == kind) & pl.col("code").str.contains(pattern))
@@ -108,19 +120,27 @@ def invalid_or_repaired_geometries(territory: pl.DataFrame) -> pl.DataFrame:
     """Territories whose geometry is invalid now, or was repaired on the way in (warned, never silent)."""
     with_geom = territory.filter(pl.col("geom_wkb").is_not_null())
     valid = shapely.is_valid(shapely.from_wkb(with_geom["geom_wkb"].to_numpy()))
-    return with_geom.with_columns(pl.Series("valid", valid)).filter(
-        ~pl.col("valid") | pl.col("geom_repaired").fill_null(False)
-    ).select("kind", "code", "name", "valid", "geom_repaired")
+    return (
+        with_geom.with_columns(pl.Series("valid", valid))
+        .filter(~pl.col("valid") | pl.col("geom_repaired").fill_null(False))
+        .select("kind", "code", "name", "valid", "geom_repaired")
+    )
 
 
 def crosswalk_share_sums(crosswalk: pl.DataFrame, tolerance: float = 1e-3) -> pl.DataFrame:
     """QPVs whose crosswalk shares do not sum to 1 (± tolerance)."""
-    s24 = crosswalk.filter(pl.col("code_2024").is_not_null()).group_by("code_2024").agg(
-        pl.col("share_of_2024").sum().alias("total")
-    ).select(pl.lit("qpv2024").alias("geography"), pl.col("code_2024").alias("code"), "total")
-    s15 = crosswalk.filter(pl.col("code_2015").is_not_null()).group_by("code_2015").agg(
-        pl.col("share_of_2015").sum().alias("total")
-    ).select(pl.lit("qpv2015").alias("geography"), pl.col("code_2015").alias("code"), "total")
+    s24 = (
+        crosswalk.filter(pl.col("code_2024").is_not_null())
+        .group_by("code_2024")
+        .agg(pl.col("share_of_2024").sum().alias("total"))
+        .select(pl.lit("qpv2024").alias("geography"), pl.col("code_2024").alias("code"), "total")
+    )
+    s15 = (
+        crosswalk.filter(pl.col("code_2015").is_not_null())
+        .group_by("code_2015")
+        .agg(pl.col("share_of_2015").sum().alias("total"))
+        .select(pl.lit("qpv2015").alias("geography"), pl.col("code_2015").alias("code"), "total")
+    )
     return pl.concat([s24, s15]).filter((pl.col("total") - 1).abs() > tolerance)
 
 

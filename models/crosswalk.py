@@ -20,6 +20,8 @@ import numpy as np
 import polars as pl
 import shapely
 
+from sources._faults import checkpoint
+
 CROSSWALK_SCHEMA: dict[str, pl.DataType] = {
     "code_2015": pl.String(),
     "code_2024": pl.String(),
@@ -58,7 +60,9 @@ def build_crosswalk(perimeters: pl.DataFrame) -> pl.DataFrame:
         new_idx, old_idx = tree.query(new_geoms, predicate="intersects")
         if len(new_idx):
             overlap = shapely.area(shapely.intersection(new_geoms[new_idx], old_geoms[old_idx]))
-            pairs = [(int(o), int(n), float(a)) for n, o, a in zip(new_idx, old_idx, overlap, strict=True) if a > 0]
+            pairs = [
+                (int(o), int(n), float(a)) for n, o, a in zip(new_idx, old_idx, overlap, strict=True) if a > 0
+            ]
 
     def significant(o: int, n: int, a: float) -> bool:
         return a / old_area[o] >= SIGNIFICANT_SHARE or a / new_area[n] >= SIGNIFICANT_SHARE
@@ -70,6 +74,7 @@ def build_crosswalk(perimeters: pl.DataFrame) -> pl.DataFrame:
             olds_of_new.setdefault(n, set()).add(o)
             news_of_old.setdefault(o, set()).add(n)
 
+    checkpoint("model.crosswalk")
     rows: list[dict[str, object]] = []
     covered_new = np.zeros(len(new_codes))
     covered_old = np.zeros(len(old_codes))

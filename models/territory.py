@@ -11,6 +11,8 @@ import numpy as np
 import polars as pl
 import shapely
 
+from sources._faults import checkpoint
+
 log = logging.getLogger(__name__)
 
 TERRITORY_SCHEMA: dict[str, pl.DataType] = {
@@ -129,8 +131,11 @@ def build_territory(
         )
     for code, name in (FRANCE, FRANCE_METRO):
         rows.append({"kind": "france", "code": code, "name": name, "geo_version": geo_version})
+    checkpoint("model.territory")
     frame = pl.DataFrame(rows, schema={k: v for k, v in TERRITORY_SCHEMA.items() if k != "area_m2"})
-    areas = [None if w is None else float(shapely.area(shapely.from_wkb(w))) for w in frame["geom_wkb"].to_list()]
+    areas = [
+        None if w is None else float(shapely.area(shapely.from_wkb(w))) for w in frame["geom_wkb"].to_list()
+    ]
     return frame.with_columns(pl.Series("area_m2", areas, dtype=pl.Float64())).select(list(TERRITORY_SCHEMA))
 
 
@@ -167,11 +172,15 @@ def qpv_commune_links(perimeters: pl.DataFrame, contours: pl.DataFrame, *, geo_v
                 rows.append(_link(r, code, geo_version, 0.0, "spatial", True))
         else:
             for code in sorted(declared):
-                rows.append(_link(r, code, geo_version, 1.0 if len(declared) == 1 else None, "declared", True))
+                rows.append(
+                    _link(r, code, geo_version, 1.0 if len(declared) == 1 else None, "declared", True)
+                )
     return pl.DataFrame(rows, schema=LINK_SCHEMA)
 
 
-def _link(r: dict[str, object], commune: str, geo_version: str, share: float | None, method: str, declared: bool) -> dict[str, object]:
+def _link(
+    r: dict[str, object], commune: str, geo_version: str, share: float | None, method: str, declared: bool
+) -> dict[str, object]:
     return {
         "child_kind": r["geography"],
         "child_code": r["code"],

@@ -52,7 +52,9 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(code=2)
 
 
-HomeOpt = Annotated[Path | None, typer.Option("--home", help="Data folder (default: $QUARTIERS_HOME or ./var)")]
+HomeOpt = Annotated[
+    Path | None, typer.Option("--home", help="Data folder (default: $QUARTIERS_HOME or ./var)")
+]
 
 
 @app.command()
@@ -72,8 +74,12 @@ def sample(
 def refresh(
     home: HomeOpt = None,
     mirror: Annotated[Path | None, typer.Option(help="Mirror directory laid out as <host>/<path>")] = None,
-    files: Annotated[list[Path] | None, typer.Option("--files", help="Local official files or folders")] = None,
-    only: Annotated[list[str] | None, typer.Option("--only", help="Refresh only this source (asset group)")] = None,
+    files: Annotated[
+        list[Path] | None, typer.Option("--files", help="Local official files or folders")
+    ] = None,
+    only: Annotated[
+        list[str] | None, typer.Option("--only", help="Refresh only this source (asset group)")
+    ] = None,
     live: Annotated[bool, typer.Option(help="Download from the official URLs")] = False,
 ) -> None:
     """Obtain the sources, rebuild every table, and swap in the new warehouse atomically."""
@@ -81,7 +87,9 @@ def refresh(
 
     env = "live" if live else None
     try:
-        report = run_refresh(home=_home(home), env=env, mirror=mirror, files=files, only=only, console=console)
+        report = run_refresh(
+            home=_home(home), env=env, mirror=mirror, files=files, only=only, console=console
+        )
     except Exception as exc:  # the message names the file, row and column
         raise _fail(str(exc)) from exc
     if not report.success:
@@ -91,8 +99,8 @@ def refresh(
 @app.command()
 def demo(home: HomeOpt = None) -> None:
     """Generate the synthetic sample, build the warehouse from it, and print what was built."""
-    from pipelines.refresh import run_refresh
     from pipelines.paths import sample_mirror
+    from pipelines.refresh import run_refresh
     from synthetic.sample import generate_sample
 
     h = _home(home)
@@ -101,7 +109,9 @@ def demo(home: HomeOpt = None) -> None:
     report = run_refresh(home=h, env="sample", console=console)
     if not report.success:
         raise _fail(f"refresh failed at {report.failed_step}: {report.error}")
-    console.print(f"[green]Warehouse built[/] at {h / 'warehouse.duckdb'} in {time.perf_counter() - t0:.1f} s")
+    console.print(
+        f"[green]Warehouse built[/] at {h / 'warehouse.duckdb'} in {time.perf_counter() - t0:.1f} s"
+    )
     summary(home=h)
 
 
@@ -112,7 +122,9 @@ def summary(home: HomeOpt = None) -> None:
 
     con = _connect(home)
     info = warehouse_info(con)
-    console.print(f"[bold]Quartiers warehouse[/] — {info.get('label', '')}, built {info.get('built_at', '?')}")
+    console.print(
+        f"[bold]Quartiers warehouse[/] — {info.get('label', '')}, built {info.get('built_at', '?')}"
+    )
     table = Table("table", "rows")
     for (name,) in con.execute("SELECT table_name FROM duckdb_tables() ORDER BY table_name").fetchall():
         (n,) = con.execute(f'SELECT count(*) FROM "{name}"').fetchone() or (0,)  # noqa: S608 (catalog name)
@@ -123,7 +135,9 @@ def summary(home: HomeOpt = None) -> None:
         kinds.add_row(kind, str(n))
     console.print(kinds)
     rel = Table("crosswalk relation", "pairs")
-    for relation, n in con.execute("SELECT relation, count(*) FROM qpv_crosswalk GROUP BY 1 ORDER BY 1").fetchall():
+    for relation, n in con.execute(
+        "SELECT relation, count(*) FROM qpv_crosswalk GROUP BY 1 ORDER BY 1"
+    ).fetchall():
         rel.add_row(relation, str(n))
     console.print(rel)
 
@@ -154,7 +168,8 @@ def territories(
         pattern = f"%{(search or '').lower()}%"
         rows = con.execute(
             "SELECT kind, code, name, geo_version, round(area_m2 / 10000, 1) FROM territory "
-            "WHERE (lower(name) LIKE ? OR lower(code) LIKE ?) AND (? IS NULL OR kind = ?) ORDER BY kind, code",
+            "WHERE (lower(name) LIKE ? OR lower(code) LIKE ?) AND (? IS NULL OR kind = ?) "
+            "ORDER BY kind, code",
             [pattern, pattern, kind, kind],
         ).fetchall()
         table = Table("kind", "code", "name", "geography", "area (ha)")

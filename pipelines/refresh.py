@@ -61,7 +61,7 @@ def run_refresh(
     selection = AssetSelection.all() if not only else AssetSelection.groups(*only).downstream()
     job = define_asset_job("refresh", selection=selection, hooks={_step_succeeded, _step_failed})
     defs = Definitions(assets=ASSETS, asset_checks=CHECKS, jobs=[job], resources=resources)
-    job_def = defs.get_job_def("refresh")
+    job_def = defs.resolve_job_def("refresh")
     n_steps = len(job_def.graph.node_defs)
     report = RefreshReport(success=False)
     progress = Progress(
@@ -91,7 +91,9 @@ def run_refresh(
         if event.is_step_failure and report.failed_step is None:
             report.failed_step = event.step_key
             data = event.step_failure_data
-            report.error = _root_message(data.error) if data is not None and data.error is not None else "unknown"
+            report.error = (
+                _root_message(data.error) if data is not None and data.error is not None else "unknown"
+            )
         if event.is_step_materialization and event.asset_key is not None:
             md = event.materialization.metadata if event.materialization is not None else {}
             if "dagster/row_count" in md:

@@ -16,6 +16,7 @@ from dagster import ConfigurableIOManager, ConfigurableResource, InputContext, O
 
 from pipelines.paths import default_home, sample_mirror, warehouse_path
 from sources._errors import FetchError, SourceFormatError
+from sources._faults import checkpoint
 from sources._http import FetchedFile, Fetcher, RawArchive
 from sources.registry import DEFAULT_URLS, Layout, scan
 
@@ -69,7 +70,9 @@ class SourcesResource(ConfigurableResource):  # type: ignore[type-arg]
         result = scan([Path(p) for p in self.files])
         matching = [(p, lay) for p, lay in result.recognised if lay.dataset == dataset]
         if not matching and required:
-            raise FetchError(f"no file for dataset {dataset!r} among the local files given ({len(self.files)} path(s))")
+            raise FetchError(
+                f"no file for dataset {dataset!r} among the local files given ({len(self.files)} path(s))"
+            )
         fetcher = self.fetcher()
         out: list[Obtained] = []
         by_key: dict[tuple[str, str], tuple[Path, str]] = {}
@@ -108,6 +111,7 @@ class ParquetIOManager(ConfigurableIOManager):  # type: ignore[type-arg]
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".parquet.tmp")
         obj.write_parquet(tmp)
+        checkpoint("stage.written")
         os.replace(tmp, path)
         context.add_output_metadata({"dagster/row_count": obj.height, "path": str(path)})
 

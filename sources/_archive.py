@@ -8,6 +8,7 @@ import zipfile
 from pathlib import Path, PurePosixPath
 
 from sources._errors import ArchiveError
+from sources._faults import checkpoint
 
 MAX_MEMBER_BYTES = 1024**3
 MAX_TOTAL_BYTES = 4 * 1024**3
@@ -19,6 +20,17 @@ def is_zip(path: Path) -> bool:
     """Sniff the magic bytes: official resources change extension, not content."""
     with path.open("rb") as fh:
         return fh.read(4) == b"PK\x03\x04"
+
+
+def is_xlsx(path: Path) -> bool:
+    """An XLSX workbook is a zip too: tell it by its OOXML content-types member."""
+    if not is_zip(path):
+        return False
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return "[Content_Types].xml" in zf.namelist() and any(n.startswith("xl/") for n in zf.namelist())
+    except zipfile.BadZipFile:
+        return False
 
 
 def _safe_name(archive: Path, name: str) -> PurePosixPath:
@@ -74,7 +86,11 @@ def extract(
                     f"{path}: member {info.filename!r} declares {info.file_size} bytes, over the cap of "
                     f"{max_member_bytes}"
                 )
-            if info.compress_size and info.file_size / info.compress_size > max_ratio and info.file_size > 1 << 20:
+            if (
+                info.compress_size
+                and info.file_size / info.compress_size > max_ratio
+                and info.file_size > 1 << 20
+            ):
                 raise ArchiveError(
                     f"{path}: member {info.filename!r} expands {info.file_size / info.compress_size:.0f}×: "
                     "refused as a zip bomb"
@@ -107,6 +123,7 @@ def extract(
                             )
                         out.write(block)
                 out_paths.append(Path(*rel.parts))
+                checkpoint("extract.member")
         except (zipfile.BadZipFile, EOFError, OSError, zipfile.LargeZipFile) as exc:
             shutil.rmtree(staging, ignore_errors=True)
             raise ArchiveError(f"{path}: member {info.filename!r} is corrupt or truncated ({exc})") from exc

@@ -11,6 +11,7 @@ network is never touched.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -26,6 +27,7 @@ from urllib.parse import unquote, urlsplit
 import requests
 
 from sources._errors import FetchError
+from sources._faults import checkpoint
 
 DEFAULT_TIMEOUT_S = (10.0, 60.0)  # connect, read (between two chunks)
 DEFAULT_RETRIES = 4
@@ -171,7 +173,9 @@ class Fetcher:
         self.max_bytes = max_bytes
         self.progress = progress
 
-    def fetch(self, url: str, *, dataset: str, vintage: str, licence: str = "Licence Ouverte 2.0") -> FetchedFile:
+    def fetch(
+        self, url: str, *, dataset: str, vintage: str, licence: str = "Licence Ouverte 2.0"
+    ) -> FetchedFile:
         if self.mirror is not None:
             return self._from_mirror(url, dataset, vintage, licence)
         return self._from_http(url, dataset, vintage, licence)
@@ -184,8 +188,15 @@ class Fetcher:
         shutil.copyfile(path, tmp)
         final, sha, size = self.archive.store(tmp, path.name)
         fetched = FetchedFile(
-            url=path.resolve().as_uri(), path=final, sha256=sha, size=size, fetched_at=_now(),
-            dataset=dataset, vintage=vintage, licence=licence, origin="local",
+            url=path.resolve().as_uri(),
+            path=final,
+            sha256=sha,
+            size=size,
+            fetched_at=_now(),
+            dataset=dataset,
+            vintage=vintage,
+            licence=licence,
+            origin="local",
         )
         self.archive.describe(fetched)
         return fetched
@@ -201,11 +212,20 @@ class Fetcher:
             raise FetchError(f"{url}: mirror file {src} is {size} bytes, over the cap of {self.max_bytes}")
         tmp = self.archive.tmpfile()
         shutil.copyfile(src, tmp)
+        checkpoint("fetch.copied")
         final, sha, size = self.archive.store(tmp, _file_name(url))
         fetched = FetchedFile(
-            url=url, path=final, sha256=sha, size=size, fetched_at=_now(), dataset=dataset,
-            vintage=vintage, licence=licence, origin="mirror",
+            url=url,
+            path=final,
+            sha256=sha,
+            size=size,
+            fetched_at=_now(),
+            dataset=dataset,
+            vintage=vintage,
+            licence=licence,
+            origin="mirror",
         )
+        checkpoint("fetch.stored")
         self.archive.remember(fetched)
         return fetched
 
@@ -253,7 +273,7 @@ class Fetcher:
     ) -> FetchedFile:
         with self.session.get(url, headers=headers, timeout=self.timeout, stream=True) as resp:
             if resp.status_code == 304 and previous is not None:
-                return FetchedFile(**{**previous.record(), "path": previous.path, "not_modified": True})
+                return dataclasses.replace(previous, not_modified=True)
             if resp.status_code in RETRY_STATUSES:
                 raise _Retryable(f"HTTP {resp.status_code}", _retry_after_s(resp.headers.get("Retry-After")))
             if resp.status_code != 200:
@@ -273,6 +293,7 @@ class Fetcher:
                         if received > self.max_bytes:
                             raise FetchError(f"{url}: more than {self.max_bytes} bytes, download stopped")
                         out.write(block)
+                        checkpoint("fetch.streaming")
                         if self.progress is not None:
                             self.progress(received, int(declared) if declared else None)
                 if declared is not None and received != int(declared):
@@ -284,9 +305,17 @@ class Fetcher:
                 if tmp.exists():
                     tmp.unlink()
             fetched = FetchedFile(
-                url=url, path=final, sha256=sha, size=size, fetched_at=_now(), dataset=dataset,
-                vintage=vintage, licence=licence, etag=resp.headers.get("ETag"),
-                last_modified=resp.headers.get("Last-Modified"), origin="http",
+                url=url,
+                path=final,
+                sha256=sha,
+                size=size,
+                fetched_at=_now(),
+                dataset=dataset,
+                vintage=vintage,
+                licence=licence,
+                etag=resp.headers.get("ETag"),
+                last_modified=resp.headers.get("Last-Modified"),
+                origin="http",
             )
             self.archive.remember(fetched)
             return fetched

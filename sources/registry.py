@@ -46,18 +46,35 @@ class UrlEntry:
 Recogniser = Callable[[Path, bytes], Layout | None]
 
 DEFAULT_URLS: dict[str, list[UrlEntry]] = {
-    "qpv2024": [UrlEntry(qpv.QPV2024_URL, "anct_perimeters", qpv.QPV2024_VINTAGE, qpv.LICENCE, qpv.QPV2024_MEMBER)],
-    "qpv2015": [UrlEntry(qpv.QPV2015_URL, "anct_perimeters", qpv.QPV2015_VINTAGE, qpv.LICENCE, qpv.QPV2015_MEMBER)],
+    "qpv2024": [
+        UrlEntry(qpv.QPV2024_URL, "anct_perimeters", qpv.QPV2024_VINTAGE, qpv.LICENCE, qpv.QPV2024_MEMBER)
+    ],
+    "qpv2015": [
+        UrlEntry(qpv.QPV2015_URL, "anct_perimeters", qpv.QPV2015_VINTAGE, qpv.LICENCE, qpv.QPV2015_MEMBER)
+    ],
     "cog_communes": [UrlEntry(cog.COMMUNES_URL, "insee_csv", str(cog.COG_YEAR), cog.LICENCE)],
     "cog_departements": [UrlEntry(cog.DEPARTEMENTS_URL, "insee_csv", str(cog.COG_YEAR), cog.LICENCE)],
     "cog_regions": [UrlEntry(cog.REGIONS_URL, "insee_csv", str(cog.COG_YEAR), cog.LICENCE)],
     "cog_epci": [UrlEntry(cog.EPCI_URL, "insee_xlsx", str(cog.COG_YEAR), cog.LICENCE, cog.EPCI_MEMBER)],
-    "commune_contours": [UrlEntry(cog.CONTOURS_URL, "geojson", str(cog.COG_YEAR), "Licence Ouverte 2.0 (IGN, Etalab)")],
+    "commune_contours": [
+        UrlEntry(cog.CONTOURS_URL, "geojson", str(cog.COG_YEAR), "Licence Ouverte 2.0 (IGN, Etalab)")
+    ],
 }
 
 # Headers of the CSV layouts we know, to name the closest ones when a file fits none.
 KNOWN_HEADERS: dict[str, list[str]] = {
-    "cog_communes (INSEE v_commune)": ["TYPECOM", "COM", "REG", "DEP", "CTCD", "ARR", "TNCC", "NCC", "NCCENR", "LIBELLE"],
+    "cog_communes (INSEE v_commune)": [
+        "TYPECOM",
+        "COM",
+        "REG",
+        "DEP",
+        "CTCD",
+        "ARR",
+        "TNCC",
+        "NCC",
+        "NCCENR",
+        "LIBELLE",
+    ],
     "cog_departements (INSEE v_departement)": ["DEP", "REG", "CHEFLIEU", "TNCC", "NCC", "NCCENR", "LIBELLE"],
     "cog_regions (INSEE v_region)": ["REG", "CHEFLIEU", "TNCC", "NCC", "NCCENR", "LIBELLE"],
 }
@@ -83,10 +100,12 @@ def recognise_geography(path: Path, head: bytes) -> Layout | None:
             names = zipfile.ZipFile(path).namelist()
         except zipfile.BadZipFile:
             return None
+        if "[Content_Types].xml" in names:
+            return _recognise_workbook(path)
         joined = " ".join(names).lower()
         if "qp2024" in joined and any(n.lower().endswith((".geojson", ".shp", ".gpkg")) for n in names):
             return Layout("qpv2024", "anct_perimeters", "2024")
-        if "qp_metropole" in joined or "qp_" in joined and any(n.lower().endswith(".shp") for n in names):
+        if "qp_metropole" in joined or ("qp_" in joined and any(n.lower().endswith(".shp") for n in names)):
             return Layout("qpv2015", "anct_perimeters", "2015")
         if any(re.match(r"(epci|intercommunalite).*\.xlsx$", n.lower()) for n in names):
             return Layout("cog_epci", "insee_xlsx", _year(Path(" ".join(names)), _year(path)))
@@ -131,6 +150,18 @@ def recognise_geography(path: Path, head: bytes) -> Layout | None:
     return None
 
 
+def _recognise_workbook(path: Path) -> Layout | None:
+    import fastexcel
+
+    try:
+        sheets = set(fastexcel.read_excel(path).sheet_names)
+    except Exception:
+        return None
+    if {"EPCI", "Composition_communale"} <= sheets:
+        return Layout("cog_epci", "insee_xlsx", _year(path))
+    return None
+
+
 RECOGNISERS: list[Recogniser] = [recognise_geography]
 
 
@@ -153,7 +184,10 @@ def closest_layouts(path: Path, n: int = 3) -> list[str]:
         return []
     header = " ".join(h.strip().strip('"').upper() for h in re.split(r"[;,]", first))
     scored = sorted(
-        ((difflib.SequenceMatcher(None, header, " ".join(cols)).ratio(), name) for name, cols in KNOWN_HEADERS.items()),
+        (
+            (difflib.SequenceMatcher(None, header, " ".join(cols)).ratio(), name)
+            for name, cols in KNOWN_HEADERS.items()
+        ),
         reverse=True,
     )
     return [name for _, name in scored[:n]]
@@ -182,7 +216,9 @@ def scan(paths: list[Path]) -> ScanResult:
             if layout is None:
                 closest = closest_layouts(given)
                 raise SourceFormatError(
-                    str(given), f"no known layout fits this file; closest known layouts: {closest or 'none'}", row=1
+                    str(given),
+                    f"no known layout fits this file; closest known layouts: {closest or 'none'}",
+                    row=1,
                 )
             recognised.append((given, layout))
         else:

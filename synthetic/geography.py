@@ -92,7 +92,9 @@ def write_qpv2015(mirror: Path, territory: Territory) -> Path:
         {
             "CODE_QP": [q.code for q in territory.qpv2015],
             "NOM_QP": [q.name for q in territory.qpv2015],
-            "COMMUNE_QP": [", ".join(territory.commune(c).name for c in q.commune_codes) for q in territory.qpv2015],
+            "COMMUNE_QP": [
+                ", ".join(territory.commune(c).name for c in q.commune_codes) for q in territory.qpv2015
+            ],
         },
         geometry=[q.geometry_wgs84 for q in territory.qpv2015],
         crs="EPSG:4326",
@@ -120,7 +122,9 @@ def write_cog(mirror: Path, territory: Territory) -> list[Path]:
             f'"{dep[0]}01",""'
         )
     # A commune déléguée: present in the file, not a current commune.
-    lines.append(f'"COMD","99199","","","","","0","ANCIENVILLE","Ancienville","Ancienville","","{territory.communes[0].code}"')
+    lines.append(
+        f'"COMD","99199","","","","","0","ANCIENVILLE","Ancienville","Ancienville","","{territory.communes[0].code}"'
+    )
     path = _target(mirror, cog_settings.COMMUNES_URL)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     out.append(path)
@@ -160,11 +164,15 @@ def epci_workbook(territory: Territory) -> bytes:
     comp.append(["Géographie au 1er janvier 2024"])
     comp.append(["Source : Insee (données synthétiques)"])
     comp.append([])
-    comp.append(["Code géographique", "Libellé géographique", "EPCI", "Libellé de l'EPCI", "Département", "Région"])
+    comp.append(
+        ["Code géographique", "Libellé géographique", "EPCI", "Libellé de l'EPCI", "Département", "Région"]
+    )
     comp.append(["CODGEO", "LIBGEO", "EPCI", "LIBEPCI", "DEP", "REG"])
     names = {e.siren: e.name for e in territory.epcis}
     for c in territory.communes:
-        comp.append([c.code, c.name, c.epci_siren, names[c.epci_siren], territory.departement[0], territory.region[0]])
+        comp.append(
+            [c.code, c.name, c.epci_siren, names[c.epci_siren], territory.departement[0], territory.region[0]]
+        )
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

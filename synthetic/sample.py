@@ -33,7 +33,8 @@ def generate_sample(mirror: Path, seed: int = DEFAULT_SEED) -> list[Path]:
     for writer in WRITERS:
         written.extend(writer(tmp, territory, seed))
     (tmp / "SYNTHETIC.txt").write_text(
-        f"Données synthétiques générées par synthetic.sample, graine {seed}. Aucun chiffre réel.\n", encoding="utf-8"
+        f"Données synthétiques générées par synthetic.sample, graine {seed}. Aucun chiffre réel.\n",
+        encoding="utf-8",
     )
     if mirror.exists():
         shutil.rmtree(mirror)

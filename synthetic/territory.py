@@ -113,11 +113,20 @@ def _grid_communes(rng: random.Random, nx: int, ny: int) -> list[Polygon]:
     polys = []
     for j in range(ny):
         for i in range(nx):
-            polys.append(Polygon([verts[(i, j)], verts[(i + 1, j)], verts[(i + 1, j + 1)], verts[(i, j + 1)]]))
+            polys.append(
+                Polygon([verts[(i, j)], verts[(i + 1, j)], verts[(i + 1, j + 1)], verts[(i, j + 1)]])
+            )
     return polys
 
 
-COMMUNE_NAMES = ["Valbourg", "Saint-Aubin-sur-Yèvre", "Les Aulnaies", "Montclair", "Beauvoisin", "L'Étang-Neuf"]
+COMMUNE_NAMES = [
+    "Valbourg",
+    "Saint-Aubin-sur-Yèvre",
+    "Les Aulnaies",
+    "Montclair",
+    "Beauvoisin",
+    "L'Étang-Neuf",
+]
 
 
 def build_territory(seed: int = 2024) -> Territory:

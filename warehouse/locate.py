@@ -41,7 +41,8 @@ def locate(con: duckdb.DuckDBPyConnection, lon: float, lat: float) -> list[Locat
     out = []
     for geography in ("qpv2024", "qpv2015"):
         rows = con.execute(
-            "SELECT code, name, geom_wkb FROM territory WHERE kind = ? AND geom_wkb IS NOT NULL ORDER BY code",
+            "SELECT code, name, geom_wkb FROM territory "
+            "WHERE kind = ? AND geom_wkb IS NOT NULL ORDER BY code",
             [geography],
         ).fetchall()
         if not rows:
@@ -54,5 +55,7 @@ def locate(con: duckdb.DuckDBPyConnection, lon: float, lat: float) -> list[Locat
             out.append(Located(geography, rows[i][0], rows[i][1], True, 0.0))
             continue
         i = int(tree.nearest(point))
-        out.append(Located(geography, rows[i][0], rows[i][1], False, float(shapely.distance(geoms[i], point))))
+        out.append(
+            Located(geography, rows[i][0], rows[i][1], False, float(shapely.distance(geoms[i], point)))
+        )
     return out

@@ -10,7 +10,12 @@ import duckdb
 def spatial_extension_path() -> str:
     """Path of the spatial extension binary shipped by `duckdb-extension-spatial` for this DuckDB."""
     version = duckdb.__version__
-    root = resources.files("duckdb_extension_spatial") / "extensions" / f"v{version}" / "spatial.duckdb_extension"
+    root = (
+        resources.files("duckdb_extension_spatial")
+        / "extensions"
+        / f"v{version}"
+        / "spatial.duckdb_extension"
+    )
     return str(root)
 
 

@@ -19,6 +19,7 @@ import duckdb
 import polars as pl
 
 from sources._errors import QuartiersError
+from sources._faults import checkpoint
 from warehouse.spatial import load_spatial
 
 
@@ -82,21 +83,29 @@ def build_warehouse(
                 con.execute(stmt)
             known = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
             stamped = {**info, "built_at": datetime.now(UTC).isoformat(timespec="seconds")}
-            tables = {**tables, "warehouse_info": pl.DataFrame({"key": list(stamped), "value": list(stamped.values())})}
+            tables = {
+                **tables,
+                "warehouse_info": pl.DataFrame({"key": list(stamped), "value": list(stamped.values())}),
+            }
             for name, frame in tables.items():
                 _write_table(con, name, frame, exists=name in known)
+                checkpoint(f"write.{name}")
             for stmt in _statements(_sql("views.sql")):
                 con.execute(stmt)
+            checkpoint("write.views")
             con.execute("CHECKPOINT")
         finally:
             con.close()
         wal = tmp.with_name(tmp.name + ".wal")
         if wal.exists():
             raise WarehouseError(f"{tmp}: a WAL file survived the checkpoint; refusing to publish")
+        checkpoint("swap.before_fsync")
         _fsync(tmp)
         if before_swap is not None:
             before_swap(tmp)
+        checkpoint("swap.before_rename")
         os.replace(tmp, path)
+        checkpoint("swap.after_rename")
         _fsync(path.parent)
     return path
 

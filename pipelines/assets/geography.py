@@ -45,7 +45,11 @@ def stg_qpv_perimeters(sources: SourcesResource) -> pl.DataFrame:
         for ob in sources.obtain(geography):
             frames.append(
                 read_perimeters(
-                    ob.file.path, geography=geography, sha256=ob.file.sha256, member=ob.member, display_name=ob.file.url
+                    ob.file.path,
+                    geography=geography,
+                    sha256=ob.file.sha256,
+                    member=ob.member,
+                    display_name=ob.file.url,
                 )
             )
     if not frames:
@@ -103,7 +107,10 @@ def stg_regions(sources: SourcesResource) -> pl.DataFrame:
 def stg_commune_contours(sources: SourcesResource) -> pl.DataFrame:
     """Commune contours (Etalab contours administratifs from IGN ADMIN EXPRESS), Lambert-93; optional
     with local files: without them, QPV → commune links fall back to the communes the QPV file lists."""
-    frames = [cog.read_commune_contours(ob.file.path, sha256=ob.file.sha256) for ob in sources.obtain("commune_contours")]
+    frames = [
+        cog.read_commune_contours(ob.file.path, sha256=ob.file.sha256)
+        for ob in sources.obtain("commune_contours")
+    ]
     if not frames:
         return pl.DataFrame(schema=cog.CONTOURS_SCHEMA)
     return pl.concat(frames).unique(subset="code", keep="first", maintain_order=True)
@@ -176,7 +183,9 @@ def every_qpv_has_a_commune(territory: pl.DataFrame, territory_link: pl.DataFram
         metadata={
             "qpv_without_commune": orphans.height,
             "links_to_unknown_communes": unknown.height,
-            "examples": _preview(pl.concat([orphans.select("code"), unknown.select(pl.col("child_code").alias("code"))])),
+            "examples": _preview(
+                pl.concat([orphans.select("code"), unknown.select(pl.col("child_code").alias("code"))])
+            ),
         },
     )
 
@@ -184,7 +193,9 @@ def every_qpv_has_a_commune(territory: pl.DataFrame, territory_link: pl.DataFram
 @asset_check(asset=territory, blocking=True, description="Codes match the pattern of their kind")
 def territory_codes_match_patterns(territory: pl.DataFrame) -> AssetCheckResult:
     bad = checks.malformed_codes(territory)
-    return AssetCheckResult(passed=bad.is_empty(), metadata={"malformed": bad.height, "examples": _preview(bad)})
+    return AssetCheckResult(
+        passed=bad.is_empty(), metadata={"malformed": bad.height, "examples": _preview(bad)}
+    )
 
 
 @asset_check(asset=territory, description="Geometries valid; any repaired on the way in is reported")
@@ -194,7 +205,11 @@ def territory_geometries_valid(territory: pl.DataFrame) -> AssetCheckResult:
     return AssetCheckResult(
         passed=bad.is_empty(),
         severity=AssetCheckSeverity.ERROR if not invalid.is_empty() else AssetCheckSeverity.WARN,
-        metadata={"invalid": invalid.height, "repaired": bad.height - invalid.height, "examples": _preview(bad)},
+        metadata={
+            "invalid": invalid.height,
+            "repaired": bad.height - invalid.height,
+            "examples": _preview(bad),
+        },
     )
 
 
@@ -219,7 +234,12 @@ ASSETS = [
     territory_link,
     qpv_crosswalk,
 ]
-CHECKS = [every_qpv_has_a_commune, territory_codes_match_patterns, territory_geometries_valid, crosswalk_shares_sum_to_one]
+CHECKS = [
+    every_qpv_has_a_commune,
+    territory_codes_match_patterns,
+    territory_geometries_valid,
+    crosswalk_shares_sum_to_one,
+]
 # Tables published in the warehouse by this module, and staged tables whose files are recorded.
 PUBLISHED = ["territory", "territory_link", "qpv_crosswalk"]
 STAGED = [

@@ -1,6 +1,5 @@
 """The `source_file` table and the `warehouse` asset, which publishes every table in one atomic swap."""
 
-
 from pathlib import Path
 
 import polars as pl
@@ -43,7 +42,9 @@ def source_file(sources: SourcesResource, **staged: pl.DataFrame) -> pl.DataFram
     for sha in sorted(shas):
         meta = archive.meta(sha)
         if meta is None:
-            raise FileNotFoundError(f"raw file {sha} is referenced by a staged table but absent from the archive")
+            raise FileNotFoundError(
+                f"raw file {sha} is referenced by a staged table but absent from the archive"
+            )
         rows.append(
             {
                 "sha256": sha,
@@ -67,7 +68,9 @@ def source_file(sources: SourcesResource, **staged: pl.DataFrame) -> pl.DataFram
     ins={name: AssetIn(name) for name in [*PUBLISHED, "source_file"]},
     compute_kind="duckdb",
 )
-def warehouse(context: AssetExecutionContext, warehouse: WarehouseResource, **tables: pl.DataFrame) -> MaterializeResult:
+def warehouse(
+    context: AssetExecutionContext, warehouse: WarehouseResource, **tables: pl.DataFrame
+) -> MaterializeResult:
     """The DuckDB warehouse: all published tables plus analyst views, built into a new file and
     swapped in atomically (readers never see a half-built warehouse)."""
     path = Path(warehouse.path)

@@ -23,8 +23,9 @@ from pyproj import Transformer
 from shapely.geometry import shape
 from shapely.ops import transform
 
-from sources._archive import extract, is_zip, list_members
+from sources._archive import extract, is_xlsx, is_zip, list_members
 from sources._errors import SourceFormatError
+from sources._faults import checkpoint
 
 COMMUNE_RE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
 DEP_RE = re.compile(r"^(\d{2}|2[AB]|9[78]\d)$")
@@ -52,7 +53,11 @@ DEPARTEMENTS_SCHEMA: dict[str, pl.DataType] = {
     "region": pl.String(),
     "source_sha256": pl.String(),
 }
-REGIONS_SCHEMA: dict[str, pl.DataType] = {"code": pl.String(), "name": pl.String(), "source_sha256": pl.String()}
+REGIONS_SCHEMA: dict[str, pl.DataType] = {
+    "code": pl.String(),
+    "name": pl.String(),
+    "source_sha256": pl.String(),
+}
 CONTOURS_SCHEMA: dict[str, pl.DataType] = {
     "code": pl.String(),
     "name": pl.String(),
@@ -66,12 +71,16 @@ def _read_text(path: Path) -> str:
     if raw[:2] == b"\x1f\x8b":
         raw = gzip.decompress(raw)
     if raw.lstrip()[:1] == b"<":
-        raise SourceFormatError(str(path), "the file is an HTML page, not data (an error page saved as data?)")
+        raise SourceFormatError(
+            str(path), "the file is an HTML page, not data (an error page saved as data?)"
+        )
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise SourceFormatError(str(path), f"not UTF-8 (byte {raw[exc.start]:#x} at offset {exc.start})", row=line) from exc
+        raise SourceFormatError(
+            str(path), f"not UTF-8 (byte {raw[exc.start]:#x} at offset {exc.start})", row=line
+        ) from exc
 
 
 def _read_csv(path: Path, required: tuple[str, ...]) -> pl.DataFrame:
@@ -93,7 +102,9 @@ def _read_csv(path: Path, required: tuple[str, ...]) -> pl.DataFrame:
 def _check_codes(path: Path, frame: pl.DataFrame, column: str, pattern: re.Pattern[str], what: str) -> None:
     for idx, value in enumerate(frame[column].to_list()):
         if value is None or not pattern.match(value):
-            raise SourceFormatError(str(path), f"{what} code {value!r} is malformed", row=idx + 2, column=column)
+            raise SourceFormatError(
+                str(path), f"{what} code {value!r} is malformed", row=idx + 2, column=column
+            )
 
 
 def read_insee_communes(path: Path, *, sha256: str = "") -> pl.DataFrame:
@@ -119,7 +130,12 @@ def read_insee_departements(path: Path, *, sha256: str = "") -> pl.DataFrame:
     frame = _read_csv(path, ("DEP", "REG", "LIBELLE"))
     _check_codes(path, frame, "DEP", DEP_RE, "département")
     return pl.DataFrame(
-        {"code": frame["DEP"], "name": frame["LIBELLE"], "region": frame["REG"], "source_sha256": [sha256] * frame.height},
+        {
+            "code": frame["DEP"],
+            "name": frame["LIBELLE"],
+            "region": frame["REG"],
+            "source_sha256": [sha256] * frame.height,
+        },
         schema=DEPARTEMENTS_SCHEMA,
     )
 
@@ -157,17 +173,22 @@ def _xlsx_sheet(path: Path, sheet: str, required: tuple[str, ...], shown: str) -
             break
     if header_idx is None:
         raise SourceFormatError(
-            shown, f"no header row with {list(required)} in the first 15 rows", sheet=sheet, column=required[0]
+            shown,
+            f"no header row with {list(required)} in the first 15 rows",
+            sheet=sheet,
+            column=required[0],
         )
     frame = reader.load_sheet_by_name(sheet, header_row=header_idx, dtypes="string").to_polars()
     frame = frame.rename({c: c.strip().upper() for c in frame.columns})
     return frame.with_columns(pl.int_range(header_idx + 2, header_idx + 2 + frame.height).alias("_row"))
 
 
-def read_insee_epci(path: Path, *, sha256: str = "", member: str | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
+def read_insee_epci(
+    path: Path, *, sha256: str = "", member: str | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """INSEE EPCI composition (zip or xlsx): returns (epci, commune→epci) frames."""
     shown = str(path)
-    if is_zip(path):
+    if is_zip(path) and not is_xlsx(path):
         members = [m for m in list_members(path) if m.lower().endswith(".xlsx")]
         if not members:
             raise SourceFormatError(shown, "no .xlsx member in the archive")
@@ -184,15 +205,27 @@ def _epci_workbook(path: Path, sha256: str, shown: str) -> tuple[pl.DataFrame, p
     epci = epci.filter(pl.col("EPCI").is_not_null() & (pl.col("NATURE_EPCI") != "ZZ"))
     for row, code in zip(epci["_row"], epci["EPCI"], strict=True):
         if not EPCI_RE.match(code):
-            raise SourceFormatError(shown, f"EPCI code {code!r} is not a 9-digit SIREN", sheet="EPCI", row=row, column="EPCI")
+            raise SourceFormatError(
+                shown, f"EPCI code {code!r} is not a 9-digit SIREN", sheet="EPCI", row=row, column="EPCI"
+            )
     comp = comp.filter(pl.col("CODGEO").is_not_null())
     for row, code in zip(comp["_row"], comp["CODGEO"], strict=True):
         if not COMMUNE_RE.match(code):
             raise SourceFormatError(
-                shown, f"commune code {code!r} is malformed", sheet="Composition_communale", row=row, column="CODGEO"
+                shown,
+                f"commune code {code!r} is malformed",
+                sheet="Composition_communale",
+                row=row,
+                column="CODGEO",
             )
+    checkpoint("parse.epci")
     epci_frame = pl.DataFrame(
-        {"code": epci["EPCI"], "name": epci["LIBEPCI"], "nature": epci["NATURE_EPCI"], "source_sha256": [sha256] * epci.height},
+        {
+            "code": epci["EPCI"],
+            "name": epci["LIBEPCI"],
+            "nature": epci["NATURE_EPCI"],
+            "source_sha256": [sha256] * epci.height,
+        },
         schema=EPCI_SCHEMA,
     )
     members = comp.select(
@@ -208,7 +241,9 @@ def read_etalab_communes(path: Path, *, sha256: str = "") -> pl.DataFrame:
     rows = [d for d in data if d.get("type") == "commune-actuelle"]
     for idx, d in enumerate(rows):
         if not COMMUNE_RE.match(str(d.get("code", ""))):
-            raise SourceFormatError(str(path), f"commune code {d.get('code')!r} is malformed", row=idx + 1, column="code")
+            raise SourceFormatError(
+                str(path), f"commune code {d.get('code')!r} is malformed", row=idx + 1, column="code"
+            )
     return pl.DataFrame(
         {
             "code": [d["code"] for d in rows],
@@ -236,7 +271,7 @@ def read_etalab_epci(path: Path, *, sha256: str = "") -> tuple[pl.DataFrame, pl.
         schema=EPCI_SCHEMA,
     )
     members = pl.DataFrame(
-        [{"commune": m["code"], "epci": d["code"]} for d in data for m in d["membres"]],
+        [{"commune": m["code"], "epci": d["code"]} for d in data for m in d["membres"]],  # type: ignore[attr-defined]
         schema={"commune": pl.String(), "epci": pl.String()},
     )
     return epci, members
@@ -258,7 +293,11 @@ def read_etalab_departements(path: Path, *, sha256: str = "") -> pl.DataFrame:
 def read_etalab_regions(path: Path, *, sha256: str = "") -> pl.DataFrame:
     data = _json_array(path, ("code", "nom"))
     return pl.DataFrame(
-        {"code": [d["code"] for d in data], "name": [d["nom"] for d in data], "source_sha256": [sha256] * len(data)},
+        {
+            "code": [d["code"] for d in data],
+            "name": [d["nom"] for d in data],
+            "source_sha256": [sha256] * len(data),
+        },
         schema=REGIONS_SCHEMA,
     )
 
@@ -274,7 +313,9 @@ def _json_array(path: Path, keys: tuple[str, ...]) -> list[dict[str, object]]:
     for idx, item in enumerate(data):
         missing = [k for k in keys if k not in item]
         if missing:
-            raise SourceFormatError(str(path), f"object {idx + 1} lacks {missing}", row=idx + 1, column=missing[0])
+            raise SourceFormatError(
+                str(path), f"object {idx + 1} lacks {missing}", row=idx + 1, column=missing[0]
+            )
     return data
 
 
@@ -311,10 +352,14 @@ def read_commune_contours(path: Path, *, sha256: str = "") -> pl.DataFrame:
             continue
         code = next((str(props[k]) for k in _CONTOUR_CODE_KEYS if props.get(k)), None)
         if code is None or not COMMUNE_RE.match(code):
-            raise SourceFormatError(str(path), f"feature without a valid commune code ({code!r})", row=idx + 1, column="code")
+            raise SourceFormatError(
+                str(path), f"feature without a valid commune code ({code!r})", row=idx + 1, column="code"
+            )
         geom = shape(feature["geometry"]) if feature.get("geometry") else None
         if geom is None or geom.is_empty:
-            raise SourceFormatError(str(path), f"commune {code} has no geometry", row=idx + 1, column="geometry")
+            raise SourceFormatError(
+                str(path), f"commune {code} has no geometry", row=idx + 1, column="geometry"
+            )
         if transformer is not None:
             geom = transform(transformer.transform, geom)
         if not geom.is_valid:

@@ -22,7 +22,9 @@ UU_URL = "https://www.insee.fr/fr/statistiques/fichier/4802589/UU2020_au_01-01-2
 UU_MEMBER = "UU2020_au_01-01-2024.xlsx"
 
 # Commune contours derived from IGN ADMIN EXPRESS by Etalab (WGS84; includes PLM arrondissements).
-CONTOURS_URL = "https://etalab-datasets.geo.data.gouv.fr/contours-administratifs/2024/geojson/communes-100m.geojson.gz"
+CONTOURS_URL = (
+    "https://etalab-datasets.geo.data.gouv.fr/contours-administratifs/2024/geojson/communes-100m.geojson.gz"
+)
 
 FRANCE_CODE = "FR"
 FRANCE_METRO_CODE = "FRM"

@@ -19,6 +19,7 @@ from pyproj import CRS, Transformer
 
 from sources._archive import extract, is_zip, list_members
 from sources._errors import SourceFormatError
+from sources._faults import checkpoint
 from sources.qpv_perimeters import settings
 
 L93 = CRS.from_epsg(2154)
@@ -58,7 +59,9 @@ def _pick_member(path: Path, members: list[str], preferred: str | None) -> str:
         for m in vectors:
             if key in m.lower():
                 return m
-    raise SourceFormatError(str(path), f"no GeoJSON/shapefile/GeoPackage member in the archive (members: {members})")
+    raise SourceFormatError(
+        str(path), f"no GeoJSON/shapefile/GeoPackage member in the archive (members: {members})"
+    )
 
 
 def read_perimeters(
@@ -104,10 +107,14 @@ def _read_vector(path: Path, geography: str, sha256: str, shown: str) -> pl.Data
     columns = [c for c in table.columns if c != "geometry"]
     code_col = _first(columns, settings.CODE_FIELDS)
     if code_col is None:
-        raise SourceFormatError(shown, f"missing property code_qp (properties found: {columns})", column="code_qp")
+        raise SourceFormatError(
+            shown, f"missing property code_qp (properties found: {columns})", column="code_qp"
+        )
     name_col = _first(columns, settings.NAME_FIELDS)
     if name_col is None:
-        raise SourceFormatError(shown, f"missing property lib_qp/nom_qp (properties found: {columns})", column="lib_qp")
+        raise SourceFormatError(
+            shown, f"missing property lib_qp/nom_qp (properties found: {columns})", column="lib_qp"
+        )
     com_col = _first(columns, settings.COMMUNE_CODE_FIELDS)
     comname_col = _first(columns, settings.COMMUNE_NAME_FIELDS)
     dep_col = _first(columns, settings.DEP_FIELDS)
@@ -133,13 +140,17 @@ def _read_vector(path: Path, geography: str, sha256: str, shown: str) -> pl.Data
                 column=code_col,
             )
         if code in seen:
-            raise SourceFormatError(shown, f"code {code!r} already on feature {seen[code]}", row=feature_no, column=code_col)
+            raise SourceFormatError(
+                shown, f"code {code!r} already on feature {seen[code]}", row=feature_no, column=code_col
+            )
         seen[code] = feature_no
         geom = geoms[i]
         if geom is None or shapely.is_empty(geom):
             raise SourceFormatError(shown, f"QPV {code} has no geometry", row=feature_no, column="geometry")
         if geom.geom_type not in ("Polygon", "MultiPolygon"):
-            raise SourceFormatError(shown, f"QPV {code} geometry is a {geom.geom_type}, not a polygon", row=feature_no)
+            raise SourceFormatError(
+                shown, f"QPV {code} geometry is a {geom.geom_type}, not a polygon", row=feature_no
+            )
         if to_l93 is not None:
             geom = shapely.transform(geom, lambda xy, t=to_l93: _apply(t, xy))
         repaired = False
@@ -148,7 +159,9 @@ def _read_vector(path: Path, geography: str, sha256: str, shown: str) -> pl.Data
             repaired = True
         commune_codes: list[str] = []
         if com_col is not None and table[com_col].iloc[i] is not None:
-            commune_codes = _COMMUNE_CODE.findall(str(table[com_col].iloc[i]).replace('="', " ").replace('"', " "))
+            commune_codes = _COMMUNE_CODE.findall(
+                str(table[com_col].iloc[i]).replace('="', " ").replace('"', " ")
+            )
         rows.append(
             {
                 "code": code,
@@ -167,6 +180,7 @@ def _read_vector(path: Path, geography: str, sha256: str, shown: str) -> pl.Data
         )
     if not rows:
         raise SourceFormatError(shown, "no feature in the file")
+    checkpoint(f"parse.{geography}")
     return pl.DataFrame(rows, schema=PERIMETER_SCHEMA)
 
 
