@@ -212,6 +212,15 @@ def sql(query: Annotated[str, typer.Argument(help="One SELECT statement")], home
     console.print(table)
 
 
+def _register_source_commands() -> None:
+    from pipelines.commands import register_all
+
+    register_all(app)
+
+
+_register_source_commands()
+
+
 def main() -> None:  # pragma: no cover
     os.environ.setdefault("DAGSTER_HOME", str(_home(None) / "dagster"))
     sys.exit(app())

@@ -1,14 +1,14 @@
-"""Dagster definitions: every asset, its checks, resources chosen by environment, schedules."""
+"""Dagster definitions: every asset, its checks, resources chosen by environment, schedules, sensors."""
 
 from __future__ import annotations
 
 from dagster import AssetSelection, Definitions, ScheduleDefinition, define_asset_job
 
-from pipelines.assets import geography, warehouse
+from pipelines.assets import collect, observations, warehouse
 from pipelines.resources import resources_for
 
-ASSETS = [*geography.ASSETS, warehouse.source_file, warehouse.warehouse]
-CHECKS = [*geography.CHECKS]
+ASSETS = [*collect("ASSETS"), *observations.ASSETS, warehouse.source_file, warehouse.warehouse]
+CHECKS = [*collect("CHECKS"), *observations.CHECKS]
 
 refresh_job = define_asset_job("refresh", selection=AssetSelection.all())
 
@@ -20,9 +20,10 @@ weekly_geography = ScheduleDefinition(
 )
 
 defs = Definitions(
-    assets=ASSETS,
-    asset_checks=CHECKS,
-    jobs=[refresh_job],
-    schedules=[weekly_geography],
+    assets=ASSETS,  # type: ignore[arg-type]
+    asset_checks=CHECKS,  # type: ignore[arg-type]
+    jobs=[refresh_job, *collect("JOBS")],  # type: ignore[list-item]
+    schedules=[weekly_geography, *collect("SCHEDULES")],  # type: ignore[list-item]
+    sensors=collect("SENSORS"),  # type: ignore[arg-type]
     resources=resources_for(),
 )

@@ -165,6 +165,14 @@ def _recognise_workbook(path: Path) -> Layout | None:
 RECOGNISERS: list[Recogniser] = [recognise_geography]
 
 
+def register(recogniser: Recogniser | None = None, urls: dict[str, list[UrlEntry]] | None = None) -> None:
+    """A source adds how to recognise its files and where to download them (idempotent)."""
+    if recogniser is not None and recogniser not in RECOGNISERS:
+        RECOGNISERS.append(recogniser)
+    for dataset, entries in (urls or {}).items():
+        DEFAULT_URLS[dataset] = entries
+
+
 def recognise(path: Path) -> Layout | None:
     with path.open("rb") as fh:
         head = fh.read(SNIFF_BYTES)

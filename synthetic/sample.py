@@ -3,12 +3,14 @@
     python -m synthetic.sample OUT_DIR [--seed N]
 
 Deterministic: the same seed writes the same bytes. Each source contributes a writer
-``write_<stem>(mirror, territory, seed)``; the list below is the whole of it.
+``write_<stem>(mirror, territory, seed)`` in ``synthetic/<stem>.py``, found by `writers()`.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import pkgutil
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -19,7 +21,21 @@ from synthetic.territory import Territory, build_territory
 DEFAULT_SEED = 2024
 
 Writer = Callable[[Path, Territory, int], list[Path]]
-WRITERS: list[Writer] = [write_geography]
+
+
+def writers() -> list[Writer]:
+    """Geography first, then every module of this package defining ``write_<module name>``."""
+    import synthetic
+
+    found: list[Writer] = [write_geography]
+    for info in sorted(pkgutil.iter_modules(synthetic.__path__), key=lambda m: m.name):
+        if info.name in {"geography", "sample", "territory"}:
+            continue
+        module = importlib.import_module(f"synthetic.{info.name}")
+        writer = getattr(module, f"write_{info.name}", None)
+        if writer is not None:
+            found.append(writer)
+    return found
 
 
 def generate_sample(mirror: Path, seed: int = DEFAULT_SEED) -> list[Path]:
@@ -30,7 +46,7 @@ def generate_sample(mirror: Path, seed: int = DEFAULT_SEED) -> list[Path]:
     tmp.mkdir(parents=True)
     territory = build_territory(seed)
     written: list[Path] = []
-    for writer in WRITERS:
+    for writer in writers():
         written.extend(writer(tmp, territory, seed))
     (tmp / "SYNTHETIC.txt").write_text(
         f"Données synthétiques générées par synthetic.sample, graine {seed}. Aucun chiffre réel.\n",

@@ -60,3 +60,38 @@ CREATE TABLE qpv_crosswalk (
     relation VARCHAR NOT NULL       -- unchanged, extended, reduced, merged, split, new, removed, added_area, dropped_area, sliver
 );
 COMMENT ON TABLE qpv_crosswalk IS 'QPV 2015 × QPV 2024 overlaps measured on the perimeters; per QPV the shares sum to 1.';
+
+CREATE TABLE indicator (
+    indicator_id VARCHAR PRIMARY KEY,
+    theme VARCHAR,
+    label_fr VARCHAR NOT NULL,
+    definition VARCHAR,
+    unit VARCHAR,                   -- count, percent, euro, index, ratio
+    numerator_def VARCHAR,
+    denominator_def VARCHAR,
+    summable BOOLEAN,               -- counts sum across territories; rates and medians do not
+    aggregation VARCHAR,            -- sum | ratio | not_aggregable
+    source VARCHAR,
+    method VARCHAR
+);
+COMMENT ON TABLE indicator IS 'The indicator catalog: French label, definition, unit, numerator and denominator, aggregation rule.';
+
+CREATE TABLE observation (
+    indicator_id VARCHAR NOT NULL,
+    territory_kind VARCHAR NOT NULL,
+    territory_code VARCHAR NOT NULL,
+    geo_version VARCHAR NOT NULL,
+    period VARCHAR NOT NULL,        -- data period: "2019", "2023-Q4", "2022-12-31", "2023-2024"
+    period_type VARCHAR,            -- year | quarter | date | school_year
+    value DOUBLE,                   -- NULL when suppressed, missing or not applicable: never imputed
+    numerator DOUBLE,
+    denominator DOUBLE,
+    status VARCHAR NOT NULL,        -- published | suppressed | estimated | missing | not_applicable
+    method VARCHAR NOT NULL,        -- published | recomputed | summed | grid_estimate
+    interval_low DOUBLE,
+    interval_high DOUBLE,
+    source_dataset VARCHAR,
+    source_vintage VARCHAR,         -- the release label, not the data year
+    source_sha256 VARCHAR
+);
+COMMENT ON TABLE observation IS 'Every figure: indicator × territory × geography version × period, with status, method, and its source file.';

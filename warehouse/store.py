@@ -31,6 +31,16 @@ def _sql(name: str) -> str:
     return (resources.files("warehouse") / name).read_text(encoding="utf-8")
 
 
+def _sql_files(prefix: str) -> list[str]:
+    """``schema.sql`` then ``schema_<source>.sql`` (likewise views): each source adds its own file."""
+    names = [
+        p.name
+        for p in resources.files("warehouse").iterdir()
+        if p.name.startswith(prefix) and p.name.endswith(".sql")
+    ]
+    return sorted(names, key=lambda n: (n != f"{prefix}.sql", n))
+
+
 def _statements(text: str) -> list[str]:
     return [s.strip() for s in text.split("\n;;") if s.strip() and not s.strip().startswith(";;")]
 
@@ -79,8 +89,9 @@ def build_warehouse(
         con = duckdb.connect(str(tmp))
         try:
             load_spatial(con)
-            for stmt in _statements(_sql("schema.sql").replace(";\n", "\n;;\n")):
-                con.execute(stmt)
+            for name in _sql_files("schema"):
+                for stmt in _statements(_sql(name).replace(";\n", "\n;;\n")):
+                    con.execute(stmt)
             known = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
             stamped = {**info, "built_at": datetime.now(UTC).isoformat(timespec="seconds")}
             tables = {
@@ -90,8 +101,9 @@ def build_warehouse(
             for name, frame in tables.items():
                 _write_table(con, name, frame, exists=name in known)
                 checkpoint(f"write.{name}")
-            for stmt in _statements(_sql("views.sql")):
-                con.execute(stmt)
+            for name in _sql_files("views"):
+                for stmt in _statements(_sql(name)):
+                    con.execute(stmt)
             checkpoint("write.views")
             con.execute("CHECKPOINT")
         finally:

@@ -6,13 +6,14 @@ import polars as pl
 from dagster import AssetExecutionContext, AssetIn, MaterializeResult, asset
 
 from checks.geography import SourceFileModel
-from pipelines.assets import geography
+from pipelines.assets import collect
+from pipelines.assets import observations as _observations
 from pipelines.resources import SourcesResource, WarehouseResource
 from warehouse.store import build_warehouse
 
 # Every table the warehouse publishes, and every staged table whose source files it records.
-PUBLISHED = [*geography.PUBLISHED]
-STAGED = [*geography.STAGED]
+PUBLISHED = [*(str(n) for n in collect("PUBLISHED")), *_observations.PUBLISHED]
+STAGED = [str(n) for n in collect("STAGED")]
 
 SOURCE_FILE_SCHEMA: dict[str, pl.DataType] = {
     "sha256": pl.String(),

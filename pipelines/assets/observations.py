@@ -1,0 +1,85 @@
+"""The `indicator` catalog and the `observation` table: every source's figures in one long table."""
+
+import polars as pl
+from dagster import AssetCheckResult, AssetIn, asset, asset_check
+
+from models.observation import INDICATOR_SCHEMA, conform_observations, empty_observations
+from pipelines.assets import collect
+
+OBSERVATION_INPUTS = [str(n) for n in collect("OBSERVATIONS")]
+CATALOG_INPUTS = [str(n) for n in collect("CATALOGS")]
+
+# One figure per indicator, territory, geography, period, method and release (the same census figure
+# republished in several releases is kept once per release; views pick the latest).
+KEY = [
+    "indicator_id",
+    "territory_kind",
+    "territory_code",
+    "geo_version",
+    "period",
+    "method",
+    "source_dataset",
+    "source_vintage",
+]
+
+
+@asset(group_name="warehouse", ins={n: AssetIn(n) for n in OBSERVATION_INPUTS}, compute_kind="polars")
+def observation(**frames: pl.DataFrame) -> pl.DataFrame:
+    """Every figure of every source: indicator × territory × geography version × period, with value,
+    numerator, denominator, status (published, suppressed, estimated, missing, not_applicable),
+    method, interval, and the source file's sha256 and vintage."""
+    parts = [conform_observations(f) for f in frames.values() if f.height]
+    out = pl.concat(parts) if parts else empty_observations()
+    dupes = out.filter(pl.struct(KEY).is_duplicated())
+    if dupes.height:
+        sample = dupes.select(KEY).head(5).to_dicts()
+        raise ValueError(f"{dupes.height} observations share a key {KEY}; e.g. {sample}")
+    return out
+
+
+@asset(group_name="warehouse", ins={n: AssetIn(n) for n in CATALOG_INPUTS}, compute_kind="polars")
+def indicator(**frames: pl.DataFrame) -> pl.DataFrame:
+    """The indicator catalog: id, French label, definition, unit, numerator and denominator, whether
+    it sums across territories, source and method; one row per indicator of every source."""
+    parts = [
+        f.select(
+            [
+                pl.col(c).cast(t) if c in f.columns else pl.lit(None, t).alias(c)
+                for c, t in INDICATOR_SCHEMA.items()
+            ]
+        )
+        for f in frames.values()
+    ]
+    out = pl.concat(parts) if parts else pl.DataFrame(schema=INDICATOR_SCHEMA)
+    # Two sources may publish the same concept (Cnaf allocataires: CAF files and INSEE's QPV bases):
+    # one id, provided both agree on what it is (unit and aggregation rule); the first wording wins.
+    clash = (
+        out.group_by("indicator_id")
+        .agg(pl.struct("unit", "aggregation", "summable").n_unique().alias("n"))
+        .filter(pl.col("n") > 1)["indicator_id"]
+        .to_list()
+    )
+    if clash:
+        raise ValueError(
+            f"indicator ids defined differently by two sources (unit/aggregation): {sorted(clash)[:20]}"
+        )
+    return out.unique(subset="indicator_id", keep="first", maintain_order=True)
+
+
+@asset_check(
+    asset=observation,
+    additional_ins={"indicator": AssetIn("indicator")},
+    blocking=True,
+    description="Every observation's indicator is in the catalog",
+)
+def observations_have_a_catalog_entry(observation: pl.DataFrame, indicator: pl.DataFrame) -> AssetCheckResult:
+    unknown = observation.join(indicator.select("indicator_id"), on="indicator_id", how="anti")
+    ids = unknown["indicator_id"].unique().sort().to_list()
+    return AssetCheckResult(
+        passed=not ids, metadata={"unknown_ids": ", ".join(ids[:30]), "rows": unknown.height}
+    )
+
+
+ASSETS = [observation, indicator]
+CHECKS = [observations_have_a_catalog_entry]
+PUBLISHED = ["observation", "indicator"]
