@@ -17,7 +17,10 @@ from warehouse.store import connect_readonly
 @pytest.fixture(scope="module")
 def built(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     home = tmp_path_factory.mktemp("occitanie")
-    files = [shared_data / "hackaviz2021_occitanie_qpv2015", shared_data / "cog" / "decoupage-administratif_2026_v6.0.0"]
+    files = [
+        shared_data / "hackaviz2021_occitanie_qpv2015",
+        shared_data / "cog" / "decoupage-administratif_2026_v6.0.0",
+    ]
     report = run_refresh(home=home, files=files)
     assert report.success, (report.failed_step, report.error)
     return home, shared_data
@@ -32,7 +35,9 @@ def test_105_qpvs_each_linked_to_its_declared_commune(built: tuple[Path, Path]) 
     con = connect_readonly(warehouse_path(home))
     qpvs = {r[0] for r in con.execute("SELECT code FROM territory WHERE kind = 'qpv2015'").fetchall()}
     assert qpvs == set(declared)
-    links = con.execute("SELECT child_code, parent_code FROM territory_link WHERE child_kind = 'qpv2015'").fetchall()
+    links = con.execute(
+        "SELECT child_code, parent_code FROM territory_link WHERE child_kind = 'qpv2015'"
+    ).fetchall()
     linked: dict[str, set[str]] = {}
     for qpv, commune in links:
         linked.setdefault(qpv, set()).add(commune)
@@ -46,7 +51,11 @@ def test_every_commune_in_its_epci(built: tuple[Path, Path]) -> None:
     epcis = json.loads((shared / "cog" / "decoupage-administratif_2026_v6.0.0" / "epci.json").read_text())
     members = {m["code"]: e["code"] for e in epcis for m in e["membres"]}
     con = connect_readonly(warehouse_path(home))
-    got = dict(con.execute("SELECT child_code, parent_code FROM territory_link WHERE parent_kind = 'epci'").fetchall())
+    got = dict(
+        con.execute(
+            "SELECT child_code, parent_code FROM territory_link WHERE parent_kind = 'epci'"
+        ).fetchall()
+    )
     assert got == {c: e for c, e in members.items() if c in got} and len(got) == len(members)
     # Argentan (61006) is in CC Argentan Intercom (200068450), as the contract says.
     assert got["61006"] == "200068450"

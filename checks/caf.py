@@ -1,0 +1,133 @@
+"""Checks of the CAF tables: Pandera models, and totals that do not add up (flagged, never corrected)."""
+
+from __future__ import annotations
+
+import pandera.polars as pa
+import polars as pl
+
+STAGED_KINDS = ["iris", "commune", "qpv2015", "qpv2024", "france", "aggregate", "unlocated"]
+STAGED_STATUSES = ["published", "suppressed", "not_applicable"]
+
+
+class CafStagedModel(pa.DataFrameModel):
+    """The staged CAF frame (sources.caf.CAF_STAGED_SCHEMA)."""
+
+    layout: str
+    territory_kind: str = pa.Field(isin=STAGED_KINDS)
+    territory_code: str
+    geo_version: str
+    commune_code: str = pa.Field(nullable=True)
+    period: str = pa.Field(str_matches=r"^\d{4}-\d{2}-\d{2}$")
+    period_type: str = pa.Field(isin=["date"])
+    variable: str
+    dimension: str = pa.Field(nullable=True)
+    value: float = pa.Field(nullable=True, ge=0)
+    status: str = pa.Field(isin=STAGED_STATUSES)
+    raw_value: str = pa.Field(nullable=True)
+    note: str = pa.Field(nullable=True)
+    source_file: str
+    source_row: int = pa.Field(ge=2)
+
+    @pa.dataframe_check
+    def value_iff_published(cls, data: pa.PolarsData) -> pl.LazyFrame:  # type: ignore[misc]
+        """A value is present exactly when the status is published (suppressed → NULL)."""
+        return data.lazyframe.select(
+            (pl.col("value").is_not_null() == (pl.col("status") == "published")).alias("ok")
+        )
+
+    class Config:
+        strict = True
+        coerce = False
+
+
+class CafObservationModel(pa.DataFrameModel):
+    """CAF observations: counts/amounts ≥ 0, QPV kinds carry their own geography."""
+
+    indicator_id: str = pa.Field(str_startswith="caf_")
+    territory_kind: str = pa.Field(isin=["iris", "commune", "qpv2015", "qpv2024", "france"])
+    territory_code: str
+    geo_version: str
+    period: str
+    period_type: str = pa.Field(isin=["date", "year", "quarter"])
+    value: float = pa.Field(nullable=True, ge=0)
+    status: str = pa.Field(isin=["published", "suppressed", "estimated", "missing", "not_applicable"])
+
+    @pa.dataframe_check
+    def qpv_geography_exact(cls, data: pa.PolarsData) -> pl.LazyFrame:  # type: ignore[misc]
+        """A qpv2015/qpv2024 territory is never labelled with another geography."""
+        kind = pl.col("territory_kind")
+        return data.lazyframe.select(
+            (~kind.is_in(["qpv2015", "qpv2024"]) | (pl.col("geo_version") == kind)).alias("ok")
+        )
+
+    class Config:
+        strict = False
+
+
+# total variable → its parts. Verified on the real IRIS files 2016-2020 (0 offender where computable).
+CAF_TOTAL_RULES: dict[str, tuple[str, ...]] = {
+    "A": ("AI", "AM", "ACSSENF", "ACAVENF"),
+    "ENF": ("ENF_2", "ENF_3_5", "ENF_6_10", "ENF_11_14", "ENF_15_17", "ENF_18_24"),
+}
+
+TOTALS_REPORT_SCHEMA: dict[str, pl.DataType] = {
+    "source_file": pl.String(),
+    "source_row": pl.Int64(),
+    "territory_code": pl.String(),
+    "period": pl.String(),
+    "rule": pl.String(),
+    "total": pl.Float64(),
+    "parts_sum": pl.Float64(),
+    "difference": pl.Float64(),
+}
+
+
+def caf_totals_not_adding_up(
+    staged: pl.DataFrame,
+    rules: dict[str, tuple[str, ...]] | None = None,
+    *,
+    tolerance: float = 0.0,
+) -> pl.DataFrame:
+    """Rows whose published total differs from the sum of its published parts by more than `tolerance`.
+
+    Returns the offending rows (file, row, territory, period, rule, total, parts_sum, difference); the
+    data are not changed. A rule is not judged on a row where the total or a part is not published.
+    """
+    rules = CAF_TOTAL_RULES if rules is None else rules
+    keys = ["source_file", "source_row", "territory_code", "period"]
+    needed = {v for total, parts in rules.items() for v in (total, *parts)}
+    sub = staged.filter(pl.col("variable").is_in(list(needed)) & pl.col("dimension").is_null())
+    wide = sub.pivot(on="variable", index=keys, values="value", aggregate_function="first")
+    reports: list[pl.DataFrame] = []
+    for total, parts in rules.items():
+        if total not in wide.columns or any(p not in wide.columns for p in parts):
+            continue
+        parts_sum = pl.sum_horizontal([pl.col(p) for p in parts])
+        complete = pl.all_horizontal([pl.col(c).is_not_null() for c in (total, *parts)])
+        rep = (
+            wide.filter(complete)
+            .with_columns(parts_sum.alias("parts_sum"))
+            .with_columns((pl.col(total) - pl.col("parts_sum")).alias("difference"))
+            .filter(pl.col("difference").abs() > tolerance)
+            .select(
+                *keys,
+                pl.lit(f"{total} = {' + '.join(parts)}").alias("rule"),
+                pl.col(total).alias("total"),
+                "parts_sum",
+                "difference",
+            )
+        )
+        reports.append(rep)
+    if not reports:
+        return pl.DataFrame(schema=TOTALS_REPORT_SCHEMA)
+    return pl.concat([r.cast(TOTALS_REPORT_SCHEMA) for r in reports]).sort(["source_file", "source_row"])  # type: ignore[arg-type]
+
+
+def validate_caf_staged(staged: pl.DataFrame) -> pl.DataFrame:
+    """Validate the staged frame (raises pandera.errors.SchemaError(s) with the failing rows)."""
+    return CafStagedModel.validate(staged, lazy=True)
+
+
+def validate_caf_observations(observations: pl.DataFrame) -> pl.DataFrame:
+    """Validate CAF observations."""
+    return CafObservationModel.validate(observations, lazy=True)

@@ -1,0 +1,151 @@
+"""Pandera models for the staged INSEE tables and their observations, and cross-table checks.
+
+Cross checks return the offending rows (empty frame = pass), so Dagster asset checks can report them.
+"""
+
+from __future__ import annotations
+
+import pandera.polars as pa
+import polars as pl
+
+from models.observation import METHODS, PERIOD_TYPES, STATUSES
+
+STAGED_STATUSES = ("published", "suppressed", "missing", "not_applicable")
+TERRITORY_KINDS = (
+    "qpv2015",
+    "qpv2024",
+    "commune",
+    "epci",
+    "departement",
+    "region",
+    "france",
+    "iris",
+    "ensemble_qpv",
+)
+SIGNED_SHARES = frozenset({"part_impots"})  # the tax share of disposable income is negative by definition
+
+
+class StagedInseeModel(pa.DataFrameModel):
+    dataset: str
+    release: str = pa.Field(str_matches=r"^(20\d\d|any)$")
+    geo_version: str
+    territory_kind: str
+    codgeo: str
+    libgeo: str = pa.Field(nullable=True)
+    variable: str = pa.Field(str_matches=r"^[A-Z0-9_]+$")
+    block: str
+    period: str = pa.Field(nullable=True, str_matches=r"^20\d\d(-Q[1-4]|-\d\d-\d\d)?$")
+    period_type: str = pa.Field(nullable=True, isin=list(PERIOD_TYPES))
+    period_verified: bool
+    raw: str
+    value: float = pa.Field(nullable=True)
+    status: str = pa.Field(isin=list(STAGED_STATUSES))
+    marker: str = pa.Field(nullable=True)
+    note: str = pa.Field(nullable=True)
+    is_aggregate: bool
+    source_row: pl.Int32 = pa.Field(ge=2)
+
+    @pa.dataframe_check
+    @classmethod
+    def value_iff_published(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select((pl.col("value").is_not_null()) == (pl.col("status") == "published"))
+
+    @pa.dataframe_check
+    @classmethod
+    def one_geography(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select(pl.col("geo_version").n_unique() <= 1)
+
+    class Config:
+        strict = True
+
+
+class InseeObservationModel(pa.DataFrameModel):
+    indicator_id: str
+    territory_kind: str = pa.Field(isin=list(TERRITORY_KINDS))
+    territory_code: str
+    geo_version: str
+    period: str = pa.Field(str_matches=r"^20\d\d(-Q[1-4]|-\d\d-\d\d)?$")
+    period_type: str = pa.Field(isin=list(PERIOD_TYPES))
+    value: float = pa.Field(nullable=True)
+    numerator: float = pa.Field(nullable=True)
+    denominator: float = pa.Field(nullable=True)
+    status: str = pa.Field(isin=list(STATUSES))
+    method: str = pa.Field(isin=list(METHODS))
+    interval_low: float = pa.Field(nullable=True)
+    interval_high: float = pa.Field(nullable=True)
+    source_dataset: str
+    source_vintage: str
+    source_sha256: str = pa.Field(nullable=True)
+
+    @pa.dataframe_check
+    @classmethod
+    def value_iff_published(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select((pl.col("value").is_not_null()) == (pl.col("status") == "published"))
+
+    @pa.dataframe_check
+    @classmethod
+    def qpv_code_matches_kind(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        kind, code = pl.col("territory_kind"), pl.col("territory_code")
+        return data.lazyframe.select(
+            pl.when(kind == "qpv2015")
+            .then(code.str.starts_with("QP"))
+            .when(kind == "qpv2024")
+            .then(code.str.starts_with("QN"))
+            .otherwise(True)
+        )
+
+
+def shares_out_of_range(observations: pl.DataFrame, catalog: pl.DataFrame) -> pl.DataFrame:
+    """Percentages outside [0, 100] (the tax share, negative by definition, must be in [-100, 0])."""
+    pct = catalog.filter(pl.col("unit") == "percent").select("indicator_id")
+    obs = observations.join(pct, on="indicator_id", how="semi").filter(pl.col("value").is_not_null())
+    signed = pl.col("indicator_id").is_in(list(SIGNED_SHARES))
+    ok = (
+        pl.when(signed)
+        .then(pl.col("value").is_between(-100, 0))
+        .otherwise(pl.col("value").is_between(0, 100))
+    )
+    return obs.filter(~ok)
+
+
+def numerator_exceeds_denominator(observations: pl.DataFrame) -> pl.DataFrame:
+    return observations.filter(
+        pl.col("numerator").is_not_null()
+        & pl.col("denominator").is_not_null()
+        & (pl.col("numerator") > pl.col("denominator"))
+    )
+
+
+def qpv_population_exceeds_communes(
+    qpv_observations: pl.DataFrame, commune_observations: pl.DataFrame, links: pl.DataFrame
+) -> pl.DataFrame:
+    """QPVs whose population exceeds the population of their commune(s) for the same period.
+
+    `links`: qpv_code, commune_code (one row per QPV × commune). Returns qpv_code, period,
+    qpv_pop, communes_pop.
+    """
+    q = qpv_observations.filter(
+        (pl.col("indicator_id") == "population") & (pl.col("status") == "published")
+    ).select(pl.col("territory_code").alias("qpv_code"), "period", pl.col("value").alias("qpv_pop"))
+    c = commune_observations.filter(
+        (pl.col("indicator_id") == "population") & (pl.col("status") == "published")
+    ).select(pl.col("territory_code").alias("commune_code"), "period", pl.col("value").alias("commune_pop"))
+    per_qpv = (
+        links.select("qpv_code", "commune_code")
+        .join(c, on="commune_code", how="inner")
+        .group_by("qpv_code", "period")
+        .agg(pl.col("commune_pop").sum().alias("communes_pop"))
+    )
+    return q.join(per_qpv, on=["qpv_code", "period"], how="inner").filter(
+        pl.col("qpv_pop") > pl.col("communes_pop")
+    )
+
+
+def vintages_mixing_geographies(observations: pl.DataFrame) -> pl.DataFrame:
+    """(source_dataset, source_vintage) whose QPV rows carry more than one geography version."""
+    return (
+        observations.filter(pl.col("territory_kind").is_in(["qpv2015", "qpv2024"]))
+        .group_by("source_dataset", "source_vintage")
+        .agg(pl.col("geo_version").unique().sort().alias("geo_versions"))
+        .filter(pl.col("geo_versions").list.len() > 1)
+    )

@@ -1,0 +1,114 @@
+"""Aggregate observations of child territories to reference territories, only where it is valid.
+
+- `sum` indicators (counts): summed when every child figure is published; otherwise the parent gets
+  NULL with status `suppressed` (some part is secret) or `missing` (some child has no figure).
+- `ratio` indicators: recomputed as Σ numerators / Σ denominators (× 100 for percentages) when every
+  child carries both; otherwise `not_applicable` (a published share without its counts cannot be
+  weighted).
+- `not_aggregable` (medians, deciles, Gini, indices): never averaged nor summed → `not_applicable`.
+A parent figure published by the source itself (e.g. the commune's median in the commune file) always
+wins over the aggregate: pass those observations in `published` and they replace the derived row.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from models.observation import conform_observations, empty_observations
+
+LINK_COLUMNS = ("child_kind", "child_code", "parent_kind", "parent_code")
+GROUP = [
+    "indicator_id",
+    "parent_kind",
+    "parent_code",
+    "period",
+    "period_type",
+    "source_dataset",
+    "source_vintage",
+]
+
+
+def aggregate_observations(
+    observations: pl.DataFrame,
+    links: pl.DataFrame,
+    catalog: pl.DataFrame,
+    *,
+    parent_geo_version: str,
+    published: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """Child observations + links (child_kind, child_code, parent_kind, parent_code) → parent observations."""
+    missing_cols = [c for c in LINK_COLUMNS if c not in links.columns]
+    if missing_cols:
+        raise ValueError(f"links lack columns {missing_cols}")
+    if observations.is_empty() or links.is_empty():
+        return empty_observations()
+    cat = catalog.select("indicator_id", "aggregation", "unit")
+    obs = observations.join(
+        links.select(*LINK_COLUMNS),
+        left_on=["territory_kind", "territory_code"],
+        right_on=["child_kind", "child_code"],
+        how="inner",
+    ).join(cat, on="indicator_id", how="left")
+    unknown = obs.filter(pl.col("aggregation").is_null())["indicator_id"].unique().to_list()
+    if unknown:
+        raise ValueError(f"indicators absent from the catalog: {unknown}")
+    expected = links.group_by("parent_kind", "parent_code").agg(
+        pl.col("child_code").n_unique().alias("_n_expected")
+    )
+    pub = pl.col("status") == "published"
+    agg = (
+        obs.group_by(GROUP)
+        .agg(
+            pl.col("aggregation").first(),
+            pl.col("unit").first(),
+            pl.col("territory_code").n_unique().alias("_n"),
+            pub.all().alias("_all_pub"),
+            (pl.col("status") == "suppressed").any().alias("_any_supp"),
+            pl.col("value").sum().alias("_sum"),
+            pl.col("numerator").sum().alias("_num"),
+            pl.col("denominator").sum().alias("_den"),
+            (pub & pl.col("numerator").is_not_null() & pl.col("denominator").is_not_null())
+            .all()
+            .alias("_ratio_ok"),
+        )
+        .join(expected, on=["parent_kind", "parent_code"], how="left")
+    )
+    complete = pl.col("_n") == pl.col("_n_expected")
+    is_sum = pl.col("aggregation") == "sum"
+    is_ratio = pl.col("aggregation") == "ratio"
+    scale = pl.when(pl.col("unit") == "percent").then(100.0).otherwise(1.0)
+    ratio_ok = is_ratio & complete & pl.col("_ratio_ok") & (pl.col("_den") > 0)
+    sum_ok = is_sum & complete & pl.col("_all_pub")
+    out = agg.select(
+        pl.col("indicator_id"),
+        pl.col("parent_kind").alias("territory_kind"),
+        pl.col("parent_code").alias("territory_code"),
+        pl.lit(parent_geo_version).alias("geo_version"),
+        pl.col("period"),
+        pl.col("period_type"),
+        pl.when(sum_ok)
+        .then(pl.col("_sum"))
+        .when(ratio_ok)
+        .then(pl.col("_num") / pl.col("_den") * scale)
+        .otherwise(None)
+        .alias("value"),
+        pl.when(ratio_ok).then(pl.col("_num")).otherwise(None).alias("numerator"),
+        pl.when(ratio_ok).then(pl.col("_den")).otherwise(None).alias("denominator"),
+        pl.when(sum_ok | ratio_ok)
+        .then(pl.lit("published"))
+        .when(is_sum & pl.col("_any_supp"))
+        .then(pl.lit("suppressed"))
+        .when(is_sum)
+        .then(pl.lit("missing"))
+        .otherwise(pl.lit("not_applicable"))
+        .alias("status"),
+        pl.when(is_sum).then(pl.lit("summed")).otherwise(pl.lit("recomputed")).alias("method"),
+        pl.col("source_dataset"),
+        pl.col("source_vintage"),
+    )
+    out = conform_observations(out)
+    if published is not None and not published.is_empty():
+        keys = ["indicator_id", "territory_kind", "territory_code", "period"]
+        given = published.filter(pl.col("status") == "published").select(keys).unique()
+        out = out.join(given, on=keys, how="anti")
+    return out.sort(["indicator_id", "territory_kind", "territory_code", "period"])

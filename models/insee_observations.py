@@ -1,0 +1,120 @@
+"""Staged INSEE tables (long, sources.insee_common.layouts.STAGED_SCHEMA) → observations.
+
+Every observation carries the data period of its own source block (census year, Filosofi income year,
+Cnaf or Pôle emploi reference date) as staged, never the year in the file name (that is
+`source_vintage`). Suppressed figures stay NULL with status `suppressed`.
+"""
+
+from __future__ import annotations
+
+import re
+
+import polars as pl
+
+from models.insee_indicators import INDICATORS_BY_ID, RECOMPUTED, VARIABLE_MAP
+from models.observation import conform_observations, empty_observations
+
+DATASET_FAMILY = {
+    "insee_qpv_demo": "demo",
+    "insee_qpv_revn": "revn",
+    "insee_qpv_ipro": "ipro",
+    "insee_qpv_filosofi": "qpv_filo",
+    "filosofi_disp": "filo_disp",
+    "filosofi_cc": "filo_cc",
+    "filosofi_iris": "filo_iris",
+    "insee_comparateur": "comparateur",
+}
+ENSEMBLE_KIND = "ensemble_qpv"  # INSEE's "Ensemble des QPV" rows: all QPs of the geography
+
+
+def indicator_of(family: str, variable: str) -> str | None:
+    for families, regex, indicator in VARIABLE_MAP:
+        if family in families and re.match(regex, variable):
+            return indicator
+    return None
+
+
+def insee_observations(staged: pl.DataFrame, sha256: str) -> pl.DataFrame:
+    """Map the columns that carry a catalogued indicator to observation rows (others stay staged only)."""
+    if staged.is_empty():
+        return empty_observations()
+    datasets = staged["dataset"].unique().to_list()
+    if len(datasets) != 1:
+        raise ValueError(f"one staged table at a time, got datasets {datasets}")
+    family = DATASET_FAMILY[datasets[0]]
+    variables = staged["variable"].unique().to_list()
+    mapping = pl.DataFrame(
+        {"variable": variables, "indicator_id": [indicator_of(family, v) for v in variables]},
+        schema={"variable": pl.String, "indicator_id": pl.String},
+    ).drop_nulls("indicator_id")
+    rows = staged.join(mapping, on="variable", how="inner")
+    obs = rows.select(
+        pl.col("indicator_id"),
+        pl.when(pl.col("is_aggregate"))
+        .then(pl.lit(ENSEMBLE_KIND))
+        .otherwise(pl.col("territory_kind"))
+        .alias("territory_kind"),
+        pl.when(pl.col("is_aggregate"))
+        .then(pl.lit("ensemble"))
+        .otherwise(pl.col("codgeo"))
+        .alias("territory_code"),
+        pl.col("geo_version"),
+        pl.col("period"),
+        pl.col("period_type"),
+        pl.col("value"),
+        pl.col("status"),
+        pl.lit("published").alias("method"),
+        pl.col("dataset").alias("source_dataset"),
+        pl.col("release").alias("source_vintage"),
+        pl.lit(sha256).alias("source_sha256"),
+    )
+    obs = conform_observations(obs)
+    extra = _recomputed(obs)
+    out = pl.concat([obs, extra]) if extra.height else obs
+    dup = out.filter(pl.struct("indicator_id", "territory_kind", "territory_code", "period").is_duplicated())
+    if dup.height:
+        first = dup.row(0, named=True)
+        raise ValueError(
+            f"two figures for {first['indicator_id']} {first['territory_code']} {first['period']}"
+        )
+    return out
+
+
+def _recomputed(obs: pl.DataFrame) -> pl.DataFrame:
+    parts = []
+    keys = [
+        "territory_kind",
+        "territory_code",
+        "geo_version",
+        "period",
+        "period_type",
+        "source_dataset",
+        "source_vintage",
+        "source_sha256",
+    ]
+    for indicator, num_id, den_id in RECOMPUTED:
+        num = obs.filter(pl.col("indicator_id") == num_id).select(
+            *keys, pl.col("value").alias("numerator"), pl.col("status").alias("_ns")
+        )
+        den = obs.filter(pl.col("indicator_id") == den_id).select(
+            *keys, pl.col("value").alias("denominator"), pl.col("status").alias("_ds")
+        )
+        if num.is_empty() or den.is_empty():
+            continue
+        both = num.join(den, on=keys, how="inner")
+        ok = (pl.col("_ns") == "published") & (pl.col("_ds") == "published") & (pl.col("denominator") > 0)
+        scale = 100.0 if INDICATORS_BY_ID[indicator].unit == "percent" else 1.0
+        parts.append(
+            both.with_columns(
+                pl.lit(indicator).alias("indicator_id"),
+                pl.when(ok)
+                .then(pl.col("numerator") / pl.col("denominator") * scale)
+                .otherwise(None)
+                .alias("value"),
+                pl.when(ok).then(pl.lit("published")).otherwise(pl.lit("suppressed")).alias("status"),
+                pl.lit("recomputed").alias("method"),
+            ).drop("_ns", "_ds")
+        )
+    if not parts:
+        return empty_observations()
+    return conform_observations(pl.concat(parts, how="diagonal"))

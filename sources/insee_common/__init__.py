@@ -1,0 +1,27 @@
+"""Shared reading and layout recognition for INSEE statistical files (QPV bases, Filosofi, comparateur)."""
+
+from __future__ import annotations
+
+from sources.insee_common.layouts import (
+    SPECS,
+    STAGED_SCHEMA,
+    Layout,
+    LayoutSpec,
+    identify,
+    scan,
+    stage_layout,
+)
+from sources.insee_common.read import RawTable, parse_number, read_table
+
+__all__ = [
+    "SPECS",
+    "STAGED_SCHEMA",
+    "Layout",
+    "LayoutSpec",
+    "RawTable",
+    "identify",
+    "parse_number",
+    "read_table",
+    "scan",
+    "stage_layout",
+]

@@ -1,0 +1,161 @@
+"""Grid estimates on perimeters: tiny inline grids in Lambert-93."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+import shapely
+from shapely.geometry import box
+
+from checks.filosofi_grid import GridEstimateObservations, GridEstimateQuality
+from models.grid_estimates import estimate_on_perimeters, measure_grid_error
+from sources.filosofi_grid.settings import COUNT_COLUMNS
+
+
+def grid(nx: int, ny: int, men: float = 40.0, pauv: float = 10.0) -> pl.DataFrame:
+    """nx × ny cells of 200 m from (0, 0); cell k (row-major) has men = men·(k+1), ind = 2.5·men."""
+    rows = []
+    for j in range(ny):
+        for i in range(nx):
+            k = j * nx + i + 1
+            row: dict[str, object] = dict.fromkeys(COUNT_COLUMNS, 1.0)
+            row.update(
+                cell_id=f"c{k}",
+                men=men * k,
+                men_pauv=pauv * k,
+                ind=2.5 * men * k,
+                ind_snv=2.5 * men * k * 20_000,
+                imputed_200m=False,
+                geom_wkb=shapely.to_wkb(box(200 * i, 200 * j, 200 * i + 200, 200 * j + 200)),
+            )
+            rows.append(row)
+    return pl.DataFrame(rows)
+
+
+def perimeters(**geoms: shapely.Geometry) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "territory_kind": ["qpv2024"] * len(geoms),
+            "territory_code": list(geoms),
+            "geo_version": ["qpv2024"] * len(geoms),
+            "geom_wkb": [shapely.to_wkb(g) for g in geoms.values()],
+        }
+    )
+
+
+def run(cells: pl.DataFrame, per: pl.DataFrame) -> pl.DataFrame:
+    est = estimate_on_perimeters(cells, per, period="2021", source_vintage="2021", sha256="abc")
+    GridEstimateObservations.validate(est.observations)
+    GridEstimateQuality.validate(est.quality)
+    return est.observations
+
+
+def value(obs: pl.DataFrame, code: str, indicator: str) -> dict[str, object]:
+    return obs.filter((pl.col("territory_code") == code) & (pl.col("indicator_id") == indicator)).row(
+        0, named=True
+    )
+
+
+def test_four_whole_cells_exact_sum_zero_width_bound() -> None:
+    cells = grid(3, 3)
+    obs = run(cells, perimeters(Q=box(0, 0, 400, 400)))  # cells 1, 2, 4, 5
+    men = value(obs, "Q", "filo_grid_men")
+    assert men["value"] == 40.0 * (1 + 2 + 4 + 5)
+    assert men["interval_low"] == men["interval_high"] == men["value"]
+    assert men["status"] == "estimated" and men["method"] == "grid_estimate"
+    rate = value(obs, "Q", "filo_grid_taux_pauvrete_men")
+    assert rate["value"] == pytest.approx(100 * 10 * 12 / (40 * 12))
+    assert rate["interval_low"] == pytest.approx(rate["value"]) and rate["interval_high"] == pytest.approx(
+        rate["value"]
+    )
+
+
+def test_half_cell_gets_half() -> None:
+    cells = grid(1, 1, men=100.0, pauv=30.0)
+    obs = run(cells, perimeters(H=box(0, 0, 100, 200)))
+    men = value(obs, "H", "filo_grid_men")
+    assert men["value"] == pytest.approx(50.0)
+    assert (men["interval_low"], men["interval_high"]) == (0.0, 100.0)
+    ind = value(obs, "H", "filo_grid_ind")
+    assert ind["value"] == pytest.approx(125.0)
+    rate = value(obs, "H", "filo_grid_taux_pauvrete_men")
+    assert rate["numerator"] == pytest.approx(15.0) and rate["denominator"] == pytest.approx(50.0)
+    assert rate["value"] == pytest.approx(30.0)
+    # Assumption-free bound: the half could hold only poor households, or none.
+    assert (rate["interval_low"], rate["interval_high"]) == (pytest.approx(0.0), pytest.approx(100.0))
+
+
+def test_rate_is_recomputed_not_averaged() -> None:
+    cells = grid(2, 1, pauv=12.0)  # cell 1: 12 poor of 40; cell 2: set to 0 poor of 80
+    cells = cells.with_columns(
+        pl.when(pl.col("cell_id") == "c2").then(0.0).otherwise(pl.col("men_pauv")).alias("men_pauv")
+    )
+    obs = run(cells, perimeters(R=box(0, 0, 400, 200)))
+    # (12 + 0) / (40 + 80) = 10 %, not the mean of 30 % and 0 %.
+    assert value(obs, "R", "filo_grid_taux_pauvrete_men")["value"] == pytest.approx(100 * 12 / 120)
+
+
+def test_edge_neighbours_do_not_widen_the_bound() -> None:
+    cells = grid(4, 4)
+    obs = run(cells, perimeters(E=box(200, 200, 600, 600)))
+    men = value(obs, "E", "filo_grid_men")
+    assert men["interval_low"] == men["interval_high"] == men["value"] == 40.0 * (6 + 7 + 10 + 11)
+
+
+def test_medians_not_estimable() -> None:
+    obs = run(grid(2, 2), perimeters(M=box(0, 0, 400, 400)))
+    medians = obs.filter(pl.col("indicator_id").str.contains("median|_d1|_d9|interdecile"))
+    assert medians.height == 4
+    assert medians["status"].unique().to_list() == ["not_applicable"]
+    assert medians["value"].null_count() == 4
+
+
+def test_fewer_than_11_households_suppressed() -> None:
+    cells = grid(1, 1, men=20.0, pauv=8.0)
+    obs = run(cells, perimeters(S=box(0, 0, 100, 200), T=box(0, 0, 200, 200)))
+    small = obs.filter((pl.col("territory_code") == "S") & (pl.col("status") != "not_applicable"))
+    assert small["status"].unique().to_list() == ["suppressed"]  # 10 households estimated
+    for col in ("value", "interval_low", "interval_high", "numerator"):
+        assert small[col].null_count() == small.height
+    # T has 20 households but only 8 poor households: that count, and its rate, are suppressed.
+    assert value(obs, "T", "filo_grid_men")["status"] == "estimated"
+    assert value(obs, "T", "filo_grid_men_pauv")["status"] == "suppressed"
+    assert value(obs, "T", "filo_grid_taux_pauvrete_men")["value"] is None
+
+
+def test_quality_reports_cut_population_share() -> None:
+    cells = grid(2, 1)  # c1 ind 100, c2 ind 200
+    est = estimate_on_perimeters(
+        cells, perimeters(Q=box(0, 0, 300, 200)), period="2021", source_vintage="2021", sha256="x"
+    )
+    q = est.quality.row(0, named=True)
+    assert (q["cells_inside"], q["cells_cut"]) == (1, 1)
+    assert q["cut_estimate_share"] == pytest.approx(100 / 200)  # 100 (c1) + 0.5·200 (c2)
+    assert q["cut_cells_population_share"] == pytest.approx(200 / 300)
+
+
+def test_perimeter_without_cells_is_suppressed() -> None:
+    obs = run(grid(1, 1), perimeters(Z=box(10_000, 10_000, 10_400, 10_400)))
+    assert value(obs, "Z", "filo_grid_men")["status"] == "suppressed"
+
+
+def test_measure_error_against_published() -> None:
+    cells = grid(3, 3)
+    per = perimeters(A=box(0, 0, 400, 400), B=box(0, 0, 300, 600))
+    est = estimate_on_perimeters(cells, per, period="2019", source_vintage="2019", sha256="x").observations
+    true_a, est_b = 480.0, value(est, "B", "filo_grid_men")["value"]
+    assert isinstance(est_b, float)
+    published = pl.DataFrame(
+        {
+            "indicator_id": ["nb_menages", "nb_menages"],
+            "territory_kind": ["qpv2024"] * 2,
+            "territory_code": ["A", "B"],
+            "period": ["2019", "2019"],
+            "value": [true_a, est_b + 20.0],
+        }
+    )
+    err = measure_grid_error(published, est, {"filo_grid_men": "nb_menages"}).row(0, named=True)
+    assert err["n_territories"] == 2
+    assert err["mean_absolute_error"] == pytest.approx(10.0)
+    assert err["mean_relative_error"] == pytest.approx((0 + 20 / (est_b + 20)) / 2)
+    assert err["mean_error"] == pytest.approx(-10.0)
