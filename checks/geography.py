@@ -21,6 +21,7 @@ CODE_PATTERNS = {
     "qpv2015": QPV2015,
     "commune": COMMUNE,
     "epci": EPCI,
+    "unite_urbaine": r"^[0-9A-Z]{5}$",
     "departement": DEPARTEMENT,
     "region": REGION,
     "france": r"^FRM?$",

@@ -61,8 +61,11 @@ def build_territory(
     contours: pl.DataFrame,
     *,
     geo_version: str,
+    unites_urbaines: pl.DataFrame | None = None,
+    uu_members: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """One row per territory: QPVs of both geographies, communes, EPCIs, départements, régions, France."""
+    """One row per territory: QPVs of both geographies, communes, EPCIs, unités urbaines,
+    départements, régions, France."""
     contour_by_code = dict(zip(contours["code"].to_list(), contours["geom_wkb"].to_list(), strict=True))
     rows: list[dict[str, object]] = []
     for r in perimeters.iter_rows(named=True):
@@ -103,6 +106,21 @@ def build_territory(
                 "source_sha256": r["source_sha256"],
             }
         )
+    if unites_urbaines is not None and uu_members is not None:
+        uu_grouped = uu_members.group_by("unite_urbaine").agg(pl.col("commune"))
+        uu_of = dict(zip(uu_grouped["unite_urbaine"].to_list(), uu_grouped["commune"].to_list(), strict=True))
+        for r in unites_urbaines.iter_rows(named=True):
+            rows.append(
+                {
+                    "kind": "unite_urbaine",
+                    "code": r["code"],
+                    "name": r["name"],
+                    "geo_version": geo_version,
+                    "geom_wkb": _union_wkb([contour_by_code.get(c) for c in uu_of.get(r["code"], [])]),  # type: ignore[misc]
+                    "geom_repaired": False,
+                    "source_sha256": r["source_sha256"],
+                }
+            )
     by_dep = communes.group_by("departement").agg(pl.col("code"))
     dep_communes = dict(zip(by_dep["departement"].to_list(), by_dep["code"].to_list(), strict=True))
     for r in departements.iter_rows(named=True):
@@ -200,8 +218,10 @@ def hierarchy_links(
     departements: pl.DataFrame,
     *,
     geo_version: str,
+    uu_members: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """commune → EPCI, commune → département, département → région, département → France (and metro)."""
+    """commune → EPCI, commune → unité urbaine, commune → département, département → région,
+    département → France (and France métropolitaine)."""
     v = geo_version
 
     def frame(child_kind: str, parent_kind: str, pairs: pl.DataFrame) -> pl.DataFrame:
@@ -228,9 +248,17 @@ def hierarchy_links(
     frm_pairs = departements.filter(~pl.col("code").str.starts_with("97")).select(
         pl.col("code").alias("child"), pl.lit(FRANCE_METRO[0]).alias("parent")
     )
+    uu_pairs = (
+        pl.DataFrame(schema={"child": pl.String(), "parent": pl.String()})
+        if uu_members is None
+        else uu_members.select(
+            pl.col("commune").alias("child"), pl.col("unite_urbaine").alias("parent")
+        ).filter(pl.col("child").is_in(list(known)))
+    )
     out = pl.concat(
         [
             frame("commune", "epci", epci_pairs),
+            frame("commune", "unite_urbaine", uu_pairs),
             frame("commune", "departement", dep_pairs),
             frame("departement", "region", reg_pairs),
             frame("departement", "france", fr_pairs),

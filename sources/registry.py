@@ -56,6 +56,9 @@ DEFAULT_URLS: dict[str, list[UrlEntry]] = {
     "cog_departements": [UrlEntry(cog.DEPARTEMENTS_URL, "insee_csv", str(cog.COG_YEAR), cog.LICENCE)],
     "cog_regions": [UrlEntry(cog.REGIONS_URL, "insee_csv", str(cog.COG_YEAR), cog.LICENCE)],
     "cog_epci": [UrlEntry(cog.EPCI_URL, "insee_xlsx", str(cog.COG_YEAR), cog.LICENCE, cog.EPCI_MEMBER)],
+    "cog_unites_urbaines": [
+        UrlEntry(cog.UU_URL, "insee_xlsx", str(cog.COG_YEAR), cog.LICENCE, cog.UU_MEMBER)
+    ],
     "commune_contours": [
         UrlEntry(cog.CONTOURS_URL, "geojson", str(cog.COG_YEAR), "Licence Ouverte 2.0 (IGN, Etalab)")
     ],
@@ -109,6 +112,8 @@ def recognise_geography(path: Path, head: bytes) -> Layout | None:
             return Layout("qpv2015", "anct_perimeters", "2015")
         if any(re.match(r"(epci|intercommunalite).*\.xlsx$", n.lower()) for n in names):
             return Layout("cog_epci", "insee_xlsx", _year(Path(" ".join(names)), _year(path)))
+        if any(re.match(r"uu2020.*\.xlsx$", n.lower()) for n in names):
+            return Layout("cog_unites_urbaines", "insee_xlsx", _year(Path(" ".join(names)), _year(path)))
         return None
     text = _decode(head[:SNIFF_BYTES])
     stripped = text.lstrip()
@@ -159,6 +164,8 @@ def _recognise_workbook(path: Path) -> Layout | None:
         return None
     if {"EPCI", "Composition_communale"} <= sheets:
         return Layout("cog_epci", "insee_xlsx", _year(path))
+    if {"UU2020", "Composition_communale"} <= sheets:
+        return Layout("cog_unites_urbaines", "insee_xlsx", _year(path))
     return None
 
 

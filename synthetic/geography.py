@@ -185,6 +185,59 @@ def write_epci(mirror: Path, territory: Territory) -> Path:
     return target
 
 
+def uu_workbook(territory: Territory) -> bytes:
+    """UU2020_au_01-01-2024.xlsx: Valbourg and its neighbours form one unité urbaine; the rest is rural."""
+    wb = Workbook()
+    doc = wb.active
+    assert doc is not None
+    doc.title = "Documentation"
+    doc.append(["Unités urbaines 2020 — géographie au 1er janvier 2024 (données synthétiques)"])
+    uu = wb.create_sheet("UU2020")
+    for line in (["Unités urbaines 2020"], ["Géographie au 1er janvier 2024"], ["Source : Insee"], []):
+        uu.append(line)
+    uu.append(["Code de l'unité urbaine", "Libellé de l'unité urbaine", "Tranche", "Nombre de communes"])
+    uu.append(["UU2020", "LIBUU2020", "TUU2017", "NB_COM"])
+    urban = {"99101", "99102", "99104", "99105"}
+    uu.append(["99701", "Valbourg", "5", len(urban)])
+    comp = wb.create_sheet("Composition_communale")
+    for line in (
+        ["Composition communale des unités urbaines 2020"],
+        ["Géographie au 1er janvier 2024"],
+        ["Source : Insee"],
+        [],
+    ):
+        comp.append(line)
+    comp.append(
+        [
+            "Code géographique",
+            "Libellé",
+            "Unité urbaine",
+            "Libellé de l'unité urbaine",
+            "Type",
+            "Statut",
+            "Département",
+        ]
+    )
+    comp.append(["CODGEO", "LIBGEO", "UU2020", "LIBUU2020", "TYPE_COMMUNE_UU", "STATUT_COM_UU", "DEP"])
+    dep = territory.departement[0]
+    for c in territory.communes:
+        if c.code in urban:
+            status = "C" if c.code == "99101" else "B"
+            comp.append([c.code, c.name, "99701", "Valbourg", "urbain", status, dep])
+        else:
+            comp.append([c.code, c.name, f"{dep}000", "Communes hors unité urbaine", "hors UU", "H", dep])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def write_unites_urbaines(mirror: Path, territory: Territory) -> Path:
+    target = _target(mirror, cog_settings.UU_URL)
+    with zipfile.ZipFile(target, "w") as zf:
+        _zip_write(zf, cog_settings.UU_MEMBER, uu_workbook(territory))
+    return target
+
+
 def write_contours(mirror: Path, territory: Territory) -> Path:
     """Etalab commune contours (GeoJSON, WGS84, gzipped)."""
     features = [
@@ -214,5 +267,6 @@ def write_geography(mirror: Path, territory: Territory, seed: int) -> list[Path]
         write_qpv2015(mirror, territory),
         *write_cog(mirror, territory),
         write_epci(mirror, territory),
+        write_unites_urbaines(mirror, territory),
         write_contours(mirror, territory),
     ]

@@ -87,6 +87,23 @@ def stg_epci(sources: SourcesResource) -> tuple[Output[pl.DataFrame], Output[pl.
     return Output(epci, output_name="stg_epci"), Output(members, output_name="stg_epci_members")
 
 
+@multi_asset(
+    group_name=GROUP,
+    compute_kind="polars",
+    outs={"stg_unites_urbaines": AssetOut(), "stg_uu_members": AssetOut()},
+)
+def stg_unites_urbaines(sources: SourcesResource) -> tuple[Output[pl.DataFrame], Output[pl.DataFrame]]:
+    """Unités urbaines 2020 and their communes (INSEE UU2020_au_01-01-YYYY.xlsx); optional."""
+    obtained = sources.obtain("cog_unites_urbaines")
+    if not obtained:
+        uu = pl.DataFrame(schema=cog.UU_SCHEMA)
+        members = pl.DataFrame(schema={"commune": pl.String(), "unite_urbaine": pl.String()})
+    else:
+        ob = _latest(obtained)
+        uu, members = cog.read_insee_unites_urbaines(ob.file.path, sha256=ob.file.sha256, member=ob.member)
+    return Output(uu, output_name="stg_unites_urbaines"), Output(members, output_name="stg_uu_members")
+
+
 @asset(group_name=GROUP, compute_kind="polars")
 def stg_departements(sources: SourcesResource) -> pl.DataFrame:
     """Départements of the COG (INSEE v_departement CSV or Etalab departements.json)."""
@@ -125,9 +142,11 @@ def territory(
     stg_departements: pl.DataFrame,
     stg_regions: pl.DataFrame,
     stg_commune_contours: pl.DataFrame,
+    stg_unites_urbaines: pl.DataFrame,
+    stg_uu_members: pl.DataFrame,
 ) -> pl.DataFrame:
-    """Every territory: QPVs of both geographies, communes, EPCIs, départements, régions, France;
-    geometry in Lambert-93. From the staged perimeters, COG and contours."""
+    """Every territory: QPVs of both geographies, communes, EPCIs, unités urbaines, départements,
+    régions, France; geometry in Lambert-93. From the staged perimeters, COG, UU2020 and contours."""
     geo_version = stg_communes["geo_version"][0]
     frame = build_territory(
         stg_qpv_perimeters,
@@ -138,6 +157,8 @@ def territory(
         stg_regions,
         stg_commune_contours,
         geo_version=geo_version,
+        unites_urbaines=stg_unites_urbaines,
+        uu_members=stg_uu_members,
     )
     return checks.TerritoryModel.validate(frame)
 
@@ -149,6 +170,7 @@ def territory_link(
     stg_epci_members: pl.DataFrame,
     stg_departements: pl.DataFrame,
     stg_commune_contours: pl.DataFrame,
+    stg_uu_members: pl.DataFrame,
 ) -> pl.DataFrame:
     """QPV → commune links (share of the QPV's area in each commune, measured on the contours) and the
     commune → EPCI → département → région → France chain."""
@@ -156,7 +178,13 @@ def territory_link(
     frame = pl.concat(
         [
             qpv_commune_links(stg_qpv_perimeters, stg_commune_contours, geo_version=geo_version),
-            hierarchy_links(stg_communes, stg_epci_members, stg_departements, geo_version=geo_version),
+            hierarchy_links(
+                stg_communes,
+                stg_epci_members,
+                stg_departements,
+                geo_version=geo_version,
+                uu_members=stg_uu_members,
+            ),
         ]
     )
     return checks.TerritoryLinkModel.validate(frame)
@@ -227,6 +255,7 @@ ASSETS = [
     stg_qpv_perimeters,
     stg_communes,
     stg_epci,
+    stg_unites_urbaines,
     stg_departements,
     stg_regions,
     stg_commune_contours,
@@ -247,6 +276,7 @@ STAGED = [
     "stg_communes",
     "stg_epci",
     "stg_epci_members",
+    "stg_unites_urbaines",
     "stg_departements",
     "stg_regions",
     "stg_commune_contours",

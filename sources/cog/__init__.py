@@ -6,6 +6,7 @@ from sources.cog.parse import (
     DEPARTEMENTS_SCHEMA,
     EPCI_SCHEMA,
     REGIONS_SCHEMA,
+    UU_SCHEMA,
     read_commune_contours,
     read_etalab_communes,
     read_etalab_departements,
@@ -15,6 +16,7 @@ from sources.cog.parse import (
     read_insee_departements,
     read_insee_epci,
     read_insee_regions,
+    read_insee_unites_urbaines,
 )
 
 __all__ = [
@@ -23,6 +25,7 @@ __all__ = [
     "DEPARTEMENTS_SCHEMA",
     "EPCI_SCHEMA",
     "REGIONS_SCHEMA",
+    "UU_SCHEMA",
     "read_commune_contours",
     "read_etalab_communes",
     "read_etalab_departements",
@@ -32,4 +35,5 @@ __all__ = [
     "read_insee_departements",
     "read_insee_epci",
     "read_insee_regions",
+    "read_insee_unites_urbaines",
 ]

@@ -235,6 +235,55 @@ def _epci_workbook(path: Path, sha256: str, shown: str) -> tuple[pl.DataFrame, p
     return epci_frame, members
 
 
+UU_SCHEMA: dict[str, pl.DataType] = {"code": pl.String(), "name": pl.String(), "source_sha256": pl.String()}
+
+
+def read_insee_unites_urbaines(
+    path: Path, *, sha256: str = "", member: str | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """INSEE UU2020 composition (zip or xlsx): returns (unités urbaines, commune→UU) frames.
+
+    Communes outside any unité urbaine carry a pseudo-code ``<DEP>000`` and status H: they get no link.
+    """
+    shown = str(path)
+    if is_zip(path) and not is_xlsx(path):
+        members = [m for m in list_members(path) if m.lower().endswith(".xlsx")]
+        if not members:
+            raise SourceFormatError(shown, "no .xlsx member in the archive")
+        chosen = member if member in members else members[0]
+        with tempfile.TemporaryDirectory(prefix="quartiers-uu-") as tmp:
+            extract(path, Path(tmp) / "x", members=[chosen])
+            return _uu_workbook(Path(tmp) / "x" / chosen, sha256, f"{shown}!{chosen}")
+    return _uu_workbook(path, sha256, shown)
+
+
+def _uu_workbook(path: Path, sha256: str, shown: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    comp = _xlsx_sheet(path, "Composition_communale", ("CODGEO", "UU2020", "LIBUU2020"), shown)
+    comp = comp.filter(pl.col("CODGEO").is_not_null())
+    for row, code in zip(comp["_row"], comp["CODGEO"], strict=True):
+        if not COMMUNE_RE.match(code):
+            raise SourceFormatError(
+                shown,
+                f"commune code {code!r} is malformed",
+                sheet="Composition_communale",
+                row=row,
+                column="CODGEO",
+            )
+    status = pl.col("STATUT_COM_UU") if "STATUT_COM_UU" in comp.columns else pl.lit(None, pl.String)
+    urban = comp.filter((status != "H").fill_null(True) & ~pl.col("UU2020").str.ends_with("000"))
+    uu = (
+        urban.group_by("UU2020", maintain_order=True)
+        .agg(pl.col("LIBUU2020").first())
+        .select(
+            pl.col("UU2020").alias("code"),
+            pl.col("LIBUU2020").alias("name"),
+            pl.lit(sha256).alias("source_sha256"),
+        )
+    )
+    members = urban.select(pl.col("CODGEO").alias("commune"), pl.col("UU2020").alias("unite_urbaine"))
+    return uu.cast(UU_SCHEMA), members  # type: ignore[arg-type]
+
+
 def read_etalab_communes(path: Path, *, sha256: str = "") -> pl.DataFrame:
     """Etalab ``communes.json`` (découpage administratif): current communes with population."""
     data = _json_array(path, ("code", "nom", "type"))

@@ -47,6 +47,17 @@ def test_warehouse_holds_both_geographies_and_their_links(built: Path) -> None:
         ).fetchall()
     )
     assert epci == {c.code: c.epci_siren for c in t.communes}
+    uu = dict(
+        con.execute(
+            "SELECT child_code, parent_code FROM territory_link WHERE parent_kind = 'unite_urbaine'"
+        ).fetchall()
+    )
+    assert uu == {
+        "99101": "99701",
+        "99102": "99701",
+        "99104": "99701",
+        "99105": "99701",
+    }  # rural communes: none
     rel = dict(
         con.execute(
             "SELECT coalesce(code_2015, '-') || '>' || coalesce(code_2024, '-'), relation FROM qpv_crosswalk"

@@ -145,3 +145,14 @@ def test_directory_scan_reports_non_data_files_without_failing(tmp_path: Path) -
         "cog_regions",
     }
     assert [p.name for p, _ in result.unrecognised] == ["README.txt"]
+
+
+def test_unites_urbaines_skip_communes_outside_any_uu(tmp_path: Path) -> None:
+    from sources.cog import read_insee_unites_urbaines
+    from synthetic.geography import write_unites_urbaines
+
+    path = write_unites_urbaines(tmp_path, build_territory())
+    uu, members = read_insee_unites_urbaines(path)
+    assert uu.rows() == [("99701", "Valbourg", "")]
+    assert sorted(members["commune"].to_list()) == ["99101", "99102", "99104", "99105"]
+    assert recognise(path).dataset == "cog_unites_urbaines"  # type: ignore[union-attr]
