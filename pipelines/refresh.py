@@ -60,7 +60,7 @@ def run_refresh(
     resources = resources_for(env, home=home, mirror=mirror, files=files)
     selection = AssetSelection.all() if not only else AssetSelection.groups(*only).downstream()
     job = define_asset_job("refresh", selection=selection, hooks={_step_succeeded, _step_failed})
-    defs = Definitions(assets=ASSETS, asset_checks=CHECKS, jobs=[job], resources=resources)
+    defs = Definitions(assets=ASSETS, asset_checks=CHECKS, jobs=[job], resources=resources)  # type: ignore[arg-type]
     job_def = defs.resolve_job_def("refresh")
     n_steps = len(job_def.graph.node_defs)
     report = RefreshReport(success=False)
