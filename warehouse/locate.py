@@ -11,9 +11,8 @@ from dataclasses import dataclass
 import duckdb
 import numpy as np
 import shapely
-from pyproj import Transformer
 
-_TO_L93 = Transformer.from_crs("EPSG:4326", "EPSG:2154", always_xy=True)
+from warehouse.lambert93 import to_lambert93
 
 
 @dataclass(frozen=True)
@@ -26,8 +25,7 @@ class Located:
 
 
 def to_l93(lon: float, lat: float) -> tuple[float, float]:
-    x, y = _TO_L93.transform(lon, lat)
-    return float(x), float(y)
+    return to_lambert93(lon, lat)
 
 
 def locate(con: duckdb.DuckDBPyConnection, lon: float, lat: float) -> list[Located]:
