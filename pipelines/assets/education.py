@@ -1,0 +1,436 @@
+"""Education assets: IPS, school directory, REP/REP+ lists, pupils and IVAC of data.education.gouv.fr;
+then `school` (UAI × rentrée), `school_qpv` (inside / near each QPV perimeter, with the true distance)
+and the education observations and catalog.
+
+The "near" distance is 300 m by default (education-prioritaire rules); set it with the env var
+``QUARTIERS_SCHOOL_NEAR_M`` or the `school_qpv` asset config ``near_m``.
+"""
+
+import os
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import polars as pl
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetExecutionContext,
+    AssetIn,
+    Config,
+    MetadataValue,
+    asset,
+    asset_check,
+)
+
+from checks import education as checks
+from models.schools import (
+    build_school,
+    conform_schools,
+)
+from models.schools import (
+    education_indicator_catalog as _catalog,
+)
+from models.schools import (
+    education_observations as _observations,
+)
+from pipelines.resources import Obtained, SourcesResource
+from sources._errors import SourceFormatError
+from sources.education_annuaire import DIRECTORY_SCHEMA, parse_directory
+from sources.education_annuaire import settings as annuaire_settings
+from sources.education_common.recognise import EP_MINISTRY_LIST, recognise_education_file
+from sources.education_effectifs import EFFECTIFS_SCHEMA, parse_effectifs
+from sources.education_effectifs import settings as effectifs_settings
+from sources.education_ep import EP_SCHEMA, parse_ep
+from sources.education_ep import settings as ep_settings
+from sources.education_ips import IPS_SCHEMA, parse_ips
+from sources.education_ips import settings as ips_settings
+from sources.education_iva import IVA_SCHEMA, parse_iva
+from sources.education_iva import settings as iva_settings
+from sources.registry import Layout, UrlEntry, register
+
+GROUP = "education"
+LICENCE = "Licence Ouverte 2.0 (Ministère de l'Éducation nationale)"
+URL_VINTAGE = "export"  # the portal's CSV export is always the latest publication
+NEAR_ENV = "QUARTIERS_SCHOOL_NEAR_M"
+DEFAULT_NEAR_M = 300.0
+
+IPS_DATASETS = [
+    d for d in ips_settings.IPS_DATASETS if d != "fr-en-ips_ecoles_v2"
+]  # same as fr-en-ips_ecoles
+DIRECTORY_DATASETS = [annuaire_settings.ANNUAIRE_DATASET, annuaire_settings.GEOLOC_DATASET]
+EP_DATASETS = [ep_settings.EP_DATASET, EP_MINISTRY_LIST]
+EFFECTIFS_DATASETS = list(effectifs_settings.EFFECTIFS_DATASETS)
+IVA_DATASETS = [iva_settings.IVA_DATASET]
+# Fetched in URL mode (a failure stops the refresh); the others are taken when the mirror/portal has them.
+CORE_DATASETS = {
+    "fr-en-ips-ecoles-ap2022",
+    "fr-en-ips-colleges-ap2023",
+    annuaire_settings.ANNUAIRE_DATASET,
+    *EFFECTIFS_DATASETS,
+}
+
+
+def _url_entries() -> dict[str, list[UrlEntry]]:
+    urls = {d: ips_settings.export_url(d) for d in IPS_DATASETS}
+    urls |= {d: annuaire_settings.export_url(d) for d in DIRECTORY_DATASETS}
+    urls[ep_settings.EP_DATASET] = ep_settings.export_url()
+    urls |= {d: effectifs_settings.export_url(d) for d in EFFECTIFS_DATASETS}
+    urls[iva_settings.IVA_DATASET] = iva_settings.export_url()
+    return {d: [UrlEntry(u, "csv", URL_VINTAGE, LICENCE)] for d, u in urls.items()}
+
+
+def recognise(path: Path, head: bytes) -> Layout | None:
+    """Education files given with `refresh --files`: the dataset from the content; the vintage names
+    the local copy (two copies of one dataset, e.g. national and an extract, are both kept)."""
+    found = recognise_education_file(path, head)
+    if found is None:
+        return None
+    dataset, form, _ = found
+    return Layout(dataset, form, re.sub(r"[^\w.\-]+", "_", path.stem)[:80])
+
+
+register(recognise, _url_entries())
+
+
+def near_m_setting(override: float | None = None) -> float:
+    """The "near" distance: the asset config, else ``$QUARTIERS_SCHOOL_NEAR_M``, else 300 m."""
+    if override is not None:
+        value = float(override)
+    else:
+        raw = os.environ.get(NEAR_ENV, "").strip()
+        try:
+            value = float(raw) if raw else DEFAULT_NEAR_M
+        except ValueError as exc:
+            raise ValueError(f"{NEAR_ENV}={raw!r} is not a distance in metres") from exc
+    if not 0 <= value <= 5000:
+        raise ValueError(f"near distance {value} m is outside [0, 5000]")
+    return value
+
+
+def _preview(frame: pl.DataFrame, n: int = 20) -> MetadataValue:
+    return MetadataValue.md(frame.head(n).to_pandas().to_markdown(index=False))
+
+
+def _obtain(sources: SourcesResource, datasets: list[str]) -> tuple[list[Obtained], list[str]]:
+    got: list[Obtained] = []
+    absent: list[str] = []
+    for ds in datasets:
+        found = sources.obtain(ds, required=None if ds in CORE_DATASETS else False)
+        got.extend(found)
+        if not found:
+            absent.append(ds)
+    # Largest file first: where a national file and an extract overlap, rows come from the national one.
+    got.sort(key=lambda o: (o.layout.dataset, -o.file.size, o.file.sha256))
+    return got, absent
+
+
+def _stage(
+    obtained: list[Obtained],
+    parse: Callable[[Obtained], pl.DataFrame],
+    keys: list[str],
+    schema: dict[str, pl.DataType],
+) -> pl.DataFrame:
+    """Parse every file, tag rows with their file, and merge copies of one dataset: a key given by two
+    files of the same dataset must carry the same values (an extract of the national file), else error."""
+    frames = []
+    for ob in obtained:
+        frame = parse(ob).with_columns(
+            pl.lit(ob.file.sha256).alias("source_sha256"),
+            pl.lit(ob.layout.vintage).alias("source_vintage"),
+            pl.lit(ob.file.url).alias("_file"),
+        )
+        frames.append(frame)
+    if not frames:
+        return pl.DataFrame(schema={**schema, "source_sha256": pl.String(), "source_vintage": pl.String()})
+    out = pl.concat(frames, how="diagonal_relaxed")
+    if keys:
+        values = [c for c in schema if c not in {*keys, "source_row", "source_dataset"}]
+        k = ["source_dataset", *keys]
+        dup = out.filter(pl.struct(k).is_duplicated())
+        if dup.height:
+            differing = (
+                dup.group_by(k)
+                .agg(pl.struct(values).n_unique().alias("n"), pl.col("_file").unique().alias("files"))
+                .filter(pl.col("n") > 1)
+            )
+            if differing.height:
+                r = differing.row(0, named=True)
+                raise SourceFormatError(
+                    " and ".join(r["files"]),
+                    f"dataset {r['source_dataset']}: {dict((c, r[c]) for c in keys)} has different values "
+                    "in two copies of the same dataset; keep one copy",
+                )
+            out = out.unique(subset=k, keep="first", maintain_order=True)
+    return out.drop("_file")
+
+
+@asset(group_name=GROUP, compute_kind="polars")
+def stg_education_ips(context: AssetExecutionContext, sources: SourcesResource) -> pl.DataFrame:
+    """IPS (indice de position sociale, DEPP) of écoles, collèges and lycées, every series (up to
+    2021-22 and from 2022-23), one row per UAI × rentrée × dataset; data.education.gouv.fr."""
+    obtained, absent = _obtain(sources, IPS_DATASETS)
+    frame = _stage(
+        obtained,
+        lambda ob: parse_ips(ob.file.path, dataset=ob.layout.dataset),
+        ["uai", "rentree"],
+        IPS_SCHEMA,
+    )
+    context.add_output_metadata({"datasets_absent": ", ".join(absent)})
+    return checks.IpsStaged.validate(frame)
+
+
+@asset(group_name=GROUP, compute_kind="polars")
+def stg_education_directory(context: AssetExecutionContext, sources: SourcesResource) -> pl.DataFrame:
+    """School directory (annuaire de l'éducation, and the adresse-et-géolocalisation file): type,
+    sector, EP membership and WGS84 coordinates with their precision, projected to Lambert-93."""
+    obtained, absent = _obtain(sources, DIRECTORY_DATASETS)
+    # The annuaire first (it carries the EP membership), then the geolocation file.
+    obtained.sort(key=lambda o: (DIRECTORY_DATASETS.index(o.layout.dataset), -o.file.size))
+    frame = _stage(obtained, lambda ob: parse_directory(ob.file.path), [], DIRECTORY_SCHEMA)
+    context.add_output_metadata({"datasets_absent": ", ".join(absent)})
+    return checks.DirectoryStaged.validate(frame)
+
+
+def _parse_ep(ob: Obtained) -> pl.DataFrame:
+    if ob.layout.dataset == EP_MINISTRY_LIST:
+        m = re.search(r"rentr[ée]e[-_ ]?(\d{4})", f"{ob.layout.vintage} {ob.file.path.name}")
+        return parse_ep(ob.file.path, rentree=int(m.group(1)) if m else None)
+    return parse_ep(ob.file.path)
+
+
+@asset(group_name=GROUP, compute_kind="polars")
+def stg_education_ep(context: AssetExecutionContext, sources: SourcesResource) -> pl.DataFrame:
+    """REP / REP+ membership per rentrée: `fr-en-etablissements-ep` and the DGESCO rentrée lists."""
+    obtained, absent = _obtain(sources, EP_DATASETS)
+    frame = _stage(obtained, _parse_ep, ["uai", "rentree"], EP_SCHEMA)
+    context.add_output_metadata({"datasets_absent": ", ".join(absent)})
+    return checks.EpStaged.validate(frame)
+
+
+@asset(group_name=GROUP, compute_kind="polars")
+def stg_education_effectifs(context: AssetExecutionContext, sources: SourcesResource) -> pl.DataFrame:
+    """Pupils per école and per collège and rentrée, with the rep / rep_plus flags."""
+    obtained, absent = _obtain(sources, EFFECTIFS_DATASETS)
+    frame = _stage(
+        obtained,
+        lambda ob: parse_effectifs(ob.file.path, dataset=ob.layout.dataset),
+        ["uai", "rentree"],
+        EFFECTIFS_SCHEMA,
+    )
+    context.add_output_metadata({"datasets_absent": ", ".join(absent)})
+    return checks.EffectifsStaged.validate(frame)
+
+
+@asset(group_name=GROUP, compute_kind="polars")
+def stg_education_iva(context: AssetExecutionContext, sources: SourcesResource) -> pl.DataFrame:
+    """IVAC: DNB success rate, written mark and their value added per collège and session."""
+    obtained, absent = _obtain(sources, IVA_DATASETS)
+    frame = _stage(obtained, lambda ob: parse_iva(ob.file.path), ["uai", "session"], IVA_SCHEMA)
+    context.add_output_metadata({"datasets_absent": ", ".join(absent)})
+    return checks.IvaStaged.validate(frame)
+
+
+def _nonempty(frame: pl.DataFrame) -> pl.DataFrame | None:
+    return frame if frame.height else None
+
+
+@asset(group_name=GROUP, compute_kind="polars")
+def school(
+    stg_education_ips: pl.DataFrame,
+    stg_education_directory: pl.DataFrame,
+    stg_education_ep: pl.DataFrame,
+    stg_education_effectifs: pl.DataFrame,
+    stg_education_iva: pl.DataFrame,
+) -> pl.DataFrame:
+    """One row per school (UAI) × rentrée: name, commune, level, sector, EP status (REP list, else
+    effectifs flags, else annuaire), IPS and its standard deviation (one IPS series per row), IVAC,
+    pupils, coordinates (WGS84 and Lambert-93) with their status. Schools without usable coordinates
+    are kept, with `coord_status` saying why."""
+    frame = build_school(
+        [stg_education_ips] if stg_education_ips.height else [],
+        _nonempty(stg_education_directory),
+        _nonempty(stg_education_ep),
+        _nonempty(stg_education_effectifs),
+        _nonempty(stg_education_iva),
+    )
+    return checks.School.validate(frame)
+
+
+class SchoolQpvConfig(Config):
+    """`near_m`: schools outside a perimeter but within this distance are `near` (default: env
+    QUARTIERS_SCHOOL_NEAR_M, else 300 m)."""
+
+    near_m: float | None = None
+
+
+def qpv_perimeters(territory: pl.DataFrame) -> pl.DataFrame:
+    """The QPV perimeters of both geographies from the `territory` table, in the shape models expect."""
+    return territory.filter(
+        pl.col("kind").is_in(["qpv2024", "qpv2015"]) & pl.col("geom_wkb").is_not_null()
+    ).select(
+        pl.col("kind").alias("territory_kind"),
+        pl.col("code").alias("territory_code"),
+        "geo_version",
+        "geom_wkb",
+    )
+
+
+@asset(group_name=GROUP, compute_kind="duckdb")
+def school_qpv(
+    context: AssetExecutionContext, config: SchoolQpvConfig, school: pl.DataFrame, territory: pl.DataFrame
+) -> pl.DataFrame:
+    """Each placed school × each QPV (2024 and 2015 geographies): `inside` the perimeter, or `near`
+    (outside, within the near distance) with the true distance to the polygon in metres (Lambert-93)."""
+    near_m = near_m_setting(config.near_m)
+    frame = conform_schools(school, qpv_perimeters(territory), near_m=near_m)
+    frame = frame.with_columns(pl.lit(near_m).alias("near_m"))
+    context.add_output_metadata(
+        {
+            "near_m": near_m,
+            "relations": _preview(
+                frame.group_by("geo_version", "relation").len().sort("geo_version", "relation")
+            ),
+        }
+    )
+    return checks.SchoolQpv.validate(frame)
+
+
+def _near_of(school_qpv: pl.DataFrame) -> float:
+    return float(school_qpv["near_m"][0]) if school_qpv.height else near_m_setting()
+
+
+@asset(group_name=GROUP, compute_kind="polars")
+def education_indicator_catalog(school_qpv: pl.DataFrame) -> pl.DataFrame:
+    """Catalog rows of the education indicators (schools, pupils, share in REP/REP+, mean IPS)."""
+    return _catalog(near_m=_near_of(school_qpv))
+
+
+@asset(group_name=GROUP, compute_kind="polars")
+def education_observations(
+    school: pl.DataFrame,
+    school_qpv: pl.DataFrame,
+    territory: pl.DataFrame,
+    stg_education_ips: pl.DataFrame,
+    stg_education_effectifs: pl.DataFrame,
+    stg_education_ep: pl.DataFrame,
+) -> pl.DataFrame:
+    """Per QPV (inside; inside or near) and per commune and rentrée: number of schools and pupils by
+    level, share of pupils in REP / REP+, pupil-weighted mean IPS of public schools."""
+    shas = sorted(
+        {
+            s
+            for f in (stg_education_ips, stg_education_effectifs, stg_education_ep)
+            for s in f["source_sha256"].unique().to_list()
+            if s
+        }
+    )
+    vintages = sorted(
+        {
+            v
+            for f in (stg_education_ips, stg_education_effectifs, stg_education_ep)
+            for v in f["source_vintage"].unique().to_list()
+            if v
+        }
+    )
+    communes = territory.filter(pl.col("kind") == "commune")["geo_version"]
+    return _observations(
+        school,
+        school_qpv.drop("near_m"),
+        sha256="+".join(shas),
+        source_vintage="+".join(vintages)[:200],
+        near_m=_near_of(school_qpv),
+        commune_geo_version=communes[0] if len(communes) else None,
+    )
+
+
+@asset_check(
+    asset=school,
+    description="Schools with missing, imprecise, swapped or out-of-France coordinates (kept, listed)",
+)
+def school_coordinates_reported(school: pl.DataFrame) -> AssetCheckResult:
+    issues = checks.schools_with_coordinate_issues(school)
+    counts = dict(issues.group_by("coord_status").len().iter_rows())
+    return AssetCheckResult(
+        passed=issues.is_empty(),
+        severity=AssetCheckSeverity.WARN,
+        metadata={
+            **{f"coord_{k}": int(v) for k, v in counts.items()},
+            "not_placed": int((~issues["placed"]).sum()) if issues.height else 0,
+            "examples": _preview(issues),
+        },
+    )
+
+
+@asset_check(
+    asset=school, blocking=True, description="One row per UAI and rentrée; UAIs are 7 digits + letter"
+)
+def school_uai_unique_per_rentree(school: pl.DataFrame) -> AssetCheckResult:
+    dup = school.filter(pl.struct("uai", "rentree").is_duplicated())
+    bad = school.filter(~pl.col("uai").str.contains(checks.UAI_RE))
+    return AssetCheckResult(
+        passed=dup.is_empty() and bad.is_empty(),
+        metadata={"duplicates": dup.height, "malformed_uai": bad.height, "examples": _preview(dup)},
+    )
+
+
+@asset_check(
+    asset=school_qpv,
+    additional_ins={"school": AssetIn("school")},
+    blocking=True,
+    description="Every relation is a placed school; inside = 0 m, near ≤ the near distance",
+)
+def school_qpv_relations_consistent(school_qpv: pl.DataFrame, school: pl.DataFrame) -> AssetCheckResult:
+    near_m = _near_of(school_qpv)
+    placed = school.filter(pl.col("x_l93").is_not_null()).select("uai").unique()
+    orphan = school_qpv.join(placed, on="uai", how="anti")
+    too_far = school_qpv.filter(
+        ((pl.col("relation") == "inside") & (pl.col("distance_m") != 0))
+        | (
+            (pl.col("relation") == "near")
+            & ((pl.col("distance_m") <= 0) | (pl.col("distance_m") > near_m + 1e-6))
+        )
+    )
+    return AssetCheckResult(
+        passed=orphan.is_empty() and too_far.is_empty(),
+        metadata={"unknown_uai": orphan.height, "distance_off": too_far.height, "near_m": near_m},
+    )
+
+
+@asset_check(asset=stg_education_ips, blocking=True, description="One IPS series per level and rentrée")
+def ips_one_series_per_rentree(stg_education_ips: pl.DataFrame) -> AssetCheckResult:
+    mixed = (
+        stg_education_ips.group_by("level", "rentree")
+        .agg(pl.col("ips_series").n_unique().alias("n"), pl.col("source_dataset").unique().str.join(", "))
+        .filter(pl.col("n") > 1)
+    )
+    return AssetCheckResult(passed=mixed.is_empty(), metadata={"mixed": _preview(mixed)})
+
+
+ASSETS = [
+    stg_education_ips,
+    stg_education_directory,
+    stg_education_ep,
+    stg_education_effectifs,
+    stg_education_iva,
+    school,
+    school_qpv,
+    education_indicator_catalog,
+    education_observations,
+]
+CHECKS = [
+    school_coordinates_reported,
+    school_uai_unique_per_rentree,
+    school_qpv_relations_consistent,
+    ips_one_series_per_rentree,
+]
+PUBLISHED = ["school", "school_qpv"]
+STAGED = [
+    "stg_education_ips",
+    "stg_education_directory",
+    "stg_education_ep",
+    "stg_education_effectifs",
+    "stg_education_iva",
+]
+OBSERVATIONS = ["education_observations"]
+CATALOGS = ["education_indicator_catalog"]
