@@ -142,10 +142,35 @@ def qpv_population_exceeds_communes(
 
 
 def vintages_mixing_geographies(observations: pl.DataFrame) -> pl.DataFrame:
-    """(source_dataset, source_vintage) whose QPV rows carry more than one geography version."""
+    """Files (source_dataset, source_vintage, source_sha256) whose QPV rows carry more than one geography
+    version, or whose QPV rows disagree with their kind (a QPV 2015 code labelled 2024 or the reverse).
+
+    One release may exist in both geographies (Filosofi 2021 by QPV: a qp15 and a qp24 file): that is
+    two files, each of one geography; a single file never mixes them."""
+    qpv = observations.filter(pl.col("territory_kind").is_in(["qpv2015", "qpv2024"]))
+    wrong = (pl.col("territory_kind") != pl.col("geo_version")) | (
+        pl.col("territory_code").str.slice(0, 2)
+        != pl.when(pl.col("territory_kind") == "qpv2015").then(pl.lit("QP")).otherwise(pl.lit("QN"))
+    )
     return (
-        observations.filter(pl.col("territory_kind").is_in(["qpv2015", "qpv2024"]))
-        .group_by("source_dataset", "source_vintage")
-        .agg(pl.col("geo_version").unique().sort().alias("geo_versions"))
-        .filter(pl.col("geo_versions").list.len() > 1)
+        qpv.group_by("source_dataset", "source_vintage", "source_sha256")
+        .agg(
+            pl.col("geo_version").unique().sort().alias("geo_versions"),
+            wrong.sum().alias("mislabelled_rows"),
+        )
+        .filter((pl.col("geo_versions").list.len() > 1) | (pl.col("mislabelled_rows") > 0))
+    )
+
+
+def qpv_population_exceeds_file_communes(staged: pl.DataFrame) -> pl.DataFrame:
+    """Rows of INSEE's QPV bases whose QPV population (POP_MUN) exceeds the population of its
+    commune(s) given in the same row (POP_COM): codgeo, release, qpv_pop, communes_pop."""
+    pop = staged.filter(pl.col("variable").is_in(["POP_MUN", "POP_COM"]) & (pl.col("status") == "published"))
+    if pop.is_empty():
+        return pl.DataFrame(schema={"codgeo": pl.String, "release": pl.String})
+    wide = pop.pivot(on="variable", index=["dataset", "release", "codgeo", "source_row"], values="value")
+    if not {"POP_MUN", "POP_COM"} <= set(wide.columns):
+        return wide.head(0)
+    return wide.filter(pl.col("POP_MUN") > pl.col("POP_COM")).rename(
+        {"POP_MUN": "qpv_pop", "POP_COM": "communes_pop"}
     )

@@ -112,3 +112,94 @@ def aggregate_observations(
         given = published.filter(pl.col("status") == "published").select(keys).unique()
         out = out.join(given, on=keys, how="anti")
     return out.sort(["indicator_id", "territory_kind", "territory_code", "period"])
+
+
+ENSEMBLE_KIND = "ensemble_qpv"
+ENSEMBLE_CODE = "ensemble"
+QPV_KINDS = ("qpv2015", "qpv2024")
+FILE = ["source_dataset", "source_vintage"]
+
+
+def _departement_of(code: pl.Expr) -> pl.Expr:
+    return pl.when(code.str.starts_with("97")).then(code.str.slice(0, 3)).otherwise(code.str.slice(0, 2))
+
+
+def aggregate_to_references(
+    observations: pl.DataFrame, links: pl.DataFrame, catalog: pl.DataFrame
+) -> pl.DataFrame:
+    """Reference-territory figures derived where valid (see the module docstring for the rules).
+
+    - commune → EPCI and commune → département (links of kind commune→epci/departement), then
+      département → France (links departement→france): a figure a file publishes for the parent wins.
+      A file whose communes are not all in the links' COG (communes merged since) is not aggregated
+      to the départements (and their EPCIs) where such communes lie: the sum would miss them.
+    - QPV → all QPVs of its geography (`ensemble_qpv` / `ensemble`), per file, unless INSEE's
+      "Ensemble des QPV" row gives the figure.
+    `links`: the `territory_link` table. Returns observations (method summed / recomputed).
+    """
+    if observations.is_empty():
+        return empty_observations()
+    out: list[pl.DataFrame] = []
+    cl = links.filter(
+        (pl.col("child_kind") == "commune") & pl.col("parent_kind").is_in(["epci", "departement"])
+    )
+    if cl.height:
+        version = str(cl["parent_version"][0])
+        communes = observations.filter(pl.col("territory_kind") == "commune")
+        known = cl.select(pl.col("child_code").alias("territory_code")).unique()
+        orphans = (
+            communes.select(*FILE, "territory_code")
+            .unique()
+            .join(known, on="territory_code", how="anti")
+            .select(*FILE, _departement_of(pl.col("territory_code")).alias("departement"))
+            .unique()
+        )
+        derived = aggregate_observations(
+            communes, cl, catalog, parent_geo_version=version, published=observations
+        )
+        if orphans.height:
+            parent_deps = pl.concat(
+                [
+                    cl.filter(pl.col("parent_kind") == "departement").select(
+                        pl.col("parent_code"), pl.col("parent_code").alias("departement")
+                    ),
+                    cl.filter(pl.col("parent_kind") == "epci").select(
+                        pl.col("parent_code"), _departement_of(pl.col("child_code")).alias("departement")
+                    ),
+                ]
+            ).unique()
+            tainted = parent_deps.join(orphans, on="departement", how="inner").select(
+                *FILE, pl.col("parent_code").alias("territory_code")
+            )
+            derived = derived.join(tainted.unique(), on=[*FILE, "territory_code"], how="anti")
+        out.append(derived)
+        dl = links.filter((pl.col("child_kind") == "departement") & (pl.col("parent_kind") == "france"))
+        deps = pl.concat(
+            [
+                observations.filter(pl.col("territory_kind") == "departement"),
+                derived.filter(pl.col("territory_kind") == "departement"),
+            ]
+        )
+        if dl.height and deps.height:
+            out.append(
+                aggregate_observations(deps, dl, catalog, parent_geo_version=version, published=observations)
+            )
+    for geography in QPV_KINDS:
+        qpvs = observations.filter(pl.col("territory_kind") == geography)
+        for _, part in qpvs.group_by(FILE, maintain_order=True):
+            qlinks = part.select(
+                pl.lit(geography).alias("child_kind"),
+                pl.col("territory_code").alias("child_code"),
+                pl.lit(ENSEMBLE_KIND).alias("parent_kind"),
+                pl.lit(ENSEMBLE_CODE).alias("parent_code"),
+            ).unique()
+            given = observations.filter(
+                (pl.col("territory_kind") == ENSEMBLE_KIND) & (pl.col("geo_version") == geography)
+            )
+            out.append(
+                aggregate_observations(part, qlinks, catalog, parent_geo_version=geography, published=given)
+            )
+    parts = [p for p in out if p.height]
+    if not parts:
+        return empty_observations()
+    return pl.concat(parts).sort(["indicator_id", "territory_kind", "territory_code", "period"])

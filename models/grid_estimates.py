@@ -438,3 +438,59 @@ def measure_grid_error(
         )
         .sort("indicator_id")
     )
+
+
+# Grid indicator → the published QPV indicator it estimates (models/insee_indicators.py). Individuals of
+# fiscal households ≈ municipal population; the share of poor households ≈ the poverty rate (persons).
+GRID_VS_PUBLISHED: dict[str, str] = {
+    "filo_grid_ind": "population",
+    "filo_grid_men": "menages_fiscaux",
+    "filo_grid_taux_pauvrete_men": "taux_pauvrete_60",
+}
+
+
+def grid_error_against_published(
+    published: pl.DataFrame,
+    estimates: pl.DataFrame,
+    *,
+    geography: str = "qpv2015",
+    indicator_map: dict[str, str] | None = None,
+) -> pl.DataFrame:
+    """`measure_grid_error` on the perimeters of `geography` where INSEE published the figure: for each
+    QPV and published indicator, the published figure (method `published`) of the period closest to the
+    grid's data year is compared. Adds `geography`, `grid_period` and `published_periods`
+    (e.g. "2018,2021")."""
+    mapping = indicator_map or GRID_VS_PUBLISHED
+    est = estimates.filter(pl.col("territory_kind") == geography)
+    if est.is_empty():
+        return measure_grid_error(published.head(0), est, mapping).with_columns(
+            pl.lit(geography).alias("geography"),
+            pl.lit(None, pl.String).alias("grid_period"),
+            pl.lit(None, pl.String).alias("published_periods"),
+        )
+    grid_period = str(est["period"][0])
+    pub = (
+        published.filter(
+            (pl.col("territory_kind") == geography)
+            & (pl.col("method") == "published")
+            & pl.col("value").is_not_null()
+            & pl.col("indicator_id").is_in(list(mapping.values()))
+        )
+        .with_columns(
+            (pl.col("period").str.slice(0, 4).cast(pl.Int32, strict=False) - int(grid_period[:4]))
+            .abs()
+            .alias("_gap")
+        )
+        .sort(["_gap", "source_vintage"], descending=[False, True])
+        .unique(
+            subset=["territory_kind", "territory_code", "indicator_id"], keep="first", maintain_order=True
+        )
+    )
+    periods = pub.group_by(pl.col("indicator_id").alias("published_indicator_id")).agg(
+        pl.col("period").unique().sort().str.join(",").alias("published_periods")
+    )
+    return (
+        measure_grid_error(pub, est, mapping)
+        .join(periods, on="published_indicator_id", how="left")
+        .with_columns(pl.lit(geography).alias("geography"), pl.lit(grid_period).alias("grid_period"))
+    )

@@ -118,3 +118,50 @@ def _recomputed(obs: pl.DataFrame) -> pl.DataFrame:
     if not parts:
         return empty_observations()
     return conform_observations(pl.concat(parts, how="diagonal"))
+
+
+# INSEE's code of France métropolitaine in the FILO*_DISP_METROPOLE files, and the territory code it is in
+# the `territory` table (models/territory.py FRANCE_METRO).
+FRANCE_CODES = {"1": "FRM"}
+KEY = [
+    "indicator_id",
+    "territory_kind",
+    "territory_code",
+    "geo_version",
+    "period",
+    "method",
+    "source_dataset",
+    "source_vintage",
+]
+
+
+def combine_file_observations(frames: list[pl.DataFrame]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Observations of several files → (observations, conflicts).
+
+    The same release can come in two physical layouts (INSEE's `data_DEMO_2019_V1_QP.csv` and its
+    spreadsheet re-export `DEMO_2019.csv`): their figures share a key; the first file given wins and
+    every key whose files disagree (value or status) is returned in `conflicts` (key, values, files).
+    France métropolitaine is renamed to its `territory` code.
+    """
+    parts = [f for f in frames if f.height]
+    if not parts:
+        return empty_observations(), pl.DataFrame()
+    out = pl.concat(parts).with_columns(
+        pl.when(pl.col("territory_kind") == "france")
+        .then(pl.col("territory_code").replace(FRANCE_CODES))
+        .otherwise(pl.col("territory_code"))
+        .alias("territory_code")
+    )
+    dup = out.filter(pl.struct(KEY).is_duplicated())
+    conflicts = (
+        dup.group_by(KEY)
+        .agg(
+            pl.col("value").n_unique().alias("_nv"),
+            pl.col("status").n_unique().alias("_ns"),
+            pl.col("value").alias("values"),
+            pl.col("source_sha256").alias("files"),
+        )
+        .filter((pl.col("_nv") > 1) | (pl.col("_ns") > 1))
+        .drop("_nv", "_ns")
+    )
+    return out.unique(subset=KEY, keep="first", maintain_order=True), conflicts
