@@ -132,7 +132,7 @@ def caf_observations(
     located = staged.filter(pl.col("territory_kind").is_in(list(LOCATED_KINDS)))
     obs = located.with_columns(
         _indicator_id_expr().alias("indicator_id"),
-        pl.when(pl.col("status") == "published").then(pl.lit("published")).alias("method"),
+        pl.lit("published").alias("method"),  # as the publisher gave it; status says if hidden
         pl.lit(source_dataset).alias("source_dataset"),
         pl.lit(source_vintage).alias("source_vintage"),
         pl.lit(sha256).alias("source_sha256"),

@@ -89,7 +89,7 @@ def defm_observations(
     kept = staged.filter(pl.col("territory_kind").is_in(list(OBSERVED_KINDS)))
     obs = kept.with_columns(
         _id_expr().alias("indicator_id"),
-        pl.when(pl.col("status") == "published").then(pl.lit("published")).alias("method"),
+        pl.lit("published").alias("method"),  # as the publisher gave it; status says if hidden
         pl.lit(source_dataset).alias("source_dataset"),
         pl.lit(source_vintage).alias("source_vintage"),
         pl.lit(sha256).alias("source_sha256"),

@@ -89,36 +89,81 @@ def period_range(first: str, last: str, period_type: str) -> list[str]:
 
 
 # --- explicit gaps ------------------------------------------------------------------------------------
+def _ordinal_expr(period: pl.Expr, period_type: pl.Expr) -> pl.Expr:
+    """Vectorised ordinal: quarters count quarters; years and yearly dates count years."""
+    year = period.str.slice(0, 4).cast(pl.Int64, strict=False)
+    quarter = period.str.extract(r"^\d{4}-Q([1-4])$", 1).cast(pl.Int64, strict=False)
+    return pl.when(period_type == "quarter").then(year * 4 + quarter - 1).otherwise(year)
+
+
 def build_series(
-    observations: pl.DataFrame, *, start: str | None = None, end: str | None = None
+    observations: pl.DataFrame,
+    *,
+    start: str | None = None,
+    end: str | None = None,
+    step: int = 1,
 ) -> pl.DataFrame:
     """Observations with every gap made explicit.
 
     For each series (SERIES_KEY), every period between its first and last (or `start`/`end` when given,
     same period_type) is present; absent ones are added with status ``missing``, value NULL, method NULL.
-    Existing rows are kept untouched. Duplicated periods must be resolved first (resolve_revisions).
+    `step` is the publisher's cadence in periods: 4 for a quarterly label published once a year (the
+    DARES communal export holds only T4s), so Q1-Q3 are not invented as gaps. Dates are yearly series
+    (same month-day). Existing rows are kept untouched. Duplicated periods must be resolved first
+    (resolve_revisions).
     """
+    if step < 1:
+        raise ValueError(f"step must be ≥ 1, got {step}")
     obs = conform_observations(observations)
     dup = obs.group_by(PERIOD_KEY).len().filter(pl.col("len") > 1)
     if dup.height:
         raise ValueError(f"{dup.height} period(s) published more than once: call resolve_revisions first")
     if obs.height == 0:
         return obs
-    added: list[dict[str, object]] = []
-    for key, group in obs.group_by(list(SERIES_KEY), maintain_order=True):
-        kind = dict(zip(SERIES_KEY, key, strict=True))
-        ptype = str(kind["period_type"])
-        periods = group["period"].to_list()
-        ordered = sorted(periods, key=lambda p: period_ordinal(p, ptype))
-        first = start if start is not None else ordered[0]
-        last = end if end is not None else ordered[-1]
-        present = set(periods)
-        for p in period_range(first, last, ptype):
-            if p not in present:
-                added.append({**kind, "period": p, "status": "missing"})
-    if not added:
+    bad_types = set(obs["period_type"].unique().to_list()) - {"quarter", "year", "date"}
+    if bad_types:
+        raise ValueError(f"unsupported period_type {sorted(map(str, bad_types))}")
+    keyed = obs.with_columns(
+        _ordinal_expr(pl.col("period"), pl.col("period_type")).alias("_ord"),
+        pl.when(pl.col("period_type") == "date").then(pl.col("period").str.slice(4)).alias("_md"),
+    )
+    if keyed["_ord"].null_count():
+        bad = keyed.filter(pl.col("_ord").is_null()).row(0, named=True)
+        raise ValueError(f"unreadable period {bad['period']!r} ({bad['period_type']})")
+    spans = keyed.group_by(list(SERIES_KEY), maintain_order=True).agg(
+        pl.col("_ord").min().alias("_first"),
+        pl.col("_ord").max().alias("_last"),
+        pl.col("_md").n_unique().alias("_n_md"),
+        pl.col("_md").first().alias("_md"),
+    )
+    mixed = spans.filter((pl.col("period_type") == "date") & (pl.col("_n_md") > 1))
+    if mixed.height:
+        raise ValueError(f"{mixed.height} date series are not yearly (different month-day)")
+    for bound, name in ((start, "_first"), (end, "_last")):
+        if bound is not None:
+            spans = spans.with_columns(_ordinal_expr(pl.lit(bound), pl.col("period_type")).alias(name))
+    grid = (
+        spans.with_columns(pl.int_ranges("_first", pl.col("_last") + 1, step).alias("_ord"))
+        .explode("_ord")
+        .drop_nulls("_ord")
+        .with_columns(
+            pl.when(pl.col("period_type") == "quarter")
+            .then(
+                (pl.col("_ord") // 4).cast(pl.String)
+                + pl.lit("-Q")
+                + (pl.col("_ord") % 4 + 1).cast(pl.String)
+            )
+            .when(pl.col("period_type") == "date")
+            .then(pl.col("_ord").cast(pl.String).str.zfill(4) + pl.col("_md"))
+            .otherwise(pl.col("_ord").cast(pl.String))
+            .alias("period")
+        )
+        .select(*SERIES_KEY, "period")
+    )
+    gaps = grid.join(obs.select(PERIOD_KEY), on=list(PERIOD_KEY), how="anti", nulls_equal=True)
+    if gaps.height == 0:
         return obs
-    gaps = conform_observations(pl.DataFrame(added, schema_overrides={"status": pl.String()}))
+    gaps = conform_observations(gaps.with_columns(pl.lit("missing").alias("status")))
     return pl.concat([obs, gaps]).sort([*SERIES_KEY, pl.col("period")], maintain_order=True)
 
 

@@ -77,7 +77,8 @@ class SourcesResource(ConfigurableResource):  # type: ignore[type-arg]
         out: list[Obtained] = []
         by_key: dict[tuple[str, str], tuple[Path, str]] = {}
         for path, layout in matching:
-            fetched = fetcher.register_local(path, dataset=dataset, vintage=layout.vintage)
+            licence = next((e.licence for e in DEFAULT_URLS.get(dataset, [])), "")
+            fetched = fetcher.register_local(path, dataset=dataset, vintage=layout.vintage, licence=licence)
             key = (layout.dataset, layout.vintage)
             if key in by_key and by_key[key][1] != fetched.sha256:
                 raise SourceFormatError(

@@ -103,3 +103,15 @@ CNAF_BASE_LAYOUTS: dict[str, tuple[str, ...]] = {
 # Secret / not-available markers met in French public statistics (compared upper-cased).
 SUPPRESSED_MARKERS = frozenset({"", "S", "ND", "NC", "NS", "SECRET", "C", "X"})
 NOT_APPLICABLE_MARKERS = frozenset({"SO", "///"})
+
+# --- registry (pipelines/assets/caf.py) -------------------------------------------------------------------
+# Licence of data.caf.fr and of INSEE's bases: Licence Ouverte / Etalab 2.0 (NV for data.caf.fr's page).
+LICENCE = "Licence Ouverte 2.0"
+# Datasets of the pipeline (one per file family; a file's family is recognised from its content).
+DATASET_ODS_COMMUNE = "caf_ods_commune"  # data.caf.fr commune export (s_ben_com_f…)
+DATASET_ODS_IRIS = "caf_ods_iris"  # data.caf.fr IRIS export (rsa_s_type_iris_f…)
+DATASET_CNAF_IRIS = "caf_cnaf_iris"  # INSEE Cnaf base by IRIS (data_CAF_<year>_IRIS.csv)
+DATASET_CNAF_QPV = {"qpv2015": "caf_cnaf_qpv2015", "qpv2024": "caf_cnaf_qpv2024"}
+# Years tried at the placeholder URLs (NV): a year absent from the mirror/server is skipped.
+CNAF_BASE_IRIS_YEARS = tuple(range(2016, 2021))
+CNAF_BASE_QPV_YEARS = tuple(range(2015, 2026))

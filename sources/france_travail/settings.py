@@ -80,3 +80,14 @@ DEFM_QPV_SEXES: dict[str, str] = {"F": "femmes", "H": "hommes"}
 
 SUPPRESSED_MARKERS = frozenset({"", "S", "ND", "NC", "NS", "SECRET", "C", "X"})
 NOT_APPLICABLE_MARKERS = frozenset({"SO", "///"})
+
+# --- registry (pipelines/assets/france_travail.py) -------------------------------------------------------
+LICENCE = "Licence Ouverte 2.0"
+DATASET_COMMUNES = "defm_communes"
+DATASET_QPV = {"qpv2015": "defm_qpv2015", "qpv2024": "defm_qpv2024"}
+# A quarter republished by the publisher (corrected file): same placeholder path with a release suffix
+# `_v<n>` (NV). Its release label is `<quarter>-v<n>`, which sorts after the first release.
+DEFM_QPV_REVISED_PATH = "fr/statistiques/fichier/2500300/defm_{geography}_{year}_T{quarter}_v{release}.csv"
+# Quarters tried at the placeholder URLs (NV): an absent quarter is skipped (and shows as a gap).
+DEFM_QPV_YEARS = tuple(range(2015, 2026))
+DEFM_QPV_RELEASES = (2,)

@@ -25,13 +25,21 @@ def test_write_france_travail(tmp_path: Path) -> None:
     validate_defm_staged(communes)
     assert defm_totals_not_adding_up(communes, tolerance=DARES_ROUNDING_TOLERANCE).height == 0
     qpv_frames = []
+    revised = [p for p in paths if p.stem.endswith("_v2")]
     for p in paths:
-        if p is dares:
+        if p is dares or p in revised:
             continue
         _, _, year, quarter = p.stem.split("_")
         qpv_frames.append(parse_defm_qpv(p, f"{year}-Q{quarter[-1]}"))
     qpv = pl.concat(qpv_frames)
     validate_defm_staged(qpv)
+    # one quarter is republished corrected: same QPVs, other values, totals still adding up
+    assert [p.stem for p in revised] == ["defm_qpv2024_2024_T2_v2"]
+    again = parse_defm_qpv(revised[0], "2024-Q2")
+    first = qpv.filter((pl.col("period") == "2024-Q2") & (pl.col("territory_kind") == "qpv2024"))
+    assert set(again["territory_code"]) == set(first["territory_code"])
+    assert again["value"].to_list() != first["value"].to_list()
+    assert defm_totals_not_adding_up(again).height == 0
     assert defm_totals_not_adding_up(qpv).height == 0
     obs = pl.concat(
         [

@@ -1,0 +1,319 @@
+"""Job seekers registered at France Travail (DEFM): the DARES communal export (T4 of each year) and the
+quarterly files by QPV (2015 and 2024 geographies); series with gaps, revisions, the QPV share of its
+commune(s)' job seekers.
+
+Partitions: the assets are not partitioned. The DARES export is one rolling file holding every T4 since
+2015, the QPV share pairs a QPV quarter with its commune's quarter, revisions compare releases across
+quarters, and `run_refresh` runs every asset in one unpartitioned job (a quarterly-partitioned asset
+there would demand a partition key). The quarterly cadence lives in the schedule and in the sensor,
+which reruns only these assets and what depends on them.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import polars as pl
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetOut,
+    AssetSelection,
+    MetadataValue,
+    Output,
+    ScheduleDefinition,
+    asset,
+    asset_check,
+    define_asset_job,
+    multi_asset,
+)
+
+from checks.france_travail import (
+    DARES_ROUNDING_TOLERANCE,
+    defm_totals_not_adding_up,
+    validate_defm_observations,
+    validate_defm_staged,
+)
+from models.france_travail import defm_indicator_catalog, defm_observations, defm_share_of_commune
+from models.observation import conform_observations
+from models.series import REVISION_LOG_SCHEMA, build_series, resolve_revisions
+from pipelines.assets.series import SHARED_DOWNSTREAM, newer_period_sensor
+from pipelines.resources import Obtained, SourcesResource
+from sources._errors import SourceFormatError
+from sources.france_travail import (
+    DEFM_STAGED_SCHEMA,
+    describe_qpv_variable,
+    parse_defm_communes,
+    parse_defm_qpv,
+)
+from sources.france_travail import settings as s
+from sources.registry import Layout, UrlEntry, register
+
+GROUP = "france_travail"
+
+
+def _insee_url(path: str) -> str:
+    return f"https://{s.INSEE_HOST}/{path}"
+
+
+def _qpv_entries(geography: str) -> list[UrlEntry]:
+    out = []
+    for year in s.DEFM_QPV_YEARS:
+        for q in (1, 2, 3, 4):
+            out.append(
+                UrlEntry(
+                    _insee_url(s.DEFM_QPV_PATH.format(geography=geography, year=year, quarter=q)),
+                    "insee_defm_qpv",
+                    f"{year}-Q{q}",
+                    s.LICENCE,
+                )
+            )
+            for release in s.DEFM_QPV_RELEASES:
+                path = s.DEFM_QPV_REVISED_PATH.format(
+                    geography=geography, year=year, quarter=q, release=release
+                )
+                out.append(UrlEntry(_insee_url(path), "insee_defm_qpv", f"{year}-Q{q}-v{release}", s.LICENCE))
+    return out
+
+
+URLS: dict[str, list[UrlEntry]] = {
+    s.DATASET_COMMUNES: [UrlEntry(s.DEFM_COMMUNES_URL, "dares_communes", "export", s.LICENCE)],
+    **{dataset: _qpv_entries(geo) for geo, dataset in s.DATASET_QPV.items()},
+}
+VERIFIED = {s.DATASET_COMMUNES}
+
+_QUARTER_IN_NAME = re.compile(r"(?:^|_)(20\d{2})_T([1-4])(?:_v(\d+))?(?=\.)", re.IGNORECASE)
+
+
+def recognise_france_travail(path: Path, head: bytes) -> Layout | None:
+    """DEFM files by content: the DARES export (its `Nombre de demandeurs d'emploi` column, label or
+    technical header), or a QPV file in INSEE's names (CODGEO + only known DEFM variables). The QPV
+    file does not say its quarter: it is read from the name (`…_2023_T4[_v2].csv`), else `unknown`."""
+    try:
+        text = head.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = head.decode("latin-1")
+    lines = text.splitlines()
+    if not lines or ";" not in lines[0]:
+        return None
+    header = [h.strip().strip('"') for h in lines[0].split(";")]
+    while header and not header[-1]:
+        header.pop()
+    lower = {h.lower() for h in header}
+    if {"nombre de demandeurs d'emploi", "nombre_de_demandeurs_d_emploi"} & lower and (
+        {"code commune", "code_commune"} & lower
+    ):
+        return Layout(s.DATASET_COMMUNES, "dares_communes", "export")
+    upper = [h.upper() for h in header]
+    if "CODGEO" not in upper:
+        return None
+    variables = [h for h in upper if h not in s.DEFM_QPV_ID_COLUMNS and h not in s.DEFM_QPV_NOTE_COLUMNS]
+    if not variables or any(describe_qpv_variable(v) is None for v in variables):
+        return None
+    if not any(v.startswith(("ABC", "ABCDE")) for v in variables):
+        return None
+    first = lines[1].split(";")[0].strip().upper() if len(lines) > 1 else ""
+    geography = "qpv2024" if first.startswith("QN") else "qpv2015"
+    m = _QUARTER_IN_NAME.search(path.name)
+    vintage = (
+        "unknown" if m is None else f"{m.group(1)}-Q{m.group(2)}" + (f"-v{m.group(3)}" if m.group(3) else "")
+    )
+    return Layout(s.DATASET_QPV[geography], "insee_defm_qpv", vintage)
+
+
+register(recognise_france_travail, URLS)
+
+DATASETS = [s.DATASET_COMMUNES, *s.DATASET_QPV.values()]
+STAGED_SCHEMA: dict[str, pl.DataType] = {
+    **DEFM_STAGED_SCHEMA,
+    "source_dataset": pl.String(),
+    "source_vintage": pl.String(),
+    "source_sha256": pl.String(),
+}
+_RELEASE = re.compile(r"^(\d{4}-Q[1-4])(?:-v\d+)?$")
+
+
+def _parse(ob: Obtained) -> pl.DataFrame:
+    path = ob.file.path
+    if ob.layout.form == "dares_communes":
+        frame = parse_defm_communes(path)
+        # A rolling export: its release label is its latest quarter.
+        vintage = str(frame["period"].max()) if frame.height else ob.layout.vintage
+    elif ob.layout.form == "insee_defm_qpv":
+        m = _RELEASE.fullmatch(ob.layout.vintage)
+        if m is None:
+            raise SourceFormatError(
+                ob.file.url,
+                "quarter of this DEFM QPV file unknown: name it …_<year>_T<quarter>.csv "
+                f"(release label {ob.layout.vintage!r})",
+            )
+        frame = parse_defm_qpv(path, m.group(1))
+        vintage = ob.layout.vintage
+    else:
+        raise SourceFormatError(str(path), f"unknown DEFM form {ob.layout.form!r}")
+    return frame.with_columns(
+        pl.lit(ob.layout.dataset).alias("source_dataset"),
+        pl.lit(vintage).alias("source_vintage"),
+        pl.lit(ob.file.sha256).alias("source_sha256"),
+    )
+
+
+def _preview(frame: pl.DataFrame, n: int = 20) -> MetadataValue:
+    return MetadataValue.md(frame.head(n).to_pandas().to_markdown(index=False))
+
+
+@asset(group_name=GROUP, compute_kind="polars")
+def stg_defm(sources: SourcesResource) -> pl.DataFrame:
+    """Every job-seeker file of this build in one long table (territory × period × breakdown): the
+    DARES `dares_defm_communales-brutes` export (T4 averages rounded to 5, communes, arrondissements
+    and the France line kept and labelled) and the QPV files (INSEE names, one file per quarter and
+    geography, republications included). Suppressed cells: NULL + `suppressed`, marker in `raw_value`."""
+    frames = []
+    for dataset in DATASETS:
+        for ob in sources.obtain(dataset, required=False if dataset not in VERIFIED else None):
+            frames.append(_parse(ob))
+    if not frames:
+        return pl.DataFrame(schema=STAGED_SCHEMA)
+    staged = pl.concat([f.select(list(STAGED_SCHEMA)) for f in frames])
+    validate_defm_staged(staged.drop("source_dataset", "source_vintage", "source_sha256"))
+    return staged
+
+
+def _commune_links(territory_link: pl.DataFrame) -> pl.DataFrame:
+    """QPV → commune links in the shape models.series.share_of_parent expects."""
+    return territory_link.filter(
+        pl.col("child_kind").is_in(["qpv2015", "qpv2024"]) & (pl.col("parent_kind") == "commune")
+    ).select(
+        "child_code",
+        pl.col("child_kind").alias("child_geo_version"),
+        "parent_code",
+    )
+
+
+def defm_series(stg: pl.DataFrame, territory_link: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(observations with explicit gaps and the QPV share of commune, revision log).
+
+    Per file: observations (models.france_travail). A quarter given by two releases: the later wins,
+    the change is logged. Gaps: quarterly for the QPV files, yearly (T4 only) for the DARES export.
+    The share (`defm_abc_part_commune_pct`) is computed on the resolved figures, same quarter only."""
+    parts = [
+        defm_observations(group, source_dataset=str(d), source_vintage=str(v), sha256=str(sha))
+        for (d, v, sha), group in stg.group_by(
+            ["source_dataset", "source_vintage", "source_sha256"], maintain_order=True
+        )
+    ]
+    if not parts:
+        return conform_observations(pl.DataFrame()), pl.DataFrame(schema=REVISION_LOG_SCHEMA)
+    obs = pl.concat(parts)
+    resolved, logs = [], []
+    for (dataset,), group in obs.group_by(["source_dataset"], maintain_order=True):
+        latest, changes = resolve_revisions(group)
+        logs.append(changes)
+        resolved.append((str(dataset), latest))
+    latest_all = pl.concat([f for _, f in resolved])
+    # The share exists only for quarters the communes are published for (the DARES export: T4 only);
+    # a QPV quarter without any commune figure is not a gap of the share, it is outside its cadence.
+    commune_periods = latest_all.filter(pl.col("territory_kind") == "commune")["period"].unique()
+    share = defm_share_of_commune(
+        latest_all.filter(pl.col("period").is_in(commune_periods.implode())), _commune_links(territory_link)
+    )
+    out = []
+    for dataset, frame in resolved:
+        step = 4 if dataset == s.DATASET_COMMUNES else 1
+        out.append(build_series(frame, step=step).with_columns(pl.col("source_dataset").fill_null(dataset)))
+    if share.height:
+        share = share.with_columns(pl.lit("defm_qpv_part_commune").alias("source_dataset"))
+        out.append(
+            build_series(share, step=4).with_columns(
+                pl.col("source_dataset").fill_null("defm_qpv_part_commune")
+            )
+        )
+    series = pl.concat(out).with_columns(pl.col("method").fill_null("published"))
+    return series, pl.concat(logs)
+
+
+@multi_asset(
+    group_name=GROUP,
+    compute_kind="polars",
+    outs={"defm_observations": AssetOut(), "defm_revisions": AssetOut()},
+)
+def defm_observations_asset(
+    stg_defm: pl.DataFrame, territory_link: pl.DataFrame
+) -> tuple[Output[pl.DataFrame], Output[pl.DataFrame]]:
+    """`defm_observations`: job seekers as quarterly series per QPV (2015 and 2024 geographies, never
+    joined) and per commune (T4), gaps as `missing` rows, suppressed cells as `suppressed`, and the
+    share of the commune(s)' ABC job seekers living in each QPV (same quarter, from `territory_link`).
+    `defm_revisions`: quarters republished with another value (the later release wins)."""
+    obs, log = defm_series(stg_defm, territory_link)
+    validate_defm_observations(obs)
+    meta: dict[str, MetadataValue] = {
+        "revisions": MetadataValue.int(log.height),
+        "revisions_preview": _preview(log),
+        "gaps": MetadataValue.int(int((obs["status"] == "missing").sum())),
+        "suppressed": MetadataValue.int(int((obs["status"] == "suppressed").sum())),
+        "qpv_share_rows": MetadataValue.int(int((obs["indicator_id"] == "defm_abc_part_commune_pct").sum())),
+    }
+    return (
+        Output(obs, output_name="defm_observations", metadata=meta),
+        Output(log, output_name="defm_revisions", metadata={"revisions": log.height}),
+    )
+
+
+@asset(group_name=GROUP, compute_kind="polars")
+def defm_indicators(stg_defm: pl.DataFrame) -> pl.DataFrame:
+    """Catalog of the job-seeker indicators (`defm_*`): categories, sex, age bands, seniority, RSA,
+    training level, and the QPV share of the commune's job seekers."""
+    return defm_indicator_catalog(stg_defm)
+
+
+@asset_check(
+    asset=stg_defm,
+    blocking=False,
+    description="A+B+C = ABC, F+H = total, age bands = total; flagged (DARES rounding "
+    "tolerated), never corrected",
+)
+def defm_totals_add_up(stg_defm: pl.DataFrame) -> AssetCheckResult:
+    dares = stg_defm.filter(pl.col("layout") == "dares_communes")
+    other = stg_defm.filter(pl.col("layout") != "dares_communes")
+    bad = pl.concat(
+        [
+            defm_totals_not_adding_up(dares, tolerance=DARES_ROUNDING_TOLERANCE),
+            defm_totals_not_adding_up(other),
+        ]
+    )
+    return AssetCheckResult(
+        passed=bad.is_empty(),
+        severity=AssetCheckSeverity.WARN,
+        metadata={"rows_not_adding_up": bad.height, "rows": _preview(bad, 50)},
+    )
+
+
+# --- jobs, schedule, sensor ----------------------------------------------------------------------------
+OWN_ASSETS = ["stg_defm", "defm_observations", "defm_revisions", "defm_indicators"]
+refresh_defm = define_asset_job("refresh_defm", selection=AssetSelection.assets(*OWN_ASSETS).downstream())
+# Quarterly publication (DARES: about four weeks after the quarter ends, NV for the exact day): the
+# 28th of the month after each quarter; the sensor catches an earlier or later publication.
+quarterly_defm = ScheduleDefinition(
+    name="quarterly_defm_refresh", cron_schedule="0 6 28 1,4,7,10 *", job=refresh_defm
+)
+defm_newer_period_affected = [*OWN_ASSETS, *SHARED_DOWNSTREAM]
+defm_newer_period = newer_period_sensor(
+    name="defm_newer_period",
+    job=refresh_defm,
+    catalogue_url=s.DEFM_COMMUNES_PERIODS_URL,
+    period_field="date",
+    staged_asset="stg_defm",
+    dataset=s.DATASET_COMMUNES,
+    affected=defm_newer_period_affected,
+)
+
+ASSETS = [stg_defm, defm_observations_asset, defm_indicators]
+CHECKS = [defm_totals_add_up]
+STAGED = ["stg_defm"]
+PUBLISHED: list[str] = []
+OBSERVATIONS = ["defm_observations"]
+CATALOGS = ["defm_indicators"]
+JOBS = [refresh_defm]
+SCHEDULES = [quarterly_defm]
+SENSORS = [defm_newer_period]

@@ -1,0 +1,196 @@
+"""`quartiers series CODE --indicator ID`: an indicator's time series for a territory, with status flags.
+
+For a QPV: its own series (one per source and release family), then its commune(s) as the reference
+territory, then the QPV(s) of the other geography (qpv_crosswalk) as separate series: a 2015 series and a
+2024 series are never joined. A gap is printed as « manquant », a hidden cell as « secret statistique ».
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+# Strict patterns (a value is validated before it reaches SQL): QPV 2015/2024, commune, IRIS.
+CODE_RE = re.compile(r"^(QN(\d{3}|2A\d|2B\d)\d{2}[A-Z]|QP(\d{6}|2[AB]\d{4})|(\d{2}|2[AB])\d{3}(\d{4})?)$")
+INDICATOR_RE = re.compile(r"^[a-z][a-z0-9_]{0,79}$")
+
+STATUS_FR = {
+    "published": "",
+    "suppressed": "« secret statistique »",
+    "missing": "manquant (période non publiée)",
+    "not_applicable": "sans objet",
+    "estimated": "estimé",
+}
+
+SERIES_SQL = """
+SELECT territory_kind, territory_code, territory_name, geo_version, source, period_type, period,
+       value, status, source_vintage, interval_low
+FROM v_series
+WHERE indicator_id = ? AND territory_code = ?
+ORDER BY geo_version, source, period_type, period
+"""
+
+
+def _fmt(value: float | None, unit: str | None) -> str:
+    if value is None:
+        return ""
+    if unit == "percent":
+        return f"{value:.1f} %".replace(".", ",")
+    if unit == "count" and float(value).is_integer():
+        return f"{int(value):,}".replace(",", "\u202f")
+    return f"{value:,.2f}".replace(",", "\u202f").replace(".", ",")
+
+
+def series_rows(
+    con: object, indicator: str, code: str
+) -> list[tuple[object, ...]]:  # pragma: no cover - thin
+    return con.execute(SERIES_SQL, [indicator, code]).fetchall()  # type: ignore[attr-defined, no-any-return]
+
+
+REVISIONS_SQL = """
+SELECT geo_version, period, old_value, old_vintage FROM revision_log
+WHERE indicator_id = ? AND territory_code = ? ORDER BY old_vintage
+"""
+
+
+def revisions(con: object, indicator: str, code: str, unit: str | None) -> dict[tuple[str, str], str]:
+    """(geo_version, period) → "révisé (diffusion X : valeur)" for the periods a later release changed."""
+    out: dict[tuple[str, str], str] = {}
+    try:
+        rows = con.execute(REVISIONS_SQL, [indicator, code]).fetchall()  # type: ignore[attr-defined]
+    except Exception:  # a warehouse built before revision_log existed
+        return out
+    for geo, period, old_value, old_vintage in rows:
+        out[(str(geo), str(period))] = f"révisé (diffusion {old_vintage} : {_fmt(old_value, unit) or 's'})"
+    return out
+
+
+def _print_series(
+    out: Console,
+    rows: list[tuple[object, ...]],
+    unit: str | None,
+    role: str,
+    revised: dict[tuple[str, str], str] | None = None,
+) -> int:
+    """One table per (territory, geography, source, period type); returns the number of tables."""
+    groups: dict[tuple[object, ...], list[tuple[object, ...]]] = {}
+    for r in rows:
+        groups.setdefault((r[0], r[1], r[2], r[3], r[4], r[5]), []).append(r)
+    for (kind, code, name, geo, source, ptype), items in groups.items():
+        heading = f"{role} — {code} {name or ''} · {kind} · géographie {geo} · source {source} ({ptype})"
+        out.print(escape(heading), style="bold")
+        table = Table("période", "valeur", "statut", "diffusion")
+        for _, _, _, _, _, _, period, value, status, vintage, low in items:
+            flag = STATUS_FR.get(str(status), str(status))
+            if status == "suppressed" and low is not None:
+                flag += f" (au moins {_fmt(float(str(low)), unit)})"
+            note = (revised or {}).get((str(geo), str(period)))
+            if note:
+                flag = f"{flag} {note}".strip()
+            table.add_row(str(period), _fmt(value, unit), flag, str(vintage or ""))  # type: ignore[arg-type]
+        out.print(table)
+    return len(groups)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def series(
+        code: Annotated[str, typer.Argument(help="Territory code: QPV (QN…/QP…), commune, IRIS")],
+        indicator: Annotated[str, typer.Option("--indicator", help="Indicator id, e.g. defm_abc")],
+        home: Annotated[
+            Path | None, typer.Option("--home", help="Data folder (default: $QUARTIERS_HOME or ./var)")
+        ] = None,
+    ) -> None:
+        """An indicator's series for a territory, period by period, with status flags (« secret
+        statistique », « manquant »); for a QPV also its commune(s) and the other geography's QPV(s),
+        each as a separate series (2015 and 2024 geographies are never joined)."""
+        from pipelines.paths import default_home, warehouse_path
+        from warehouse.store import WarehouseError, connect_readonly
+
+        err = Console(stderr=True)
+        code = code.strip().upper()
+        if not CODE_RE.match(code):
+            err.print(
+                f"[bold red]error:[/] {code!r} is not a territory code "
+                "(QPV QN06101M / QP062019, commune 06088, IRIS 060880101)"
+            )
+            raise typer.Exit(code=2)
+        if not INDICATOR_RE.match(indicator):
+            err.print(f"[bold red]error:[/] {indicator!r} is not an indicator id (lower-case, digits, _)")
+            raise typer.Exit(code=2)
+        try:
+            con = connect_readonly(warehouse_path((home or default_home()).resolve()), spatial=False)
+        except WarehouseError as exc:
+            err.print(f"[bold red]error:[/] {exc}")
+            raise typer.Exit(code=2) from exc
+        known = con.execute(
+            "SELECT unit, label_fr FROM indicator WHERE indicator_id = ?", [indicator]
+        ).fetchone()
+        if known is None:
+            ids = [r[0] for r in con.execute("SELECT indicator_id FROM indicator").fetchall()]
+            close = difflib.get_close_matches(indicator, ids, n=5)
+            err.print(
+                f"[bold red]error:[/] unknown indicator {indicator!r}; closest: {', '.join(close) or 'none'}"
+            )
+            raise typer.Exit(code=2)
+        unit, label = known
+        kinds = [
+            r[0] for r in con.execute("SELECT DISTINCT kind FROM territory WHERE code = ?", [code]).fetchall()
+        ]
+        own = series_rows(con, indicator, code)
+        if not kinds and not own:
+            err.print(f"[bold red]error:[/] no territory {code} in the warehouse")
+            raise typer.Exit(code=2)
+        out = Console(width=max(Console().width, 120))
+        out.print(f"[bold]{indicator}[/] — {label} ({unit})")
+        n = _print_series(out, own, unit, "territoire", revisions(con, indicator, code, unit))
+        if not own:
+            out.print(f"{code}: aucune donnée pour {indicator}")
+        qpv_kinds = [k for k in kinds if k.startswith("qpv")]
+        if qpv_kinds:
+            communes = [
+                r[0]
+                for r in con.execute(
+                    "SELECT DISTINCT parent_code FROM territory_link WHERE child_code = ? "
+                    "AND child_kind IN ('qpv2015', 'qpv2024') AND parent_kind = 'commune' ORDER BY 1",
+                    [code],
+                ).fetchall()
+            ]
+            for commune in communes:
+                rows = series_rows(con, indicator, commune)
+                if rows:
+                    n += _print_series(
+                        out, rows, unit, "référence (commune)", revisions(con, indicator, commune, unit)
+                    )
+                else:
+                    out.print(f"référence (commune) {commune}: aucune donnée pour {indicator}")
+            column, other_column = (
+                ("code_2015", "code_2024") if code.startswith("QP") else ("code_2024", "code_2015")
+            )
+            others = [
+                r[0]
+                for r in con.execute(
+                    f"SELECT DISTINCT {other_column} FROM qpv_crosswalk WHERE {column} = ? "  # noqa: S608 (fixed names)
+                    f"AND {other_column} IS NOT NULL ORDER BY 1",
+                    [code],
+                ).fetchall()
+            ]
+            for other in others:
+                rows = series_rows(con, indicator, other)
+                if rows:
+                    n += _print_series(
+                        out,
+                        rows,
+                        unit,
+                        "autre géographie (série distincte, non raccordée)",
+                        revisions(con, indicator, other, unit),
+                    )
+        if n == 0:
+            out.print("aucune série")
