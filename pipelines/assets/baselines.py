@@ -1,0 +1,75 @@
+"""Frozen contract baselines copied into each new warehouse, and their evaluation against its figures.
+
+`contract_baseline` reads every baseline frozen by `quartiers baseline` from the baseline store
+(``<home>/baselines/<contract>/<date>.parquet``, outside the warehouse, verified against its sha256):
+a refresh never changes a frozen baseline, it only copies it. `contract_evaluation` compares each
+frozen baseline with the figures of this build (models/baseline.py), at the build date.
+"""
+
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+from dagster import AssetCheckResult, AssetIn, asset, asset_check
+
+from models.baseline import EVALUATION_SCHEMA, current_figures, evaluate
+from pipelines.resources import SourcesResource
+from warehouse.baseline_store import all_baselines
+
+GROUP = "contracts"
+
+
+@asset(group_name=GROUP, compute_kind="polars")
+def contract_baseline(sources: SourcesResource) -> pl.DataFrame:
+    """Every frozen baseline of every contract (from <home>/baselines, written by `quartiers
+    baseline`): indicator × territory lines with value, status, period, geography, method, source file."""
+    return all_baselines(Path(sources.home))
+
+
+@asset(
+    group_name=GROUP,
+    ins={
+        "contract_baseline": AssetIn("contract_baseline"),
+        "observation": AssetIn("observation"),
+        "indicator": AssetIn("indicator"),
+        "source_file": AssetIn("source_file"),
+        "territory": AssetIn("territory"),
+        "qpv_crosswalk": AssetIn("qpv_crosswalk"),
+    },
+    compute_kind="polars",
+)
+def contract_evaluation(
+    contract_baseline: pl.DataFrame,
+    observation: pl.DataFrame,
+    indicator: pl.DataFrame,
+    source_file: pl.DataFrame,
+    territory: pl.DataFrame,
+    qpv_crosswalk: pl.DataFrame,
+) -> pl.DataFrame:
+    """Each frozen baseline against this build's figures (at the build date): change, change of the gap
+    QPV − reference territory, comparability flag and its reason (from contract_baseline, observation,
+    indicator, source_file, territory, qpv_crosswalk)."""
+    today = date.today()
+    parts = []
+    for _key, base in contract_baseline.group_by(["contract", "baseline_date"], maintain_order=True):
+        now = current_figures(
+            base,
+            observation=observation,
+            indicator=indicator,
+            source_file=source_file,
+            territory=territory,
+            at=today,
+        )
+        parts.append(evaluate(base, now, indicator=indicator, evaluated_at=today, crosswalk=qpv_crosswalk))
+    return pl.concat(parts) if parts else pl.DataFrame(schema=EVALUATION_SCHEMA)
+
+
+@asset_check(asset=contract_evaluation, description="Every evaluation line explains its comparability flag")
+def every_evaluation_line_has_a_reason(contract_evaluation: pl.DataFrame) -> AssetCheckResult:
+    bad = contract_evaluation.filter(pl.col("reason").is_null() | (pl.col("reason").str.len_chars() == 0))
+    return AssetCheckResult(passed=bad.height == 0, metadata={"lines_without_reason": bad.height})
+
+
+ASSETS = [contract_baseline, contract_evaluation]
+CHECKS = [every_evaluation_line_has_a_reason]
+PUBLISHED = ["contract_baseline", "contract_evaluation"]

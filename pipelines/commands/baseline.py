@@ -1,0 +1,216 @@
+"""`quartiers contracts`, `baseline`, `evaluate` and `export-geo`: a contract's frozen baseline, its
+evaluation against the current figures, and its perimeters for GIS users."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+console = Console()
+err = Console(stderr=True)
+
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+ContractArg = Annotated[str, typer.Argument(help="Contract name: contracts/<name>.toml (e.g. sample)")]
+HomeOpt = Annotated[
+    Path | None, typer.Option("--home", help="Data folder (default: $QUARTIERS_HOME or ./var)")
+]
+OutOpt = Annotated[
+    Path | None, typer.Option("--out", help="Output folder (default: <home>/exports/<contract>)")
+]
+
+
+def _fail(message: str) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(code=2)
+
+
+def _home(home: Path | None) -> Path:
+    from pipelines.paths import default_home
+
+    return (home or default_home()).resolve()
+
+
+def _date(text: str | None, option: str) -> date | None:
+    if text is None:
+        return None
+    if not DATE_RE.match(text):
+        raise _fail(f"{option} {text!r}: expected a date as YYYY-MM-DD")
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise _fail(f"{option} {text!r}: {exc}") from exc
+
+
+def _contract_name(name: str) -> str:
+    from models.contracts import ContractError, validate_contract_name
+
+    try:
+        return validate_contract_name(name)
+    except ContractError as exc:
+        raise _fail(str(exc)) from exc
+
+
+def _files_table(files: dict[str, Path]) -> Table:
+    table = Table("format", "file")
+    for fmt, path in files.items():
+        table.add_row(fmt, str(path))
+    return table
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def contracts(home: HomeOpt = None) -> None:
+        """List the contracts of contracts/ and check each against the warehouse's territories."""
+        from models.contracts import (
+            ContractError,
+            available_contracts,
+            check_contract_territories,
+            load_contract,
+        )
+        from warehouse.baseline import open_tables
+        from warehouse.baseline_store import stored_dates
+        from warehouse.store import WarehouseError
+
+        try:
+            territory = open_tables(_home(home)).territory
+        except WarehouseError:
+            territory = None
+        table = Table("contract", "QPV 2024", "QPV 2015", "baseline date", "frozen", "check")
+        for name in available_contracts():
+            try:
+                c = load_contract(name)
+                verdict = "not checked (no warehouse)"
+                if territory is not None:
+                    check_contract_territories(c, territory)
+                    verdict = "ok"
+            except ContractError as exc:
+                table.add_row(name, "", "", "", "", f"[red]{exc}")
+                continue
+            frozen = ", ".join(d.isoformat() for d in stored_dates(_home(home), name)) or "-"
+            table.add_row(
+                name,
+                " ".join(c.qpv2024_codes),
+                " ".join(c.qpv2015_codes),
+                c.baseline_date.isoformat(),
+                frozen,
+                verdict,
+            )
+        console.print(table)
+
+    @app.command()
+    def baseline(
+        contract: ContractArg,
+        home: HomeOpt = None,
+        out: OutOpt = None,
+        on: Annotated[
+            str | None, typer.Option("--date", help="Baseline date YYYY-MM-DD (default: the contract's)")
+        ] = None,
+        force: Annotated[bool, typer.Option("--force", help="Replace an already frozen baseline")] = False,
+    ) -> None:
+        """Freeze the contract's baseline (every indicator × QPV × reference territory) and export it
+        as XLSX, CSV and Parquet; a frozen baseline is never overwritten without --force."""
+        from sources._errors import QuartiersError
+        from warehouse.baseline import make_baseline
+
+        name = _contract_name(contract)
+        try:
+            produced = make_baseline(_home(home), name, on=_date(on, "--date"), out_dir=out, force=force)
+        except (QuartiersError, ValueError) as exc:
+            raise _fail(str(exc)) from exc
+        frame = produced.frame
+        console.print(
+            f"[green]Baseline of {name}[/] frozen at {produced.frozen}: {frame.height} lines, "
+            f"{frame.filter(frame['status'] == 'published').height} published figures"
+        )
+        console.print(_files_table(produced.files))
+
+    @app.command()
+    def evaluate(
+        contract: ContractArg,
+        home: HomeOpt = None,
+        out: OutOpt = None,
+        at: Annotated[
+            str | None, typer.Option("--at", help="Take figures available at YYYY-MM-DD (default: today)")
+        ] = None,
+        baseline_on: Annotated[
+            str | None,
+            typer.Option("--baseline", help="Frozen baseline date (default: the contract's, else latest)"),
+        ] = None,
+    ) -> None:
+        """Compare the current figures with the frozen baseline: change, change of the gap between each
+        QPV and each reference territory, and a comparability flag with its reason on every line."""
+        from models.baseline import FLAG_FR
+        from sources._errors import QuartiersError
+        from warehouse.baseline import make_evaluation
+
+        name = _contract_name(contract)
+        try:
+            produced = make_evaluation(
+                _home(home),
+                name,
+                at=_date(at, "--at"),
+                baseline_on=_date(baseline_on, "--baseline"),
+                out_dir=out,
+            )
+        except (QuartiersError, ValueError) as exc:
+            raise _fail(str(exc)) from exc
+        frame = produced.frame
+        table = Table("comparability", "lines")
+        for flag, n in frame.group_by("comparability").len().sort("comparability").iter_rows():
+            table.add_row(FLAG_FR.get(flag, flag), str(n))
+        console.print(f"[green]Evaluation of {name}[/]: {frame.height} lines")
+        console.print(table)
+        console.print(_files_table(produced.files))
+
+    @app.command("export-geo")
+    def export_geo(
+        contract: ContractArg,
+        home: HomeOpt = None,
+        out: OutOpt = None,
+        at: Annotated[
+            str | None, typer.Option("--at", help="Figures available at YYYY-MM-DD (default: today)")
+        ] = None,
+    ) -> None:
+        """GeoParquet (Lambert-93) and GeoJSON (WGS84) of the contract's perimeters with key indicators."""
+        from models.contracts import ContractError, check_contract_territories, load_contract
+        from pipelines.paths import warehouse_path
+        from warehouse.baseline import exports_dir
+        from warehouse.export_geo import key_indicators, perimeters_frame, write_geo
+        from warehouse.store import WarehouseError, connect_readonly
+
+        name = _contract_name(contract)
+        h = _home(home)
+        try:
+            c = load_contract(name)
+            con = connect_readonly(warehouse_path(h), spatial=False)
+            try:
+                territory = con.execute("SELECT kind, code, name, geo_version, geom_wkb FROM territory").pl()
+                observation = con.execute("SELECT * FROM observation").pl()
+                catalog = [
+                    r[0] for r in con.execute("SELECT indicator_id FROM indicator ORDER BY 1").fetchall()
+                ]
+            finally:
+                con.close()
+            check_contract_territories(c, territory)
+            ids = key_indicators(c, catalog, observation["indicator_id"].unique().to_list())
+            frame = perimeters_frame(
+                c,
+                territory=territory,
+                observation=observation,
+                indicator_ids=ids,
+                at=_date(at, "--at") or date.today(),
+            )
+            files = write_geo(frame, out or exports_dir(h, name), f"perimetres-{name}")
+        except (ContractError, WarehouseError, ValueError) as exc:
+            raise _fail(str(exc)) from exc
+        console.print(
+            f"[green]{frame.height} perimeters[/] with {len(ids)} key indicator(s): {', '.join(ids) or '-'}"
+        )
+        console.print(_files_table(files))
