@@ -1,0 +1,616 @@
+"""Gather one QPV's fiche from the warehouse: read-only, every value bound as a parameter.
+
+The fiche of a QPV shows its own figures, those of the perimeters it replaces or that replace it (labelled
+with their geography: a 2015-perimeter figure on a 2024 fiche says so), and the same indicator for its
+commune(s), EPCI and France métropolitaine. Each cell carries the number of a note that names its source
+dataset, release (millésime), data year and geography version.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+
+from sources._errors import QuartiersError
+from warehouse.fiche import fmt
+
+QPV_CODE_RE = re.compile(r"^(QP(\d{3}|02A|02B)\d{3}|QN(\d{3}|02A|02B)\d{2}[0-9A-Z])$")
+
+
+class FicheError(QuartiersError):
+    """A fiche cannot be built: unknown QPV code, or a warehouse without it."""
+
+
+# Sections of the fiche: (id, title, indicators in display order). Rows without any figure are left out.
+SECTIONS: list[tuple[str, str, list[str]]] = [
+    ("population", "Population", ["population", "filo_grid_ind", "part_femmes", "part_etrangers"]),
+    (
+        "menages_ages",
+        "Ménages et âges",
+        [
+            "menages", "filo_grid_men", "part_menages_1_personne", "filo_grid_part_men_1ind",
+            "part_menages_6_personnes", "filo_grid_part_men_5ind", "filo_grid_part_men_fmp",
+            "part_moins_25_ans", "filo_grid_part_ind_0_17", "part_60_ans_et_plus",
+            "filo_grid_part_ind_65p", "indice_jeunesse",
+        ],
+    ),
+    (
+        "revenus",
+        "Revenus et pauvreté",
+        [
+            "filo_disp_mediane", "filo_grid_niveau_vie_median", "filo_grid_niveau_vie_moyen",
+            "taux_pauvrete_60", "filo_grid_taux_pauvrete_men", "filo_disp_d1", "filo_disp_q1",
+            "filo_disp_q3", "filo_disp_d9", "filo_disp_rapport_d9_d1", "part_prestations_sociales",
+            "part_minima_sociaux", "part_menages_imposes", "menages_fiscaux",
+        ],
+    ),
+    (
+        "logement",
+        "Logement",
+        [
+            "logements", "residences_principales", "logements_vacants", "rp_proprietaires",
+            "filo_grid_part_men_prop", "filo_grid_log_soc", "filo_grid_part_log_soc",
+            "filo_grid_part_men_coll", "filo_grid_surface_moyenne",
+        ],
+    ),
+    (
+        "emploi",
+        "Emploi et demandeurs d'emploi",
+        [
+            "taux_activite_15_64", "taux_emploi_15_64", "taux_chomage_15_64", "part_emplois_precaires",
+            "defm_abc", "defm_a", "defm_abc_femmes", "defm_abc_age_moins_26", "defm_abc_age_moins_25",
+            "defm_abc_age_50_plus", "defm_abc_rsa", "defm_abc_part_commune_pct", "de_abc",
+        ],
+    ),
+    (
+        "caf",
+        "Allocataires CAF",
+        [
+            "caf_allocataires", "caf_personnes_couvertes", "caf_alloc_rsa", "caf_foyers_rsa",
+            "caf_alloc_prime_activite", "caf_foyers_ppa", "caf_alloc_aide_logement", "caf_foyers_apl",
+            "caf_alloc_monoparents", "caf_alloc_dependants_50", "caf_alloc_dependants_100", "caf_foyers_aah",
+        ],
+    ),
+    (
+        "education",
+        "Écoles et collèges",
+        [
+            "educ_ecole_nb_etab", "educ_ecole_nb_eleves", "educ_ecole_part_eleves_ep",
+            "educ_ecole_ips_moyen_public", "educ_ecole_nb_etab_300m", "educ_ecole_ips_moyen_public_300m",
+            "educ_college_nb_etab", "educ_college_ips_moyen_public", "educ_college_nb_etab_300m",
+            "educ_college_ips_moyen_public_300m", "educ_college_part_eleves_ep_300m",
+        ],
+    ),
+]  # fmt: skip
+
+AGE_INDICATORS = [
+    "part_moins_25_ans",
+    "filo_grid_part_ind_0_17",
+    "part_60_ans_et_plus",
+    "filo_grid_part_ind_65p",
+]
+DECILE_INDICATORS = ["filo_disp_d1", "filo_disp_q1", "filo_disp_mediane", "filo_disp_q3", "filo_disp_d9"]
+SERIES_INDICATOR = "defm_abc"
+
+RELATION_FR = {
+    "unchanged": "inchangé",
+    "extended": "étendu",
+    "reduced": "réduit",
+    "merged": "fusionné",
+    "split": "scindé",
+    "new": "nouveau quartier",
+    "removed": "sorti de la géographie prioritaire",
+    "added_area": "surface ajoutée",
+    "dropped_area": "surface retirée",
+    "sliver": "recouvrement marginal",
+}
+PUBLISHER_PREFIX = [
+    ("filosofi_grid", "Insee, Filosofi carroyé 200 m"),
+    ("insee_", "Insee"),
+    ("filosofi", "Insee, Filosofi"),
+    ("caf_", "Cnaf"),
+    ("defm_", "France Travail / Dares"),
+    ("fr-en-", "Éducation nationale (DEPP)"),
+]
+STATUS_TEXT = {"suppressed": "secret statistique", "missing": "non disponible"}
+GRID_NOTE = (
+    "Estimation carroyée (Insee, Filosofi 200 m) : chaque carreau touchant le périmètre compte au prorata "
+    "de sa surface incluse. L'encadrement [bas – haut] va des seuls carreaux entièrement inclus à tous les "
+    "carreaux qui recouvrent le périmètre ; médianes et déciles ne sont pas estimables ainsi."
+)
+
+
+def geography_fr(geo_version: str | None) -> str:
+    if geo_version is None:
+        return ""
+    if geo_version in ("qpv2015", "qpv2024"):
+        return f"périmètre QPV {geo_version[3:]}"
+    if geo_version.startswith("cog"):
+        return f"COG {geo_version[3:]}"
+    return geo_version
+
+
+def source_fr(dataset: str | None) -> str:
+    if not dataset:
+        return "source inconnue"
+    for prefix, publisher in PUBLISHER_PREFIX:
+        if dataset.startswith(prefix):
+            return f"{publisher} ({dataset})"
+    return dataset
+
+
+@dataclass(frozen=True)
+class Column:
+    kind: str  # qpv2024 | qpv2015 | commune | epci | france
+    code: str
+    label: str  # heading
+    sublabel: str  # second line: code or "périmètre 2015"
+    role: str  # self | perimeter | commune | epci | france
+
+
+@dataclass
+class Note:
+    number: int
+    text: str
+
+
+@dataclass
+class Cell:
+    text: str
+    status: str | None  # published | estimated | suppressed | not_applicable | missing | None (no figure)
+    note: int | None = None
+    period: str | None = None  # shown when it differs from the row's year
+    value: float | None = None
+
+
+@dataclass
+class Row:
+    indicator_id: str
+    label: str
+    unit: str | None
+    period: str | None  # data year of the QPV's figure
+    cells: list[Cell]
+    estimate: bool = False
+
+
+@dataclass
+class Section:
+    id: str
+    title: str
+    rows: list[Row]
+    notes: list[int] = field(default_factory=list)
+
+
+@dataclass
+class School:
+    uai: str
+    name: str
+    level: str
+    sector: str
+    ep_status: str
+    ips: str
+    pupils: str
+    where: str  # "dans le quartier" | "à 198 m"
+    rentree: str
+    x: float | None
+    y: float | None
+    inside: bool
+    note: int | None = None
+
+
+@dataclass
+class PerimeterChange:
+    code_2015: str | None
+    name_2015: str | None
+    code_2024: str | None
+    relation: str
+    text: str
+
+
+@dataclass
+class Geometries:
+    outline_2024: list[tuple[str, bytes]]
+    outline_2015: list[tuple[str, bytes]]
+    communes: list[tuple[str, str, bytes]]  # code, name, wkb
+
+
+@dataclass
+class Fiche:
+    code: str
+    name: str
+    geography: str  # qpv2024 | qpv2015
+    area_m2: float | None
+    synthetic: bool
+    data_label: str
+    built_at: str
+    communes: list[tuple[str, str, float | None]]  # code, name, area share
+    epcis: list[tuple[str, str]]
+    departements: list[tuple[str, str]]
+    changes: list[PerimeterChange]
+    columns: list[Column]
+    sections: list[Section]
+    schools: list[School]
+    notes: list[Note]
+    method_notes: list[str]
+    geometries: Geometries
+    # chart inputs: {indicator: {column label: value}} and series {line label: [(period, value | None)]}
+    ages: dict[str, dict[str, float]]
+    deciles: dict[str, dict[str, float]]
+    series: dict[str, list[tuple[str, float | None]]]
+    labels: dict[str, str]
+
+
+class _Notes:
+    def __init__(self) -> None:
+        self.by_key: dict[tuple[Any, ...], int] = {}
+        self.notes: list[Note] = []
+
+    def number(self, key: tuple[Any, ...], text: str) -> int:
+        if key not in self.by_key:
+            self.by_key[key] = len(self.notes) + 1
+            self.notes.append(Note(len(self.notes) + 1, text))
+        return self.by_key[key]
+
+    def figure(self, r: dict[str, Any]) -> int:
+        period = r["period"]
+        text = (
+            f"{source_fr(r['source_dataset'])}, millésime {r['source_vintage'] or 'non daté'} ; "
+            f"données {fmt.period_fr(period)} ; {geography_fr(r['geo_version'])}"
+        )
+        if r.get("file_name"):
+            text += f" ; fichier {r['file_name']}"
+        if r["method"] == "grid_estimate":
+            text += " ; estimation carroyée (voir la note de méthode)"
+        elif r["method"] in ("summed", "recomputed"):
+            text += " ; somme des territoires" if r["method"] == "summed" else " ; taux recalculé"
+        key = (
+            r["source_dataset"],
+            r["source_vintage"],
+            period,
+            r["geo_version"],
+            r.get("file_name"),
+            r["method"],
+        )
+        return self.number(key, text)
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    cursor = con.execute(sql, params)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+
+
+def cell_text(r: dict[str, Any] | None) -> tuple[str, str | None]:
+    """The text standing for one figure: value (with bound), or what stands in for it."""
+    if r is None or r["status"] is None:
+        return "—", None
+    status = r["status"]
+    if status in STATUS_TEXT:
+        return STATUS_TEXT[status], status
+    if status == "not_applicable" or r["value"] is None:
+        return ("non estimable" if r["method"] == "grid_estimate" else "non calculable"), "not_applicable"
+    text = fmt.value_fr(r["value"], r["unit"])
+    if r["interval_low"] is not None and r["interval_high"] is not None:
+        text += (
+            f" [{fmt.value_fr(r['interval_low'], r['unit'])} – {fmt.value_fr(r['interval_high'], r['unit'])}]"
+        )
+    return text, status
+
+
+def _pick(figures: list[dict[str, Any]], period: str | None) -> dict[str, Any] | None:
+    """The figure of ``period`` if there is one, else the latest that is not a publication gap."""
+    if not figures:
+        return None
+    if period is not None:
+        for f in figures:
+            if f["period"] == period:
+                return f
+    usable = [f for f in figures if f["status"] != "missing"] or figures
+    return max(usable, key=lambda f: f["period"])
+
+
+def gather(con: duckdb.DuckDBPyConnection, code: str) -> Fiche:
+    """Everything a fiche shows, for the QPV ``code`` (2015 ``QP…`` or 2024 ``QN…`` geography)."""
+    code = code.strip().upper()
+    if not QPV_CODE_RE.match(code):
+        raise FicheError(f"{code[:40]!r} is not a QPV code (QP0dd nnn for 2015, QN0dd nnX for 2024)")
+    found = _rows(
+        con,
+        "SELECT kind, code, name, geo_version, area_m2, geom_wkb FROM territory "
+        "WHERE kind IN ('qpv2024', 'qpv2015') AND code = ? ORDER BY geo_version DESC LIMIT 1",
+        [code],
+    )
+    if not found:
+        raise FicheError(f"QPV {code} is not in this warehouse (neither the 2015 nor the 2024 geography)")
+    me = found[0]
+    geography: str = me["kind"]
+    info = dict(con.execute("SELECT key, value FROM warehouse_info").fetchall())
+    label = info.get("label", "")
+
+    # Identity: communes (area share), their EPCI and département.
+    communes = _rows(
+        con,
+        "SELECT l.parent_code AS code, any_value(c.name) AS name, max(l.area_share) AS share, "
+        "any_value(c.geom_wkb) AS geom_wkb FROM territory_link l "
+        "LEFT JOIN territory c ON c.kind = 'commune' AND c.code = l.parent_code "
+        "WHERE l.child_kind = ? AND l.child_code = ? AND l.parent_kind = 'commune' "
+        "GROUP BY l.parent_code ORDER BY share DESC NULLS LAST, code",
+        [geography, code],
+    )
+    commune_codes = [c["code"] for c in communes]
+    parents = _rows(
+        con,
+        "SELECT DISTINCT l.parent_kind AS kind, l.parent_code AS code, "
+        "(SELECT any_value(t.name) FROM territory t WHERE t.kind = l.parent_kind AND t.code = l.parent_code) "
+        "AS name FROM territory_link l WHERE l.child_kind = 'commune' AND list_contains(?, l.child_code) "
+        "AND l.parent_kind IN ('epci', 'departement') ORDER BY kind, code",
+        [commune_codes],
+    )
+    epcis = [(p["code"], p["name"] or p["code"]) for p in parents if p["kind"] == "epci"]
+    departements = [(p["code"], p["name"] or p["code"]) for p in parents if p["kind"] == "departement"]
+
+    # Perimeter change, from the crosswalk.
+    cross = _rows(
+        con,
+        "SELECT x.*, t15.name AS name_2015, t24.name AS name_2024, t15.geom_wkb AS geom_2015, "
+        "t24.geom_wkb AS geom_2024 FROM qpv_crosswalk x "
+        "LEFT JOIN territory t15 ON t15.kind = 'qpv2015' AND t15.code = x.code_2015 "
+        "LEFT JOIN territory t24 ON t24.kind = 'qpv2024' AND t24.code = x.code_2024 "
+        "WHERE (? = 'qpv2024' AND x.code_2024 = ?) OR (? = 'qpv2015' AND x.code_2015 = ?) "
+        "ORDER BY x.code_2015 NULLS LAST, x.code_2024 NULLS LAST",
+        [geography, code, geography, code],
+    )
+    changes = [_change(x, geography) for x in cross]
+    other_kind = "qpv2015" if geography == "qpv2024" else "qpv2024"
+    others = [
+        (x["code_2015"] if geography == "qpv2024" else x["code_2024"], x)
+        for x in cross
+        if (x["code_2015"] if geography == "qpv2024" else x["code_2024"]) is not None
+    ]
+    geoms = Geometries([], [], [])
+    own = (code, me["geom_wkb"]) if me["geom_wkb"] is not None else None
+    for other_code, x in others:
+        wkb = x["geom_2015"] if other_kind == "qpv2015" else x["geom_2024"]
+        if wkb is not None:
+            (geoms.outline_2015 if other_kind == "qpv2015" else geoms.outline_2024).append((other_code, wkb))
+    if own is not None:
+        (geoms.outline_2024 if geography == "qpv2024" else geoms.outline_2015).insert(0, own)
+    geoms.communes = [(c["code"], c["name"] or c["code"], c["geom_wkb"]) for c in communes if c["geom_wkb"]]
+
+    # Columns: the QPV, the 2015 perimeters it takes over (2024 fiche only), communes, EPCI, France.
+    columns = [Column(geography, code, "Quartier", f"{code} ({geography_fr(geography)})", "self")]
+    if geography == "qpv2024":
+        for other_code, x in others:
+            columns.append(
+                Column(
+                    "qpv2015",
+                    other_code,
+                    x["name_2015"] or other_code,
+                    f"{other_code} (périmètre 2015)",
+                    "perimeter",
+                )
+            )
+    for c in communes:
+        columns.append(
+            Column("commune", c["code"], c["name"] or c["code"], f"commune {c['code']}", "commune")
+        )
+    for e_code, e_name in epcis:
+        columns.append(Column("epci", e_code, e_name, f"EPCI {e_code}", "epci"))
+    columns.append(Column("france", "FRM", "France", "France métropolitaine", "france"))
+
+    indicators = sorted(
+        {i for _, _, ids in SECTIONS for i in ids} | set(AGE_INDICATORS) | set(DECILE_INDICATORS)
+    )
+    keys = [f"{c.kind}:{c.code}" for c in columns] + ["ensemble_qpv:ensemble"]
+    figures = _rows(
+        con,
+        "SELECT o.indicator_id, o.territory_kind, o.territory_code, o.geo_version, o.period, o.value, "
+        "o.status, o.method, o.interval_low, o.interval_high, o.source_dataset, o.source_vintage, "
+        "i.label_fr, i.unit, sf.file_name FROM v_observation_best o "
+        "LEFT JOIN indicator i ON i.indicator_id = o.indicator_id "
+        "LEFT JOIN source_file sf ON sf.sha256 = o.source_sha256 "
+        "WHERE list_contains(?, o.indicator_id) "
+        "AND list_contains(?, o.territory_kind || ':' || o.territory_code)",
+        [indicators, keys],
+    )
+    catalog = {
+        r["indicator_id"]: (r["label_fr"], r["unit"])
+        for r in _rows(
+            con,
+            "SELECT indicator_id, label_fr, unit FROM indicator WHERE list_contains(?, indicator_id)",
+            [indicators],
+        )
+    }
+    by: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    for fig in figures:
+        by.setdefault((fig["indicator_id"], fig["territory_kind"], fig["territory_code"]), []).append(fig)
+
+    notes = _Notes()
+    sections: list[Section] = []
+    has_estimate = False
+    for sid, title, ids in SECTIONS:
+        rows: list[Row] = []
+        for ind in ids:
+            if ind not in catalog:
+                continue
+            qpv_figs = [
+                _pick(by.get((ind, c.kind, c.code), []), None)
+                for c in columns
+                if c.role in ("self", "perimeter")
+            ]
+            anchor = next((f["period"] for f in qpv_figs if f is not None and f["status"] != "missing"), None)
+            cells: list[Cell] = []
+            for col in columns:
+                best = _pick(
+                    by.get((ind, col.kind, col.code), []),
+                    None if col.role in ("self", "perimeter") else anchor,
+                )
+                text, status = cell_text(best)
+                cell = Cell(text, status, value=best["value"] if best is not None else None)
+                if best is not None:
+                    cell.note = notes.figure(best)
+                    if best["period"] != anchor:
+                        cell.period = fmt.period_fr(best["period"])
+                cells.append(cell)
+            if all(c.status is None for c in cells):
+                continue
+            estimate = ind.startswith("filo_grid_")
+            has_estimate |= estimate
+            label_fr, unit = catalog[ind]
+            label_text = label_fr + (" (estimation carroyée)" if estimate else "")
+            rows.append(
+                Row(ind, label_text, unit, fmt.period_fr(anchor) if anchor else None, cells, estimate)
+            )
+        section_notes = sorted({c.note for r in rows for c in r.cells if c.note is not None})
+        sections.append(Section(sid, title, rows, section_notes))
+
+    schools = _schools(con, geography, code, notes)
+    school_notes = sorted({s.note for s in schools if s.note is not None})
+    if schools:
+        edu = next((s for s in sections if s.id == "education"), None)
+        if edu is not None:
+            edu.notes = sorted(set(edu.notes) | set(school_notes))
+
+    # Charts.
+    col_label = {
+        (c.kind, c.code): (c.label if c.role != "self" else f"{me['name'] or code}") for c in columns
+    }
+    col_label[("ensemble_qpv", "ensemble")] = "Ensemble des QPV"
+    ages: dict[str, dict[str, float]] = {}
+    for ind in AGE_INDICATORS:
+        for (i, kind, tcode), figs in by.items():
+            if i != ind or (kind, tcode) not in col_label:
+                continue
+            best = _pick(figs, None)
+            if best is not None and best["value"] is not None:
+                ages.setdefault(ind, {})[col_label[(kind, tcode)]] = float(best["value"])
+    deciles: dict[str, dict[str, float]] = {}
+    for (i, kind, tcode), figs in by.items():
+        if i in DECILE_INDICATORS and (kind, tcode) in col_label:
+            best = _pick(figs, None)
+            if best is not None and best["value"] is not None:
+                deciles.setdefault(col_label[(kind, tcode)], {})[i] = float(best["value"])
+    deciles = {k: v for k, v in deciles.items() if len(v) >= 3 or k == col_label[(geography, code)]}
+    series_rows = _rows(
+        con,
+        "SELECT territory_kind, territory_code, period, value, status FROM v_observation_best "
+        "WHERE indicator_id = ? AND list_contains(?, territory_kind || ':' || territory_code) "
+        "AND period_type = 'quarter' ORDER BY period",
+        [SERIES_INDICATOR, [k for k in keys if k.startswith("qpv")]],
+    )
+    series: dict[str, list[tuple[str, float | None]]] = {}
+    for r in series_rows:
+        name = (
+            f"{col_label[(r['territory_kind'], r['territory_code'])]} ({geography_fr(r['territory_kind'])})"
+        )
+        series.setdefault(name, []).append((r["period"], r["value"]))
+
+    method_notes = [GRID_NOTE] if has_estimate else []
+    method_notes.append(
+        "« secret statistique » : valeur masquée par le producteur (trop peu d'effectifs) ; "
+        "« non disponible » : période non publiée ; « — » : pas de chiffre pour ce territoire. "
+        "Une année entre parenthèses signale un "
+        "chiffre d'une autre année que celle du quartier. Les séries 2015 et 2024 sont distinctes et ne se "
+        "raccordent pas."
+    )
+    return Fiche(
+        code=code,
+        name=me["name"] or code,
+        geography=geography,
+        area_m2=me["area_m2"],
+        synthetic="synth" in label.lower(),
+        data_label=label,
+        built_at=info.get("built_at", ""),
+        communes=[(c["code"], c["name"] or c["code"], c["share"]) for c in communes],
+        epcis=epcis,
+        departements=departements,
+        changes=changes,
+        columns=columns,
+        sections=[s for s in sections if s.rows],
+        schools=schools,
+        notes=notes.notes,
+        method_notes=method_notes,
+        geometries=geoms,
+        ages=ages,
+        deciles=deciles,
+        series=series,
+        labels={k: v[0] for k, v in catalog.items()},
+    )
+
+
+def _change(x: dict[str, Any], geography: str) -> PerimeterChange:
+    rel = x["relation"]
+    rel_fr = RELATION_FR.get(rel, rel)
+    if x["code_2015"] is None:
+        share = fmt.share_fr(x["share_of_2024"] or 0)
+        text = f"Surface hors des périmètres 2015 : {share} du périmètre 2024 ({rel_fr})."
+    elif x["code_2024"] is None:
+        text = (
+            f"{x['code_2015']} {x['name_2015'] or ''} (2015) : {rel_fr} ; "
+            f"{fmt.share_fr(x['share_of_2015'] or 0)} de sa surface hors de tout QPV 2024."
+        )
+    else:
+        text = (
+            f"{x['code_2015']} {x['name_2015'] or ''} (2015) → "
+            f"{x['code_2024']} {x['name_2024'] or ''} (2024) : "
+            f"{rel_fr} ; {fmt.share_fr(x['share_of_2015'] or 0)} du périmètre 2015 repris, "
+            f"soit {fmt.share_fr(x['share_of_2024'] or 0)} du périmètre 2024."
+        )
+    return PerimeterChange(x["code_2015"], x["name_2015"], x["code_2024"], rel, text)
+
+
+LEVEL_FR = {"ecole": "école", "college": "collège", "lycee": "lycée"}
+
+
+def _schools(con: duckdb.DuckDBPyConnection, geography: str, code: str, notes: _Notes) -> list[School]:
+    """Schools inside or near the perimeter, at their latest rentrée (school_qpv × school)."""
+    rows = _rows(
+        con,
+        "SELECT s.*, r.relation, r.distance_m, r.near_m FROM school_qpv r "
+        "JOIN school s ON s.uai = r.uai "
+        "AND s.rentree = (SELECT max(rentree) FROM school s2 WHERE s2.uai = r.uai) "
+        "WHERE r.territory_kind = ? AND r.territory_code = ? "
+        "ORDER BY r.relation, s.level DESC, r.distance_m, s.name",
+        [geography, code],
+    )
+    out: list[School] = []
+    for s in rows:
+        if s["ips_status"] == "suppressed":
+            ips = "secret statistique"
+        elif s["ips"] is None:
+            ips = "—"
+        else:
+            ips = fmt.number_fr(s["ips"], 1)
+        datasets = ", ".join(
+            d
+            for d in (s["directory_dataset"], s["ep_dataset"], s["ips_dataset"], s["effectifs_dataset"])
+            if d
+        )
+        note = notes.number(
+            ("school", datasets, s["rentree_label"], geography),
+            f"Éducation nationale (DEPP) ({datasets}) ; rentrée {s['rentree_label']} ; "
+            f"position par rapport au {geography_fr(geography)} (à moins de {fmt.distance_fr(s['near_m'])})",
+        )
+        out.append(
+            School(
+                uai=s["uai"],
+                name=s["name"] or s["uai"],
+                level=LEVEL_FR.get(s["level"] or "", s["level"] or ""),
+                sector="public" if s["sector"] == "public" else "privé" if s["sector"] == "prive" else "",
+                ep_status=s["ep_status"] or "inconnu",
+                ips=ips,
+                pupils=fmt.number_fr(s["pupils"], 0) if s["pupils"] is not None else "—",
+                where="dans le quartier"
+                if s["relation"] == "inside"
+                else f"à {fmt.distance_fr(s['distance_m'])}",
+                rentree=s["rentree_label"],
+                x=s["x_l93"],
+                y=s["y_l93"],
+                inside=s["relation"] == "inside",
+                note=note,
+            )
+        )
+    return out

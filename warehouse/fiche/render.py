@@ -1,0 +1,143 @@
+"""Render a gathered fiche as self-contained HTML (jinja2, inline CSS and SVG), PDF (typst, template vendored
+in this package: no ``@preview`` import, nothing fetched) or Markdown."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import jinja2
+
+from warehouse.fiche import fmt, svg
+from warehouse.fiche.data import Fiche, geography_fr
+
+TEMPLATES = resources.files("warehouse.fiche") / "templates"
+
+
+def _share(share: float | None) -> str:
+    return "" if share is None else f", {fmt.share_fr(share)} de la surface"
+
+
+def view(fiche: Fiche, *, links: dict[str, str] | None = None) -> dict[str, Any]:
+    """The fiche as plain data (what every renderer shows), pictures included as SVG text."""
+    d = asdict(fiche)
+    d.pop("geometries")
+    d["geography_label"] = geography_fr(fiche.geography)
+    d["area"] = fmt.area_ha_fr(fiche.area_m2) if fiche.area_m2 else "—"
+    d["commune_text"] = ", ".join(
+        f"{name} ({code}{_share(share) if len(fiche.communes) > 1 else ''})"
+        for code, name, share in fiche.communes
+    )
+    d["epci_text"] = ", ".join(f"{name} ({code})" for code, name in fiche.epcis) or "—"
+    d["departement_text"] = ", ".join(f"{name} ({code})" for code, name in fiche.departements) or "—"
+    d["map_svg"] = svg.map_svg(fiche)
+    charts = [
+        ("Âges : part de la population par tranche", svg.ages_svg(fiche.ages, fiche.labels)),
+        ("Revenu disponible par UC : déciles et quartiles", svg.deciles_svg(fiche.deciles)),
+        ("Demandeurs d'emploi (catégories A, B, C), par trimestre", svg.series_svg(fiche.series)),
+    ]
+    d["charts"] = [{"title": t, "svg": s} for t, s in charts if s is not None]
+    d["links"] = links or {}
+    d["title"] = f"{fiche.name} ({fiche.code})"
+    return d
+
+
+@cache
+def _env() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FunctionLoader(lambda name: (TEMPLATES / name).read_text(encoding="utf-8")),
+        autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def render_html(data: dict[str, Any]) -> str:
+    return _env().get_template("fiche.html.j2").render(f=data)
+
+
+def render_site_index(
+    entries: list[dict[str, Any]], *, synthetic: bool, label: str, exports: list[dict[str, str]]
+) -> str:
+    return (
+        _env()
+        .get_template("index.html.j2")
+        .render(entries=entries, synthetic=synthetic, label=label, exports=exports)
+    )
+
+
+def _md(text: object) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(data: dict[str, Any]) -> str:
+    out: list[str] = []
+    if data["synthetic"]:
+        out.append(
+            f"> **Données synthétiques** ({_md(data['data_label'])}) : "
+            "aucun chiffre de ce document n'est réel.\n"
+        )
+    out.append(f"# {_md(data['title'])}\n")
+    out.append(f"- Géographie : {data['geography_label']}")
+    out.append(f"- Commune(s) : {_md(data['commune_text'])}")
+    out.append(f"- EPCI : {_md(data['epci_text'])}")
+    out.append(f"- Département : {_md(data['departement_text'])}")
+    out.append(f"- Surface : {data['area']}")
+    for c in data["changes"]:
+        out.append(f"- Périmètre : {_md(c['text'])}")
+    out.append("")
+    cols = data["columns"]
+    for s in data["sections"]:
+        out.append(f"## {_md(s['title'])}\n")
+        out.append(
+            "| Indicateur | Année | "
+            + " | ".join(_md(f"{c['label']} ({c['sublabel']})") for c in cols)
+            + " |"
+        )
+        out.append("|---|---|" + "---:|" * len(cols))
+        for r in s["rows"]:
+            cells = []
+            for c in r["cells"]:
+                t = (
+                    c["text"]
+                    + (f" ({c['period']})" if c["period"] else "")
+                    + (f" [^{c['note']}]" if c["note"] else "")
+                )
+                cells.append(_md(t))
+            out.append(f"| {_md(r['label'])} | {r['period'] or ''} | " + " | ".join(cells) + " |")
+        out.append("")
+        if s["id"] == "education" and data["schools"]:
+            out.append(
+                "| École / collège | UAI | Secteur | Éducation prioritaire | IPS | Élèves | Position |"
+            )
+            out.append("|---|---|---|---|---:|---:|---|")
+            for sc in data["schools"]:
+                out.append(
+                    f"| {_md(sc['name'])} ({sc['level']}) | {sc['uai']} | {sc['sector']} | "
+                    f"{sc['ep_status']} | "
+                    f"{sc['ips']} | {sc['pupils']} | {sc['where']} [^{sc['note']}] |"
+                )
+            out.append("")
+    out.append("## Notes de méthode\n")
+    out.extend(f"- {_md(m)}" for m in data["method_notes"])
+    out.append("\n## Sources\n")
+    out.extend(f"[^{n['number']}]: {_md(n['text'])}" for n in data["notes"])
+    out.append(f"\nEntrepôt construit le {data['built_at']}.")
+    return "\n".join(out) + "\n"
+
+
+@cache
+def _compiler() -> Any:
+    """One typst compiler per process: fonts are loaded once, then each fiche typesets in a few ms."""
+    import typst
+
+    return typst.Compiler(str(TEMPLATES / "fiche.typ"))
+
+
+def render_pdf(data: dict[str, Any]) -> bytes:
+    """Typeset the fiche with typst (vendored template ``templates/fiche.typ``, data passed as JSON)."""
+    pdf: bytes = _compiler().compile(sys_inputs={"data": json.dumps(data, ensure_ascii=False)}, format="pdf")
+    return pdf
