@@ -1,7 +1,10 @@
 """Named fault-injection points, to prove that a refresh killed anywhere loses nothing.
 
 ``QUARTIERS_KILL_AT=<point>`` makes the process SIGKILL itself when it reaches that point (the
-fault suite sets it in a child process). Unset, each call is one dictionary look-up.
+fault suite sets it in a child process); ``<point>#<n>`` kills at the n-th time the point is reached
+(a later download, a later staged table). ``QUARTIERS_FAULT_TRACE=<file>`` appends the name of every
+point reached to that file, so that the suite can check it covers every point a refresh passes.
+Unset, each call is two dictionary look-ups.
 """
 
 from __future__ import annotations
@@ -10,9 +13,28 @@ import os
 import signal
 
 ENV = "QUARTIERS_KILL_AT"
+TRACE_ENV = "QUARTIERS_FAULT_TRACE"
+
+_seen: dict[str, int] = {}
 
 
 def checkpoint(point: str) -> None:
     """Die here, at once and without cleanup, if the fault suite asked for it."""
-    if os.environ.get(ENV) == point:
+    wanted = os.environ.get(ENV)
+    trace = os.environ.get(TRACE_ENV)
+    if wanted is None and trace is None:
+        return
+    count = _seen[point] = _seen.get(point, 0) + 1
+    if trace is not None:
+        with open(trace, "a", encoding="utf-8") as fh:
+            fh.write(point + "\n")
+    if wanted is None:
+        return
+    name, _, nth = wanted.partition("#")
+    if name == point and count == (int(nth) if nth else 1):
         os.kill(os.getpid(), signal.SIGKILL)
+
+
+def reset() -> None:
+    """Forget how many times each point was reached (a forked child starts counting afresh)."""
+    _seen.clear()

@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 
 @dataclass
@@ -78,3 +80,56 @@ def serve(script: Script) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def _mirror_handler(root: Path) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: object) -> None:
+            return
+
+        def do_GET(self) -> None:
+            rel = unquote(urlsplit(self.path).path).lstrip("/")
+            target = (root / rel).resolve()
+            if not target.is_relative_to(root.resolve()) or not target.is_file():
+                self.send_response(404)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            body = target.read_bytes()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    return Handler
+
+
+@contextmanager
+def serve_mirror(root: Path) -> Iterator[str]:
+    """Serve a mirror directory (``<host>/<path>``) over HTTP on loopback: ``GET /<host>/<path>``."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _mirror_handler(root))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def urls_through(base: str) -> dict[str, list[object]]:
+    """The registry's official URLs rewritten to fetch from ``serve_mirror`` (same host/path layout)."""
+    import dataclasses
+
+    from sources.registry import DEFAULT_URLS
+
+    rewritten: dict[str, list[object]] = {}
+    for dataset, entries in DEFAULT_URLS.items():
+        rewritten[dataset] = []
+        for e in entries:
+            parts = urlsplit(e.url)
+            rewritten[dataset].append(dataclasses.replace(e, url=f"{base}/{parts.netloc}{parts.path}"))
+    return rewritten

@@ -12,6 +12,8 @@ from sources._errors import FetchError
 from sources._http import Fetcher, RawArchive, mirror_path
 from tests.faults.http_server import Reply, Script, serve
 
+pytestmark = pytest.mark.fault("http")
+
 BODY = b"TYPECOM,COM,REG,DEP\nCOM,99101,99,99\n"
 
 

@@ -1,0 +1,680 @@
+# ruff: noqa: E501  (table rows and reasons read best on one line)
+"""Bad files for every source parser: each fault gives a clear error naming the file (and the row and
+column where one applies), or — for faults a parser may legitimately absorb (another encoding or
+separator it detects, an extra column it ignores) — exactly the frame the good file gives.
+
+Table-driven: CASES lists each parser with a good file in the official format; MUTATIONS turns it
+into a bad one. A parser that accepts what it should not is marked xfail(strict=True) in KNOWN with
+the reason (reported as a bug), never skipped.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from sources._errors import QuartiersError, SourceFormatError
+from tests.conftest import FIXTURES
+
+pytestmark = pytest.mark.fault("bad file")
+
+HTML = (
+    b'<!DOCTYPE html>\n<html lang="fr"><head><title>503 Service indisponible</title></head>\n'
+    b"<body><h1>Le service est momentan\xc3\xa9ment indisponible</h1><p>R\xc3\xa9essayez plus tard.</p>"
+    b"</body></html>\n"
+)
+BOMB_BYTES = 40 * 1024 * 1024  # compresses ~1000×: over the 200× ratio cap of sources._archive
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    parse: Callable[[Path], object]
+    base: str  # path under tests/fixtures
+    key: str  # a key column as written in the header (renamed / dropped / duplicated)
+    value: tuple[str, str] | None  # (column as in the header, an out-of-range value for it)
+    zips: bool = False  # the parser opens zips (the official file is a zip): a bomb must hit a cap
+
+
+def _p(module: str, func: str, **kw: object) -> Callable[[Path], object]:
+    def parse(path: Path) -> object:
+        import importlib
+
+        return getattr(importlib.import_module(module), func)(path, **kw)
+
+    return parse
+
+
+CASES = [
+    Case(
+        "education_ips",
+        _p("sources.education_ips", "parse_ips"),
+        "education_ips/fr-en-ips-ecoles-ap2022_labels.csv",
+        "UAI",
+        ("IPS", "999.9"),
+    ),
+    Case(
+        "education_annuaire",
+        _p("sources.education_annuaire", "parse_annuaire"),
+        "education_annuaire/fr-en-annuaire-education_lower.csv",
+        "identifiant_de_l_etablissement",
+        ("latitude", "95.0"),
+    ),
+    Case(
+        "education_effectifs",
+        _p("sources.education_effectifs", "parse_effectifs"),
+        "education_effectifs/fr-en-college-effectifs-niveau-sexe-lv.csv",
+        "numero_college",
+        ("nombre_eleves_total", "-3"),
+    ),
+    Case(
+        "education_ep",
+        _p("sources.education_ep", "parse_ep_dataset"),
+        "education_ep/fr-en-etablissements-ep.csv",
+        "uai",
+        ("nombre_d_eleves", "-5"),
+    ),
+    Case(
+        "education_iva",
+        _p("sources.education_iva", "parse_iva"),
+        "education_iva/fr-en-indicateurs-valeur-ajoutee-colleges.csv",
+        "UAI",
+        ("Taux de réussite - G", "140.0"),
+    ),
+    Case(
+        "insee_qpv",
+        _p("sources.insee_qpv", "parse_qpv_file"),
+        "insee_qpv/REVN_2022.csv",
+        "CODGEO",
+        ("TP60", "140,8"),
+        zips=True,
+    ),
+    Case(
+        "filosofi",
+        _p("sources.filosofi", "parse_filosofi_file"),
+        "insee_filosofi/cc_filosofi_2021_COM.csv",
+        "CODGEO",
+        ("TP6021", "140,0"),
+        zips=True,
+    ),
+    Case(
+        "insee_comparateur",
+        _p("sources.insee_comparateur", "parse_comparateur_file"),
+        "insee_comparateur/base_cc_comparateur.CSV",
+        "CODGEO",
+        ("P22_POP", "-5"),
+        zips=True,
+    ),
+    Case(
+        "filosofi_grid",
+        _p("sources.filosofi_grid", "parse_filosofi_grid_csv"),
+        "filosofi_grid/carreaux_200m_met.csv",
+        "idcar_200m",
+        ("men_pauv", "-4"),
+        zips=True,
+    ),
+    Case(
+        "caf_cnaf_base",
+        _p("sources.caf", "parse_caf_file"),
+        "caf/data_CAF_2019_IRIS.csv",
+        "CODGEO",
+        ("A", "-5"),
+    ),
+    Case(
+        "caf_ods",
+        _p("sources.caf", "parse_caf_file"),
+        "caf/s_ben_com_f.csv",
+        "numcomdo",
+        ("indfoy_rsa", "-5"),
+    ),
+    Case(
+        "france_travail_dares",
+        _p("sources.france_travail", "parse_defm_communes"),
+        "france_travail/dares_defm_communales-brutes.csv",
+        "Code commune",
+        ("Nombre de demandeurs d'emploi", "-5"),
+    ),
+    Case(
+        "france_travail_qpv",
+        _p("sources.france_travail", "parse_defm_qpv", period="2023-Q4"),
+        "france_travail/defm_qpv2015_2023_T4.csv",
+        "CODGEO",
+        ("ABC", "-5"),
+    ),
+    Case(
+        "cog_communes",
+        _p("sources.cog", "read_insee_communes"),
+        "@sample/www.insee.fr/fr/statistiques/fichier/7766585/v_commune_2024.csv",
+        "COM",
+        None,
+    ),
+    Case(
+        "cog_departements",
+        _p("sources.cog", "read_insee_departements"),
+        "@sample/www.insee.fr/fr/statistiques/fichier/7766585/v_departement_2024.csv",
+        "DEP",
+        None,
+    ),
+]
+
+
+# -- the file as published, and its text ------------------------------------------------------------
+@dataclass
+class Text:
+    lines: list[str]
+    sep: str
+    encoding: str
+    bom: bool
+    newline: str
+
+    @classmethod
+    def of(cls, data: bytes) -> Text:
+        bom = data.startswith(b"\xef\xbb\xbf")
+        try:
+            text, encoding = data.decode("utf-8-sig"), "utf-8"
+        except UnicodeDecodeError:
+            text, encoding = data.decode("latin-1"), "latin-1"
+        newline = "\r\n" if "\r\n" in text else "\n"
+        lines = text.replace("\r\n", "\n").split("\n")
+        sep = ";" if lines[0].count(";") >= lines[0].count(",") else ","
+        return cls(lines, sep, encoding, bom, newline)
+
+    def header(self) -> list[str]:
+        return self.lines[0].split(self.sep)
+
+    def col(self, name: str) -> int:
+        cells = [c.strip().strip('"').lstrip("\ufeff").strip() for c in self.header()]
+        return cells.index(name)
+
+    def data_rows(self) -> list[int]:
+        return [i for i, line in enumerate(self.lines) if i > 0 and line.strip()]
+
+    def bytes(self, encoding: str | None = None) -> bytes:
+        text = self.newline.join(self.lines)
+        enc = encoding or self.encoding
+        return (b"\xef\xbb\xbf" if self.bom and enc == "utf-8" else b"") + text.encode(enc)
+
+    def set_cell(self, row: int, col: int, value: str) -> None:
+        cells = self.lines[row].split(self.sep)
+        cells[col] = value
+        self.lines[row] = self.sep.join(cells)
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return buf.getvalue()
+
+
+def _first_data_row_with_value(t: Text, col: int) -> int:
+    for i in t.data_rows():
+        cells = t.lines[i].split(t.sep)
+        if col < len(cells) and re.fullmatch(r"-?[\d ,.]+", cells[col].strip()):
+            return i
+    return t.data_rows()[0]
+
+
+# Each mutation: (good bytes, case) -> (bad bytes, expectation, 1-based row or None, column or None)
+# expectation: "error" (a QuartiersError naming the file), "row" (SourceFormatError naming file and
+# row), "cell" (file, row and column), "cap" (error naming the file and a size cap / bomb),
+# "error_or_same" / "same_or_error" (an error, or the very frame of the good file on its columns),
+# "error_or_empty" (an error, or no rows at all).
+Mutation = Callable[[bytes, Case], tuple[bytes, str, int | None, str | None]]
+
+
+def truncated_zip(data: bytes, case: Case) -> tuple[bytes, str, int | None, str | None]:
+    z = _zip({Path(case.base).name: data * 20})
+    return z[: len(z) // 2], "error", None, None
+
+
+def zip_slip(data: bytes, case: Case) -> tuple[bytes, str, int | None, str | None]:
+    expect = "error_or_same" if case.zips else "error"  # read in memory: nothing written anywhere
+    return _zip({"../../" + Path(case.base).name: data}), expect, None, None
+
+
+def zip_bomb(data: bytes, case: Case) -> tuple[bytes, str, int | None, str | None]:
+    return _zip({Path(case.base).name: data + b"0" * BOMB_BYTES}), "cap" if case.zips else "error", None, None
+
+
+def empty(data: bytes, case: Case) -> tuple[bytes, str, int | None, str | None]:
+    return b"", "error", None, None
+
+
+def header_only(data: bytes, case: Case) -> tuple[bytes, str, int | None, str | None]:
+    t = Text.of(data)
+    t.lines = [*t.lines[:1], ""]
+    return t.bytes(), "error_or_empty", None, None
+
+
+def html_page(data: bytes, case: Case) -> tuple[bytes, str, int | None, str | None]:
+    return HTML, "error", None, None
+
+
+def utf16(data: bytes, case: Case) -> tuple[bytes, str, int | None, str | None]:
+    t = Text.of(data)
+    return (
+        "\ufeff".encode("utf-16-le") + t.newline.join(t.lines).encode("utf-16-le"),
+        "error_or_same",
+        None,
+        None,
+    )
+
+
+def wrong_separator(data: bytes, case: Case) -> tuple[bytes, str, int | None, str | None]:
+    t = Text.of(data)
+    other = "\t" if t.sep == ";" else ";"
+    t.lines = [line.replace(t.sep, other) for line in t.lines]
+    return t.bytes(), "error_or_same", None, None
+
+
+def comma_for_semicolon(data: bytes, case: Case) -> tuple[bytes, str, int | None, str | None]:
+    """`;` → `,` as a spreadsheet re-export does: decimal commas now split cells."""
+    t = Text.of(data)
+    if t.sep != ";":
+        t.lines = [line.replace(",", ";") for line in t.lines]
+    else:
+        t.lines = [line.replace(";", ",") for line in t.lines]
+    return t.bytes(), "error_or_same", None, None
+
+
+def renamed_key(data: bytes, case: Case) -> tuple[bytes, str, int | None, str | None]:
+    t = Text.of(data)
+    t.set_cell(0, t.col(case.key), case.key.replace(case.key[-2:], "") + "_RENOMME")
+    return t.bytes(), "error", None, None
+
+
+def missing_key(data: bytes, case: Case) -> tuple[bytes, str, int | None, str | None]:
+    t = Text.of(data)
+    c = t.col(case.key)
+    t.lines = [
+        t.sep.join(x for j, x in enumerate(line.split(t.sep)) if j != c) if line else line for line in t.lines
+    ]
+    return t.bytes(), "error", None, None
+
+
+def extra_column(data: bytes, case: Case) -> tuple[bytes, str, int | None, str | None]:
+    t = Text.of(data)
+    c = t.col(case.key)
+
+    def add(i: int, line: str) -> str:
+        cells = line.split(t.sep)
+        cells.insert(c + 1, "COLONNE_INCONNUE" if i == 0 else "x")
+        return t.sep.join(cells)
+
+    t.lines = [add(i, line) if line else line for i, line in enumerate(t.lines)]
+    return t.bytes(), "same_or_error", None, None
+
+
+def duplicated_key(data: bytes, case: Case) -> tuple[bytes, str, int | None, str | None]:
+    t = Text.of(data)
+    rows = t.data_rows()
+    t.lines.insert(rows[-1] + 1, t.lines[rows[0]])
+    return t.bytes(), "row", rows[-1] + 2, None
+
+
+def out_of_range(data: bytes, case: Case) -> tuple[bytes, str, int | None, str | None]:
+    assert case.value is not None
+    t = Text.of(data)
+    column, value = case.value
+    c = t.col(column)
+    row = _first_data_row_with_value(t, c)
+    t.set_cell(row, c, value)
+    return t.bytes(), "cell", row + 1, column
+
+
+MUTATIONS: dict[str, Mutation] = {
+    "truncated_zip": truncated_zip,
+    "zip_slip": zip_slip,
+    "zip_bomb": zip_bomb,
+    "empty": empty,
+    "header_only": header_only,
+    "html_error_page": html_page,
+    "utf16": utf16,
+    "wrong_separator": wrong_separator,
+    "comma_for_semicolon": comma_for_semicolon,
+    "renamed_key_column": renamed_key,
+    "missing_key_column": missing_key,
+    "extra_column": extra_column,
+    "duplicated_key": duplicated_key,
+    "out_of_range": out_of_range,
+}
+
+# Parsers accepting what they should not (bugs reported to their owners), by (case, mutation).
+KNOWN: dict[tuple[str, str], str] = {
+    (
+        "education_annuaire",
+        "duplicated_key",
+    ): "parser accepts a duplicated key row (same identifiant_de_l_etablissement twice) without naming the file and row",
+    (
+        "education_annuaire",
+        "out_of_range",
+    ): "parser accepts out-of-range latitude 95° without naming file, row and column",
+    (
+        "education_ep",
+        "duplicated_key",
+    ): "parser accepts a duplicated key row (same uai twice) without naming the file and row",
+    (
+        "education_ep",
+        "out_of_range",
+    ): "parser accepts out-of-range negative nombre_d_eleves without naming file, row and column",
+    (
+        "insee_qpv",
+        "zip_bomb",
+    ): "sources/insee_common/read.py reads zip members whole, no size/ratio cap; the csv module's field-limit error escapes unnamed",
+    (
+        "insee_qpv",
+        "duplicated_key",
+    ): "parser accepts a duplicated key row (same CODGEO twice) without naming the file and row",
+    (
+        "insee_qpv",
+        "out_of_range",
+    ): "parser accepts out-of-range poverty rate TP60 = 140.8 % without naming file, row and column",
+    (
+        "filosofi",
+        "zip_bomb",
+    ): "sources/insee_common/read.py reads zip members whole, no size/ratio cap; the csv module's field-limit error escapes unnamed",
+    (
+        "filosofi",
+        "duplicated_key",
+    ): "parser accepts a duplicated key row (same CODGEO twice) without naming the file and row",
+    (
+        "filosofi",
+        "out_of_range",
+    ): "parser accepts out-of-range poverty rate TP6021 = 140 % without naming file, row and column",
+    (
+        "insee_comparateur",
+        "zip_bomb",
+    ): "sources/insee_common/read.py reads zip members whole, no size/ratio cap; the csv module's field-limit error escapes unnamed",
+    (
+        "insee_comparateur",
+        "duplicated_key",
+    ): "parser accepts a duplicated key row (same CODGEO twice) without naming the file and row",
+    (
+        "insee_comparateur",
+        "out_of_range",
+    ): "parser accepts out-of-range negative population P22_POP without naming file, row and column",
+    (
+        "filosofi_grid",
+        "zip_bomb",
+    ): "sources/filosofi_grid/parse.py reads zip members with zipfile, no size/ratio cap (40 MB read into memory; fails later as 'unreadable CSV')",
+    (
+        "caf_cnaf_base",
+        "duplicated_key",
+    ): "parser accepts a duplicated key row (same CODGEO twice) without naming the file and row",
+    (
+        "caf_cnaf_base",
+        "out_of_range",
+    ): "parser accepts out-of-range negative allocataires A without naming file, row and column",
+    (
+        "caf_ods",
+        "renamed_key_column",
+    ): "parse_ods_export: without numcomdo every commune row silently becomes territory FR (national layout)",
+    (
+        "caf_ods",
+        "missing_key_column",
+    ): "parse_ods_export: without numcomdo every commune row silently becomes territory FR (national layout)",
+    (
+        "caf_ods",
+        "extra_column",
+    ): "parse_ods_export turns any unknown column into a 'dimension': an extra column changes every row's key",
+    (
+        "caf_ods",
+        "duplicated_key",
+    ): "parser accepts a duplicated key row (same dtreffre+numcomdo twice) without naming the file and row",
+    (
+        "caf_ods",
+        "out_of_range",
+    ): "parser accepts out-of-range negative foyers indfoy_rsa without naming file, row and column",
+    (
+        "france_travail_dares",
+        "duplicated_key",
+    ): "parser accepts a duplicated key row (same date+commune+category+sex+age twice) without naming the file and row",
+    (
+        "france_travail_dares",
+        "out_of_range",
+    ): "parser accepts out-of-range negative job-seeker count without naming file, row and column",
+    (
+        "france_travail_qpv",
+        "duplicated_key",
+    ): "parser accepts a duplicated key row (same CODGEO twice) without naming the file and row",
+    (
+        "france_travail_qpv",
+        "out_of_range",
+    ): "parser accepts out-of-range negative job-seeker count ABC without naming file, row and column",
+    (
+        "cog_communes",
+        "duplicated_key",
+    ): "parser accepts a duplicated key row (same TYPECOM+COM twice) without naming the file and row",
+    (
+        "cog_departements",
+        "duplicated_key",
+    ): "parser accepts a duplicated key row (same DEP twice) without naming the file and row",
+}
+
+
+def _params() -> list[object]:
+    out = []
+    for case in CASES:
+        for name in MUTATIONS:
+            if name == "out_of_range" and case.value is None:
+                continue
+            marks = []
+            if (case.name, name) in KNOWN:
+                marks.append(pytest.mark.xfail(strict=True, reason=KNOWN[(case.name, name)]))
+            out.append(pytest.param(case, name, id=f"{case.name}-{name}", marks=marks))
+    return out
+
+
+@pytest.fixture(scope="session")
+def sample_mirror_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from synthetic.sample import generate_sample
+
+    mirror = tmp_path_factory.mktemp("sample") / "mirror"
+    generate_sample(mirror)
+    return mirror
+
+
+def _base(case: Case, sample: Path) -> Path:
+    if case.base.startswith("@sample/"):
+        return sample / case.base.removeprefix("@sample/")
+    return FIXTURES / case.base
+
+
+def _frame(result: object) -> pl.DataFrame:
+    if isinstance(result, tuple):
+        return pl.concat([f for f in result if isinstance(f, pl.DataFrame)], how="diagonal_relaxed")
+    assert isinstance(result, pl.DataFrame)
+    return result
+
+
+def check_outcome(
+    parse: Callable[[Path], object],
+    bad: Path,
+    good: pl.DataFrame | None,
+    expect: str,
+    row: int | None,
+    column: str | None,
+) -> None:
+    """Assert that parsing ``bad`` ends the way ``expect`` says (see MUTATIONS)."""
+    try:
+        result = parse(bad)
+    except QuartiersError as exc:
+        message = str(exc)
+        assert bad.name in message or str(bad) in message, f"the error does not name the file: {message}"
+        if expect == "cap":
+            assert re.search(r"bomb|cap|size|expands|too (big|large)", message, re.I), message
+        if expect in ("row", "cell"):
+            assert isinstance(exc, SourceFormatError) and exc.row is not None, f"no row named: {message}"
+        if expect == "cell":
+            assert exc.row == row, f"row {exc.row} named, the bad value is on row {row}: {message}"  # type: ignore[union-attr]
+            assert exc.column is not None and column is not None, message  # type: ignore[union-attr]
+            norm = lambda s: re.sub(r"[^a-z0-9]", "", s.lower())  # noqa: E731
+            assert norm(exc.column) in norm(column) or norm(column) in norm(exc.column), message  # type: ignore[union-attr]
+        return
+    except Exception as exc:
+        pytest.fail(f"crashed with {type(exc).__name__} instead of a named error: {exc}")
+    frame = _frame(result)
+    if expect == "error_or_empty":
+        assert frame.height == 0, f"a header-only file gave {frame.height} rows"
+        return
+    if expect in ("error_or_same", "same_or_error"):
+        assert good is not None
+        common = [c for c in good.columns if c in frame.columns]
+        assert common == good.columns, f"columns differ: {frame.columns}"
+        assert frame.select(good.columns).equals(good), "accepted and parsed differently from the good file"
+        return
+    pytest.fail(f"accepted a bad file ({expect} expected): {frame.height} rows")
+
+
+@pytest.mark.parametrize(("case", "mutation"), _params())
+def test_bad_file(case: Case, mutation: str, sample_mirror_dir: Path, tmp_path: Path) -> None:
+    good_path = _base(case, sample_mirror_dir)
+    good = _frame(case.parse(good_path))
+    assert good.height > 0
+    data, expect, row, column = MUTATIONS[mutation](good_path.read_bytes(), case)
+    bad = tmp_path / good_path.name
+    bad.write_bytes(data)
+    check_outcome(case.parse, bad, good, expect, row, column)
+
+
+# -- QPV perimeters (GeoJSON): geometry faults --------------------------------------------------------
+def _perimeters(sample: Path) -> dict[str, object]:
+    from sources.qpv_perimeters import settings
+
+    z = sample / "www.data.gouv.fr/fr/datasets/r/942d4ee8-8142-4556-8ea1-335537ce1119"
+    with zipfile.ZipFile(z) as zf:
+        data: dict[str, object] = json.loads(zf.read(settings.QPV2024_MEMBER))
+    return data
+
+
+def _read_qpv(path: Path) -> object:
+    from sources.qpv_perimeters import read_perimeters
+
+    return read_perimeters(path, geography="qpv2024")
+
+
+BOWTIE = [[[0.0, 0.0], [1.0, 1.0], [1.0, 0.0], [0.0, 1.0], [0.0, 0.0]]]
+
+
+def _geo_mutations() -> dict[str, tuple[Callable[[dict[str, object]], None], str]]:
+    def feat(d: dict[str, object], i: int = 1) -> dict[str, object]:
+        return d["features"][i]  # type: ignore[index,no-any-return]
+
+    def shift(geom: dict[str, object], f: Callable[[float, float], list[float]]) -> None:
+        def walk(c: object) -> object:
+            if isinstance(c, list) and c and isinstance(c[0], int | float):
+                return f(c[0], c[1])
+            return [walk(x) for x in c]  # type: ignore[union-attr]
+
+        geom["coordinates"] = walk(geom["coordinates"])
+
+    def bowtie(d: dict[str, object]) -> None:
+        g = feat(d)["geometry"]
+        first = g["coordinates"][0][0] if g["type"] == "Polygon" else g["coordinates"][0][0][0]  # type: ignore[index]
+        x, y = first[0], first[1]
+        feat(d)["geometry"] = {
+            "type": "Polygon",
+            "coordinates": [[[x + a * 0.01, y + b * 0.01] for a, b in BOWTIE[0]]],
+        }
+
+    return {
+        "null_geometry": (lambda d: feat(d).__setitem__("geometry", None), "row"),
+        "point_geometry": (
+            lambda d: feat(d).__setitem__("geometry", {"type": "Point", "coordinates": [2.3, 48.8]}),
+            "row",
+        ),
+        "ring_of_two_points": (  # GDAL refuses the whole file: no row to name
+            lambda d: feat(d).__setitem__(
+                "geometry", {"type": "Polygon", "coordinates": [[[2.3, 48.8], [2.4, 48.8]]]}
+            ),
+            "error",
+        ),
+        "coordinates_off_the_globe": (
+            lambda d: shift(feat(d)["geometry"], lambda x, y: [x + 400.0, y + 100.0]),
+            "row",
+        ),  # type: ignore[arg-type]
+        "lat_lon_swapped": (lambda d: shift(feat(d)["geometry"], lambda x, y: [y, x]), "row"),  # type: ignore[arg-type]
+        "self_intersecting": (bowtie, "repaired_or_row"),
+        "duplicated_code": (
+            lambda d: feat(d).__setitem__("properties", dict(feat(d, 0)["properties"])),  # type: ignore[arg-type]
+            "row",
+        ),
+        "missing_code_property": (
+            lambda d: [f["properties"].pop("code_qp", None) for f in d["features"]],  # type: ignore[attr-defined,union-attr]
+            "error",
+        ),
+    }
+
+
+GEO_KNOWN: dict[str, str] = {
+    "coordinates_off_the_globe": "sources/qpv_perimeters/parse.py: no bounds check, longitude 402° accepted",
+    "lat_lon_swapped": "sources/qpv_perimeters/parse.py: no bounds check, a perimeter in the Indian Ocean accepted",
+}
+
+
+@pytest.mark.parametrize(
+    "mutation",
+    [
+        pytest.param(m, marks=[pytest.mark.xfail(strict=True, reason=GEO_KNOWN[m])] if m in GEO_KNOWN else [])
+        for m in _geo_mutations()
+    ],
+)
+def test_bad_qpv_perimeters(mutation: str, sample_mirror_dir: Path, tmp_path: Path) -> None:
+    data = _perimeters(sample_mirror_dir)
+    good_path = tmp_path / "good.geojson"
+    good_path.write_text(json.dumps(data), encoding="utf-8")
+    good = _frame(_read_qpv(good_path))
+    apply, expect = _geo_mutations()[mutation]
+    apply(data)
+    bad = tmp_path / "QP2024_France_Hexagonale_Outre_Mer_WGS84.geojson"
+    bad.write_text(json.dumps(data), encoding="utf-8")
+    if expect == "repaired_or_row":
+        try:
+            frame = _frame(_read_qpv(bad))
+        except SourceFormatError as exc:
+            assert bad.name in str(exc) and exc.row == 2, str(exc)
+            return
+        assert frame.height == good.height and frame["geom_repaired"][1], (
+            "invalid geometry neither refused nor flagged"
+        )
+        return
+    check_outcome(_read_qpv, bad, good, expect, 2, None)
+
+
+@pytest.mark.parametrize("mutation", ["truncated_zip", "zip_slip", "zip_bomb", "empty", "html_error_page"])
+def test_bad_qpv_perimeter_archive(mutation: str, sample_mirror_dir: Path, tmp_path: Path) -> None:
+    """The ANCT zip itself: truncated, with a member climbing out, a bomb, empty, an HTML page."""
+    from sources.qpv_perimeters import read_perimeters, settings
+
+    good_path = sample_mirror_dir / "www.data.gouv.fr/fr/datasets/r/942d4ee8-8142-4556-8ea1-335537ce1119"
+    with zipfile.ZipFile(good_path) as zf:
+        member = zf.read(settings.QPV2024_MEMBER)
+    bad = tmp_path / good_path.name
+    expect = "error"
+    if mutation == "truncated_zip":
+        bad.write_bytes(good_path.read_bytes()[: good_path.stat().st_size // 2])
+    elif mutation == "zip_slip":
+        bad.write_bytes(_zip({"../" + settings.QPV2024_MEMBER: member, "GEOJSON/../../evil.txt": b"x"}))
+    elif mutation == "zip_bomb":
+        bad.write_bytes(_zip({settings.QPV2024_MEMBER: member + b" " * BOMB_BYTES}))
+        expect = "cap"
+    elif mutation == "empty":
+        bad.write_bytes(b"")
+    else:
+        bad.write_bytes(HTML)
+
+    def parse(p: Path) -> object:
+        return read_perimeters(p, geography="qpv2024", member=settings.QPV2024_MEMBER)
+
+    check_outcome(parse, bad, None, expect, None, None)
+    assert not (tmp_path.parent / "evil.txt").exists() and not (tmp_path / "evil.txt").exists()
