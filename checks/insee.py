@@ -23,6 +23,15 @@ TERRITORY_KINDS = (
     "ensemble_qpv",
 )
 SIGNED_SHARES = frozenset({"part_impots"})  # the tax share of disposable income is negative by definition
+INCOME_COMPOSITION_SHARES = frozenset(
+    {
+        "part_revenus_activite",
+        "part_pensions",
+        "part_revenus_patrimoine",
+        "part_prestations_sociales",
+        "part_impots",
+    }
+)
 
 
 class StagedInseeModel(pa.DataFrameModel):
@@ -100,8 +109,16 @@ def shares_out_of_range(observations: pl.DataFrame, catalog: pl.DataFrame) -> pl
     pct = catalog.filter(pl.col("unit") == "percent").select("indicator_id")
     obs = observations.join(pct, on="indicator_id", how="semi").filter(pl.col("value").is_not_null())
     signed = pl.col("indicator_id").is_in(list(SIGNED_SHARES))
+    # Income-composition shares (activity, pensions, property, benefits, taxes) are shares of disposable
+    # income, whose tax term is negative: activity income is 100.1-111.2 % of it in real communes and
+    # IRIS (FILO2019_DISP_COM PACT19, cc_filosofi_2021_COM PACT21), property income can be negative
+    # (REVN_2018 PPAT) and a tax share positive (BASE_TD_FILO_DISP_IRIS_2019 DISP_PIMPOT19). Only
+    # values no real decomposition gives (a misread decimal comma) are flagged.
+    decomposition = pl.col("indicator_id").is_in(list(INCOME_COMPOSITION_SHARES))
     ok = (
-        pl.when(signed)
+        pl.when(decomposition)
+        .then(pl.col("value").is_between(-200, 200))
+        .when(signed)
         .then(pl.col("value").is_between(-100, 0))
         .otherwise(pl.col("value").is_between(0, 100))
     )
@@ -168,7 +185,10 @@ def qpv_population_exceeds_file_communes(staged: pl.DataFrame) -> pl.DataFrame:
     pop = staged.filter(pl.col("variable").is_in(["POP_MUN", "POP_COM"]) & (pl.col("status") == "published"))
     if pop.is_empty():
         return pl.DataFrame(schema={"codgeo": pl.String, "release": pl.String})
-    wide = pop.pivot(on="variable", index=["dataset", "release", "codgeo", "source_row"], values="value")
+    # Two layouts of one release (DEMO_2019.csv and data_DEMO_2019_V1_QP.csv) share row numbers: key by file.
+    index = ["dataset", "release", "codgeo", "source_row"]
+    index += [c for c in ("source_sha256",) if c in pop.columns]
+    wide = pop.pivot(on="variable", index=index, values="value")
     if not {"POP_MUN", "POP_COM"} <= set(wide.columns):
         return wide.head(0)
     return wide.filter(pl.col("POP_MUN") > pl.col("POP_COM")).rename(

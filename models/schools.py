@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import duckdb
 import polars as pl
 
-from models.observation import INDICATOR_SCHEMA, conform_observations
+from models.observation import INDICATOR_SCHEMA, conform_observations, empty_observations
 from warehouse.spatial import load_spatial
 
 LEVELS = ("ecole", "college", "lycee")
@@ -621,7 +621,7 @@ def education_observations(
         if com.height:
             parts.append(_aggregate(com, qpv_keys, ""))
     if not parts:
-        return conform_observations(pl.DataFrame())
+        return empty_observations()
     obs = pl.concat(parts, how="diagonal_relaxed").with_columns(
         (pl.col("rentree").cast(pl.String) + "-" + (pl.col("rentree") + 1).cast(pl.String)).alias("period"),
         pl.lit("school_year").alias("period_type"),

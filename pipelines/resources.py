@@ -18,7 +18,7 @@ from pipelines.paths import default_home, sample_mirror, warehouse_path
 from sources._errors import FetchError, SourceFormatError
 from sources._faults import checkpoint
 from sources._http import FetchedFile, Fetcher, RawArchive
-from sources.registry import DEFAULT_URLS, Layout, scan
+from sources.registry import DEFAULT_URLS, RECOGNISERS, Layout, ScanResult, scan
 
 __all__ = ["default_home", "sample_mirror"]
 
@@ -67,7 +67,7 @@ class SourcesResource(ConfigurableResource):  # type: ignore[type-arg]
         return out
 
     def _local(self, dataset: str, *, required: bool) -> list[Obtained]:
-        result = scan([Path(p) for p in self.files])
+        result = _scan_cached(tuple(self.files))
         matching = [(p, lay) for p, lay in result.recognised if lay.dataset == dataset]
         if not matching and required:
             raise FetchError(
@@ -91,6 +91,29 @@ class SourcesResource(ConfigurableResource):  # type: ignore[type-arg]
             by_key[key] = (path, fetched.sha256)
             out.append(Obtained(fetched, layout))
         return out
+
+
+_SCAN_CACHE: dict[tuple[object, ...], ScanResult] = {}
+
+
+def _scan_cached(files: tuple[str, ...]) -> ScanResult:
+    """`scan` once per set of local files: every dataset's asset asks for it, and recognising a whole
+    folder reads the head of each file (seconds on a real folder). Keyed by every file's path, size and
+    mtime, and by the recognisers registered, so a changed file or a new source scans again."""
+    signature: list[tuple[str, int, int]] = []
+    for given in map(Path, files):
+        found = sorted(p for p in given.rglob("*") if p.is_file()) if given.is_dir() else [given]
+        for p in found:
+            try:
+                st = p.stat()
+            except OSError:
+                continue
+            signature.append((str(p), st.st_size, st.st_mtime_ns))
+    key = (files, tuple(signature), tuple(id(r) for r in RECOGNISERS))
+    if key not in _SCAN_CACHE:
+        _SCAN_CACHE.clear()
+        _SCAN_CACHE[key] = scan([Path(p) for p in files])
+    return _SCAN_CACHE[key]
 
 
 class ParquetIOManager(ConfigurableIOManager):  # type: ignore[type-arg]

@@ -29,7 +29,7 @@ from dagster import (
 
 from checks.caf import caf_totals_not_adding_up, validate_caf_observations, validate_caf_staged
 from models.caf import aggregate_iris_to_commune, caf_indicator_catalog, caf_observations
-from models.observation import conform_observations
+from models.observation import empty_observations
 from models.series import build_series, resolve_revisions
 from pipelines.assets.series import SHARED_DOWNSTREAM, newer_period_sensor
 from pipelines.resources import Obtained, SourcesResource
@@ -173,7 +173,7 @@ def caf_series(stg: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         if (obs["territory_kind"] == "iris").any():
             parts.append(aggregate_iris_to_commune(obs))
     if not parts:
-        return conform_observations(pl.DataFrame()), pl.DataFrame(schema=_log_schema())
+        return empty_observations(), pl.DataFrame(schema=_log_schema())
     obs = pl.concat(parts)
     resolved, log = [], []
     for (dataset,), group in obs.group_by(["source_dataset"], maintain_order=True):

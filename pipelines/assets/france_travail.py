@@ -36,7 +36,7 @@ from checks.france_travail import (
     validate_defm_staged,
 )
 from models.france_travail import defm_indicator_catalog, defm_observations, defm_share_of_commune
-from models.observation import conform_observations
+from models.observation import empty_observations
 from models.series import REVISION_LOG_SCHEMA, build_series, resolve_revisions
 from pipelines.assets.series import SHARED_DOWNSTREAM, newer_period_sensor
 from pipelines.resources import Obtained, SourcesResource
@@ -204,7 +204,7 @@ def defm_series(stg: pl.DataFrame, territory_link: pl.DataFrame) -> tuple[pl.Dat
         )
     ]
     if not parts:
-        return conform_observations(pl.DataFrame()), pl.DataFrame(schema=REVISION_LOG_SCHEMA)
+        return empty_observations(), pl.DataFrame(schema=REVISION_LOG_SCHEMA)
     obs = pl.concat(parts)
     resolved, logs = [], []
     for (dataset,), group in obs.group_by(["source_dataset"], maintain_order=True):

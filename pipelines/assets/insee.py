@@ -222,22 +222,48 @@ def _preview(frame: pl.DataFrame, n: int = 10) -> MetadataValue:
 
 @asset(group_name=GROUP, compute_kind="polars")
 def insee_observation(
-    stg_insee_qpv: pl.DataFrame, stg_filosofi: pl.DataFrame, stg_insee_comparateur: pl.DataFrame
+    sources: SourcesResource,
+    stg_insee_qpv: pl.DataFrame,
+    stg_filosofi: pl.DataFrame,
+    stg_insee_comparateur: pl.DataFrame,
 ) -> Output[pl.DataFrame]:
     """INSEE figures as published, in the observation shape: one per indicator × territory ×
     geography × data period × release (rates recomputed from counts of the same file where INSEE gives
-    the counts). Two layouts of the same release (INSEE CSV and its spreadsheet re-export) count once."""
+    the counts). Two layouts of the same release (INSEE CSV and its spreadsheet re-export) count once;
+    if their figures differ, the build is refused naming both files."""
     frames = []
     for staged in (stg_insee_qpv, stg_filosofi, stg_insee_comparateur):
         for (sha, _dataset), part in staged.group_by(["source_sha256", "dataset"], maintain_order=True):
             frames.append(insee_observations(part.drop("source_sha256"), str(sha)))
     out, conflicts = combine_file_observations(frames)
+    if conflicts.height:
+        _refuse_conflicts(sources, conflicts)
     out = checks.InseeObservationModel.validate(out) if out.height else empty_observations()
     return Output(
         out,
         metadata={"conflicting_keys": conflicts.height, "conflicts": _preview(conflicts.drop("files"))}
         if conflicts.height
         else {"conflicting_keys": 0},
+    )
+
+
+def _refuse_conflicts(sources: SourcesResource, conflicts: pl.DataFrame) -> None:
+    """Two files of the same dataset and release disagree on a figure: refused, both files named."""
+    archive = sources.archive()
+    first = conflicts.row(0, named=True)
+
+    def name(sha: str) -> str:
+        meta = archive.meta(sha) or {}
+        url = str(meta.get("url", ""))
+        return url.removeprefix("file://") or f"file sha256 {sha[:12]}"
+
+    files = list(dict.fromkeys(name(s) for s in first["files"]))
+    raise SourceFormatError(
+        " and ".join(files),
+        f"two files claim the same dataset and release "
+        f"({first['source_dataset']}, {first['source_vintage']}) "
+        f"with different contents: {conflicts.height} figure(s) differ, e.g. {first['indicator_id']} "
+        f"{first['territory_code']} {first['period']}: {first['values']}; keep one of them",
     )
 
 

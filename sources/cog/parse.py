@@ -15,6 +15,7 @@ import io
 import json
 import re
 import tempfile
+import zipfile
 from pathlib import Path
 
 import polars as pl
@@ -89,7 +90,10 @@ def _read_csv(path: Path, required: tuple[str, ...]) -> pl.DataFrame:
     if not first:
         raise SourceFormatError(str(path), "empty file")
     sep = ";" if first.count(";") > first.count(",") else ","
-    frame = pl.read_csv(io.StringIO(text), separator=sep, infer_schema=False)
+    try:
+        frame = pl.read_csv(io.StringIO(text), separator=sep, infer_schema=False)
+    except pl.exceptions.PolarsError as exc:  # ragged or cut-short rows
+        raise SourceFormatError(str(path), f"not a well-formed CSV ({str(exc).splitlines()[0]})") from exc
     frame = frame.rename({c: c.strip().upper() for c in frame.columns})
     missing = [c for c in required if c not in frame.columns]
     if missing:
@@ -100,17 +104,22 @@ def _read_csv(path: Path, required: tuple[str, ...]) -> pl.DataFrame:
 
 
 def _check_codes(path: Path, frame: pl.DataFrame, column: str, pattern: re.Pattern[str], what: str) -> None:
-    for idx, value in enumerate(frame[column].to_list()):
+    seen: dict[str, int] = {}
+    rows = frame["_row"].to_list() if "_row" in frame.columns else [i + 2 for i in range(frame.height)]
+    for row, value in zip(rows, frame[column].to_list(), strict=True):
         if value is None or not pattern.match(value):
+            raise SourceFormatError(str(path), f"{what} code {value!r} is malformed", row=row, column=column)
+        if value in seen:
             raise SourceFormatError(
-                str(path), f"{what} code {value!r} is malformed", row=idx + 2, column=column
+                str(path), f"{what} code {value!r} already on row {seen[value]}", row=row, column=column
             )
+        seen[value] = row
 
 
 def read_insee_communes(path: Path, *, sha256: str = "") -> pl.DataFrame:
     """INSEE ``v_commune_YYYY.csv``: current communes (TYPECOM = COM)."""
     frame = _read_csv(path, ("TYPECOM", "COM", "REG", "DEP", "LIBELLE"))
-    frame = frame.filter(pl.col("TYPECOM") == "COM")
+    frame = frame.with_row_index("_row", offset=2).filter(pl.col("TYPECOM") == "COM")
     _check_codes(path, frame, "COM", COMMUNE_RE, "commune")
     return pl.DataFrame(
         {
@@ -188,6 +197,15 @@ def read_insee_epci(
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """INSEE EPCI composition (zip or xlsx): returns (epci, commune→epci) frames."""
     shown = str(path)
+    try:
+        return _read_insee_epci(path, sha256, member, shown)
+    except zipfile.BadZipFile as exc:  # a cut-short archive or workbook
+        raise SourceFormatError(shown, f"archive or workbook is corrupt or truncated ({exc})") from exc
+
+
+def _read_insee_epci(
+    path: Path, sha256: str, member: str | None, shown: str
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     if is_zip(path) and not is_xlsx(path):
         members = [m for m in list_members(path) if m.lower().endswith(".xlsx")]
         if not members:

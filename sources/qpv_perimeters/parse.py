@@ -24,6 +24,16 @@ from sources.qpv_perimeters import settings
 
 L93 = CRS.from_epsg(2154)
 VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp")
+# Where French QPVs can be, in WGS84 (lon_min, lat_min, lon_max, lat_max): metropolitan France and
+# Corsica, the Antilles, Guyane, La Réunion, Mayotte. A perimeter elsewhere is a coordinate fault
+# (swapped axes, wrong CRS declared), never a place.
+FRANCE_BOXES = (
+    (-5.5, 41.0, 10.0, 51.5),
+    (-63.5, 14.0, -60.5, 18.5),
+    (-55.0, 2.0, -51.0, 6.0),
+    (55.0, -21.6, 56.0, -20.8),
+    (44.9, -13.1, 45.4, -12.5),
+)
 _COMMUNE_CODE = re.compile(r"\b(\d[\dAB]\d{3})\b")
 
 PERIMETER_SCHEMA: dict[str, pl.DataType] = {
@@ -122,6 +132,7 @@ def _read_vector(path: Path, geography: str, sha256: str, shown: str) -> pl.Data
 
     src_crs = CRS.from_user_input(table.crs)
     to_l93 = None if src_crs.equals(L93) else Transformer.from_crs(src_crs, L93, always_xy=True)
+    to_wgs84 = Transformer.from_crs(src_crs, "EPSG:4326", always_xy=True)
     geoms = table.geometry.values
     rows: list[dict[str, object]] = []
     seen: dict[str, int] = {}
@@ -151,6 +162,7 @@ def _read_vector(path: Path, geography: str, sha256: str, shown: str) -> pl.Data
             raise SourceFormatError(
                 shown, f"QPV {code} geometry is a {geom.geom_type}, not a polygon", row=feature_no
             )
+        _check_in_france(geom, to_wgs84, shown, feature_no, code)
         if to_l93 is not None:
             geom = shapely.transform(geom, lambda xy, t=to_l93: _apply(t, xy))
         repaired = False
@@ -182,6 +194,22 @@ def _read_vector(path: Path, geography: str, sha256: str, shown: str) -> pl.Data
         raise SourceFormatError(shown, "no feature in the file")
     checkpoint(f"parse.{geography}")
     return pl.DataFrame(rows, schema=PERIMETER_SCHEMA)
+
+
+def _check_in_france(geom: shapely.Geometry, to_wgs84: Transformer, shown: str, row: int, code: str) -> None:
+    minx, miny, maxx, maxy = geom.bounds
+    lon0, lat0 = to_wgs84.transform(minx, miny)
+    lon1, lat1 = to_wgs84.transform(maxx, maxy)
+    for bx0, by0, bx1, by1 in FRANCE_BOXES:
+        if bx0 <= lon0 and lon1 <= bx1 and by0 <= lat0 and lat1 <= by1:
+            return
+    raise SourceFormatError(
+        shown,
+        f"QPV {code} lies outside France (lon {lon0:.3f}…{lon1:.3f}, lat {lat0:.3f}…{lat1:.3f}): "
+        "swapped axes or a wrong CRS?",
+        row=row,
+        column="geometry",
+    )
 
 
 def _apply(transformer: Transformer, xy: object) -> object:

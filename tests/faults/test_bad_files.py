@@ -451,14 +451,6 @@ KNOWN: dict[tuple[str, str], str] = {
         "france_travail_qpv",
         "out_of_range",
     ): "parser accepts out-of-range negative job-seeker count ABC without naming file, row and column",
-    (
-        "cog_communes",
-        "duplicated_key",
-    ): "parser accepts a duplicated key row (same TYPECOM+COM twice) without naming the file and row",
-    (
-        "cog_departements",
-        "duplicated_key",
-    ): "parser accepts a duplicated key row (same DEP twice) without naming the file and row",
 }
 
 
@@ -616,10 +608,7 @@ def _geo_mutations() -> dict[str, tuple[Callable[[dict[str, object]], None], str
     }
 
 
-GEO_KNOWN: dict[str, str] = {
-    "coordinates_off_the_globe": "sources/qpv_perimeters/parse.py: no bounds check, longitude 402° accepted",
-    "lat_lon_swapped": "sources/qpv_perimeters/parse.py: no bounds check, a perimeter in the Indian Ocean accepted",
-}
+GEO_KNOWN: dict[str, str] = {}
 
 
 @pytest.mark.parametrize(

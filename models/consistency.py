@@ -1,0 +1,521 @@
+"""Consistency report of a contract: figures that should agree across official files, checked and listed.
+
+Every check yields rows of one shape (CHECK_SCHEMA): the check, the territory, the data period, the two
+figures compared with the file each was read from, the outcome (``agree``, ``disagree``, ``ok``,
+``violated``, ``not_checked``) and a note. Nothing is corrected: a disagreement is listed, never resolved.
+
+Checks:
+- ``same_figure_across_files``: one indicator × territory × geography × data period published by two
+  files (e.g. a QPV's Cnaf allocataires in the population *and* the income release of the same year, a
+  commune's Filosofi median in the comparateur and in FILO*_DISP_COM, a census population repeated by
+  three releases). Values agree within the rounding of the coarser one (24 vs 24.0 agree, 40.8 vs
+  41.2 do not).
+- ``commune_population_census_vs_qpv_file``: the population of a QPV's commune(s) given in the QPV file
+  (``POP_COM``) against the census population of the same year in the commune files (sum over the
+  communes of a QPV spread over several).
+- ``qpv_population_within_communes``: the sum of the contract's QPV populations (same file, same census)
+  ≤ the population of their communes (QPVs sharing a commune are grouped with all their communes).
+- ``qpv_population_sum_vs_pop_com_qp``: that same sum against INSEE's ``POP_COM_QP`` (population of the
+  commune(s) living in a QPV), when every QPV of those communes belongs to the contract.
+
+Inputs: a read-only warehouse connection (``observation``, ``source_file``, ``territory_link``) and the
+staged INSEE QPV table (``<home>/staged/stg_insee_qpv.parquet``, long: one row per QPV × variable × file).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from models.contracts import Contract
+
+CHECK_SCHEMA: dict[str, pl.DataType] = {
+    "check": pl.String(),
+    "territory_kind": pl.String(),
+    "territory_code": pl.String(),
+    "indicator": pl.String(),
+    "period": pl.String(),
+    "value_a": pl.Float64(),
+    "file_a": pl.String(),
+    "value_b": pl.Float64(),
+    "file_b": pl.String(),
+    "outcome": pl.String(),
+    "note": pl.String(),
+}
+
+HEADLINE_INDICATORS = (
+    "population",
+    "caf_allocataires",
+    "filo_disp_mediane",
+    "taux_pauvrete_60",
+    "de_abc",
+    "de_a",
+)
+
+# Staged variable names of INSEE's QPV bases used here.
+POP_QPV, POP_COMMUNES, POP_COMMUNES_IN_QPV = "POP_MUN", "POP_COM", "POP_COM_QP"
+
+
+def _decimals(value: float) -> int:
+    for k in range(4):
+        if math.isclose(round(value, k), value, abs_tol=1e-9):
+            return k
+    return 4
+
+
+def values_agree(a: float, b: float) -> bool:
+    """Equal within the rounding of the less precise figure (half a unit of its last decimal)."""
+    tolerance = 0.5 * 10 ** -min(_decimals(a), _decimals(b)) + 1e-9
+    return abs(a - b) <= tolerance
+
+
+def contract_territories(contract: Contract) -> list[tuple[str, str]]:
+    """(kind, code) of every territory of the contract: 2024 and 2015 QPVs, signatories, references."""
+    out: dict[tuple[str, str], None] = {}
+    for code in contract.qpv2024_codes:
+        out[("qpv2024", code)] = None
+    for code in contract.qpv2015_codes:
+        out[("qpv2015", code)] = None
+    for code in contract.communes:
+        out[("commune", code)] = None
+    for code in contract.epci:
+        out[("epci", code)] = None
+    for ref in contract.references:
+        out[(ref.kind, ref.code)] = None
+    return list(out)
+
+
+def _territory_frame(pairs: Iterable[tuple[str, str]]) -> pl.DataFrame:
+    kinds, codes = zip(*pairs, strict=True) if pairs else ((), ())
+    return pl.DataFrame(
+        {"territory_kind": list(kinds), "territory_code": list(codes)},
+        schema={"territory_kind": pl.String, "territory_code": pl.String},
+    )
+
+
+def contract_observations(con: duckdb.DuckDBPyConnection, contract: Contract) -> pl.DataFrame:
+    """The contract territories' observations with their source file name (``file``)."""
+    wanted = _territory_frame(contract_territories(contract))
+    con.register("_wanted_territories", wanted.to_arrow())
+    try:
+        return con.execute(
+            """
+            SELECT o.*, coalesce(sf.file_name, o.source_sha256) AS file, sf.url AS file_url
+            FROM observation o
+            JOIN _wanted_territories w
+              ON w.territory_kind = o.territory_kind AND w.territory_code = o.territory_code
+            LEFT JOIN source_file sf ON sf.sha256 = o.source_sha256
+            """
+        ).pl()
+    finally:
+        con.unregister("_wanted_territories")
+
+
+def _row(**values: object) -> dict[str, object]:
+    return {k: values.get(k) for k in CHECK_SCHEMA}
+
+
+def same_figure_across_files(obs: pl.DataFrame) -> pl.DataFrame:
+    """Pairs of files publishing the same indicator × territory × geography × period (as published)."""
+    published = obs.filter((pl.col("method") == "published") & pl.col("source_sha256").is_not_null())
+    key = ["indicator_id", "territory_kind", "territory_code", "geo_version", "period"]
+    multi = published.filter(pl.col("source_sha256").n_unique().over(key) > 1).sort(
+        [*key, "source_vintage", "file"]
+    )
+    rows: list[dict[str, object]] = []
+    for _, group in multi.group_by(key, maintain_order=True):
+        items = group.unique("source_sha256", keep="first", maintain_order=True).to_dicts()
+        first = items[0]
+        for other in items[1:]:
+            a, b = first["value"], other["value"]
+            if first["status"] != other["status"]:
+                outcome = "disagree"
+                note = f"status {first['status']} vs {other['status']}"
+            elif a is None or b is None:
+                outcome, note = "agree", f"both {first['status']}"
+            else:
+                outcome = "agree" if values_agree(float(a), float(b)) else "disagree"
+                note = ""
+            rows.append(
+                _row(
+                    check="same_figure_across_files",
+                    territory_kind=first["territory_kind"],
+                    territory_code=first["territory_code"],
+                    indicator=first["indicator_id"],
+                    period=first["period"],
+                    value_a=a,
+                    file_a=f"{first['file']} ({first['source_dataset']} {first['source_vintage']})",
+                    value_b=b,
+                    file_b=f"{other['file']} ({other['source_dataset']} {other['source_vintage']})",
+                    outcome=outcome,
+                    note=note or f"{first['geo_version']}",
+                )
+            )
+    return pl.DataFrame(rows, schema=CHECK_SCHEMA)
+
+
+def qpv_communes(
+    con: duckdb.DuckDBPyConnection, codes: list[str], kind: str = "qpv2015"
+) -> dict[str, list[str]]:
+    """Communes of each QPV as linked in ``territory_link`` (declared or spatial)."""
+    if not codes:
+        return {}
+    rows = con.execute(
+        """
+        SELECT DISTINCT child_code, parent_code FROM territory_link
+        WHERE child_kind = ? AND parent_kind = 'commune' AND list_contains(?, child_code)
+        ORDER BY 1, 2
+        """,
+        [kind, codes],
+    ).fetchall()
+    out: dict[str, list[str]] = {}
+    for qpv, commune in rows:
+        out.setdefault(str(qpv), []).append(str(commune))
+    return out
+
+
+def _qpv_pop(staged: pl.DataFrame, codes: list[str], files: dict[str, str]) -> pl.DataFrame:
+    """POP_MUN, POP_COM, POP_COM_QP per QPV × file (census period of the file's RP block)."""
+    pop = staged.filter(
+        pl.col("codgeo").is_in(codes)
+        & pl.col("variable").is_in([POP_QPV, POP_COMMUNES, POP_COMMUNES_IN_QPV])
+        & ~pl.col("is_aggregate")
+    )
+    if pop.is_empty():
+        return pl.DataFrame()
+    period = (
+        pop.filter(pl.col("variable") == POP_QPV)
+        .group_by("source_sha256", "codgeo")
+        .agg(pl.col("period").first().alias("census"))
+    )
+    wide = pop.pivot(
+        on="variable", index=["dataset", "release", "codgeo", "source_sha256"], values="value"
+    ).join(period, on=["source_sha256", "codgeo"], how="left")
+    for col in (POP_QPV, POP_COMMUNES, POP_COMMUNES_IN_QPV):
+        if col not in wide.columns:
+            wide = wide.with_columns(pl.lit(None, dtype=pl.Float64).alias(col))
+    return wide.with_columns(
+        pl.col("source_sha256").replace_strict(files, default=pl.col("source_sha256")).alias("file")
+    )
+
+
+def _census_population(obs: pl.DataFrame) -> pl.DataFrame:
+    """Commune census populations (indicator `population`, as published) with their file."""
+    return obs.filter(
+        (pl.col("territory_kind") == "commune")
+        & (pl.col("indicator_id") == "population")
+        & (pl.col("method") == "published")
+        & (pl.col("status") == "published")
+    ).select("territory_code", "period", "value", "file", "source_dataset", "source_vintage")
+
+
+def _components(links: dict[str, list[str]]) -> list[tuple[list[str], list[str]]]:
+    """Groups of QPVs sharing communes, with all their communes (connected components)."""
+    groups: list[tuple[set[str], set[str]]] = []
+    for qpv, communes in sorted(links.items()):
+        merged_q, merged_c = {qpv}, set(communes)
+        keep = []
+        for q, c in groups:
+            if c & merged_c:
+                merged_q |= q
+                merged_c |= c
+            else:
+                keep.append((q, c))
+        groups = [*keep, (merged_q, merged_c)]
+    return [(sorted(q), sorted(c)) for q, c in groups]
+
+
+def population_checks(
+    staged_qpv: pl.DataFrame,
+    obs: pl.DataFrame,
+    links: dict[str, list[str]],
+    files: dict[str, str],
+    all_qpv_of_communes: dict[str, list[str]] | None = None,
+) -> pl.DataFrame:
+    """The three population checks (see the module docstring) for the contract's 2015 QPVs."""
+    codes = sorted(links)
+    pop = _qpv_pop(staged_qpv, codes, files)
+    rows: list[dict[str, object]] = []
+    if pop.is_empty():
+        return pl.DataFrame(rows, schema=CHECK_SCHEMA)
+    census = _census_population(obs)
+    for r in pop.sort("codgeo", "census", "release", "file").iter_rows(named=True):
+        communes = links.get(r["codgeo"], [])
+        got = census.filter(pl.col("territory_code").is_in(communes) & (pl.col("period") == r["census"]))
+        label = "+".join(communes)
+        if r[POP_COMMUNES] is None:
+            continue
+        if got.is_empty() or got["territory_code"].n_unique() < len(communes):
+            rows.append(
+                _row(
+                    check="commune_population_census_vs_qpv_file",
+                    territory_kind="commune",
+                    territory_code=label,
+                    indicator=f"population RP{r['census']}",
+                    period=r["census"],
+                    value_a=r[POP_COMMUNES],
+                    file_a=f"{r['file']} ({POP_COMMUNES}, row of {r['codgeo']})",
+                    outcome="not_checked",
+                    note="no census file of that year for every commune in this build",
+                )
+            )
+            continue
+        for (f_name, f_ds, f_vint), per_file in got.group_by(
+            ["file", "source_dataset", "source_vintage"], maintain_order=True
+        ):
+            if per_file["territory_code"].n_unique() < len(communes):
+                continue
+            total = float(per_file.unique("territory_code")["value"].sum())
+            rows.append(
+                _row(
+                    check="commune_population_census_vs_qpv_file",
+                    territory_kind="commune",
+                    territory_code=label,
+                    indicator=f"population RP{r['census']}",
+                    period=r["census"],
+                    value_a=r[POP_COMMUNES],
+                    file_a=f"{r['file']} ({POP_COMMUNES}, row of {r['codgeo']})",
+                    value_b=total,
+                    file_b=f"{f_name} ({f_ds} {f_vint})",
+                    outcome="agree" if values_agree(r[POP_COMMUNES], total) else "disagree",
+                    note="sum over the QPV's communes" if len(communes) > 1 else "",
+                )
+            )
+    for qpvs, communes in _components(links):
+        for (file, census_year), part in pop.filter(pl.col("codgeo").is_in(qpvs)).group_by(
+            ["file", "census"], maintain_order=True
+        ):
+            if part["codgeo"].n_unique() < len(qpvs) or part[POP_QPV].null_count():
+                continue
+            qpv_sum = float(part[POP_QPV].sum())
+            by_communes = part.filter(pl.col(POP_COMMUNES).is_not_null())
+            # POP_COM of a QPV = population of *its* communes; the group's communes come from the
+            # census when one QPV does not cover them all.
+            commune_pop: float | None = None
+            source = ""
+            single = by_communes.filter(
+                pl.col("codgeo").is_in([q for q in qpvs if sorted(links[q]) == communes])
+            )
+            if single.height:
+                commune_pop, source = float(single[POP_COMMUNES][0]), f"{file} ({POP_COMMUNES})"
+            else:
+                got = census.filter(
+                    pl.col("territory_code").is_in(communes) & (pl.col("period") == census_year)
+                ).unique("territory_code")
+                if got.height == len(communes):
+                    commune_pop = float(got["value"].sum())
+                    source = f"{got['file'][0]} (census, sum of {len(communes)} communes)"
+            rows.append(
+                _row(
+                    check="qpv_population_within_communes",
+                    territory_kind="commune",
+                    territory_code="+".join(communes),
+                    indicator=f"population RP{census_year}",
+                    period=census_year,
+                    value_a=qpv_sum,
+                    file_a=f"{file} ({POP_QPV}, sum of {'+'.join(qpvs)})",
+                    value_b=commune_pop,
+                    file_b=source or None,
+                    outcome="not_checked"
+                    if commune_pop is None
+                    else ("ok" if qpv_sum <= commune_pop else "violated"),
+                    note="" if commune_pop is None else f"QPVs hold {100 * qpv_sum / commune_pop:.1f} %",
+                )
+            )
+            in_qp = part[POP_COMMUNES_IN_QPV].drop_nulls()
+            others = sorted({q for c in communes for q in (all_qpv_of_communes or {}).get(c, [])} - set(qpvs))
+            if in_qp.len() and not others:
+                value = float(in_qp[0])
+                rows.append(
+                    _row(
+                        check="qpv_population_sum_vs_pop_com_qp",
+                        territory_kind="commune",
+                        territory_code="+".join(communes),
+                        indicator=f"population RP{census_year}",
+                        period=census_year,
+                        value_a=qpv_sum,
+                        file_a=f"{file} ({POP_QPV}, sum of {'+'.join(qpvs)})",
+                        value_b=value,
+                        file_b=f"{file} ({POP_COMMUNES_IN_QPV})",
+                        outcome="agree" if values_agree(qpv_sum, value) else "disagree",
+                        note="",
+                    )
+                )
+    return pl.DataFrame(rows, schema=CHECK_SCHEMA)
+
+
+def consistency_report(
+    con: duckdb.DuckDBPyConnection, contract: Contract, staged_qpv_path: Path | None
+) -> pl.DataFrame:
+    """Every check of the module for one contract, sorted by check, territory and period."""
+    obs = contract_observations(con, contract)
+    files = dict(con.execute("SELECT sha256, file_name FROM source_file").fetchall())
+    parts = [same_figure_across_files(obs)]
+    qpv2015 = contract.qpv2015_codes
+    links = qpv_communes(con, qpv2015)
+    # A 2015 QPV known only from INSEE's files (no 2015 perimeter in the build) takes the communes of
+    # the 2024 QPV that replaces it in the contract.
+    by_2024 = qpv_communes(con, contract.qpv2024_codes, kind="qpv2024")
+    for q in contract.qpvs:
+        for old in q.replaces:
+            if old not in links and q.code in by_2024:
+                links[old] = by_2024[q.code]
+    communes = sorted({c for cs in links.values() for c in cs})
+    if communes:
+        census = contract_observations_for(con, "commune", communes)
+        obs = pl.concat([obs, census], how="diagonal_relaxed").unique(
+            ["indicator_id", "territory_kind", "territory_code", "period", "source_sha256", "method"]
+        )
+    if staged_qpv_path is not None and staged_qpv_path.exists() and links:
+        staged = pl.read_parquet(staged_qpv_path)
+        everyone = qpv_communes_all(con, communes)
+        parts.append(population_checks(staged, obs, links, files, everyone))
+    out = pl.concat(parts) if parts else pl.DataFrame(schema=CHECK_SCHEMA)
+    return out.sort("check", "territory_kind", "territory_code", "indicator", "period", "file_a", "file_b")
+
+
+def contract_observations_for(con: duckdb.DuckDBPyConnection, kind: str, codes: list[str]) -> pl.DataFrame:
+    return con.execute(
+        """
+        SELECT o.*, coalesce(sf.file_name, o.source_sha256) AS file, sf.url AS file_url
+        FROM observation o LEFT JOIN source_file sf ON sf.sha256 = o.source_sha256
+        WHERE o.territory_kind = ? AND list_contains(?, o.territory_code)
+        """,
+        [kind, codes],
+    ).pl()
+
+
+def qpv_communes_all(con: duckdb.DuckDBPyConnection, communes: list[str]) -> dict[str, list[str]]:
+    """Every 2015 QPV linked to each of these communes (to know whether a contract holds them all)."""
+    rows = con.execute(
+        """
+        SELECT DISTINCT parent_code, child_code FROM territory_link
+        WHERE child_kind = 'qpv2015' AND parent_kind = 'commune' AND list_contains(?, parent_code)
+        ORDER BY 1, 2
+        """,
+        [communes],
+    ).fetchall()
+    out: dict[str, list[str]] = {}
+    for commune, qpv in rows:
+        out.setdefault(str(commune), []).append(str(qpv))
+    return out
+
+
+def headline_figures(con: duckdb.DuckDBPyConnection, contract: Contract) -> pl.DataFrame:
+    """Per QPV of the contract (its 2024 code and the 2015 QPVs it replaces): the headline indicators
+    over every data period held, with status, data period, geography, release and source file."""
+    rows = contract.territory_rows().filter(pl.col("role") != "reference")
+    con.register("_contract_qpvs", rows.to_arrow())
+    try:
+        return con.execute(
+            """
+            SELECT q.qpv_code, o.territory_kind AS geography, o.territory_code, o.indicator_id, o.period,
+                   o.value, o.status, o.method, o.source_dataset, o.source_vintage,
+                   coalesce(sf.file_name, o.source_sha256) AS source_file
+            FROM _contract_qpvs q
+            JOIN observation o ON o.territory_kind = q.territory_kind AND o.territory_code = q.territory_code
+            LEFT JOIN source_file sf ON sf.sha256 = o.source_sha256
+            WHERE list_contains(?, o.indicator_id)
+            ORDER BY q.qpv_code, o.territory_kind DESC, o.territory_code, o.indicator_id, o.period,
+                     o.source_vintage, source_file
+            """,
+            [list(HEADLINE_INDICATORS)],
+        ).pl()
+    finally:
+        con.unregister("_contract_qpvs")
+
+
+# INSEE's proximity thresholds in its QPV bases: écoles within 100 m, collèges within 300 m of the perimeter.
+INSEE_PROXIMITY_M = {"ecole": 100.0, "college": 300.0}
+
+SCHOOLS_SQL = """
+WITH latest AS (
+    SELECT * FROM school
+    WHERE level IN ('ecole', 'college')
+    QUALIFY row_number() OVER (PARTITION BY uai ORDER BY rentree DESC) = 1
+),
+ips AS (
+    SELECT uai, ips, ips_status, ips_series, rentree_label AS ips_rentree FROM school
+    WHERE ips_status IS NOT NULL
+    QUALIFY row_number() OVER (PARTITION BY uai ORDER BY rentree DESC) = 1
+),
+ep AS (
+    SELECT uai, ep_status, ep_source, rentree_label AS ep_rentree FROM school
+    WHERE ep_status IS NOT NULL
+    QUALIFY row_number() OVER (PARTITION BY uai ORDER BY rentree DESC, ep_source = 'ep_list' DESC) = 1
+),
+placed AS (
+    SELECT q.qpv_code, r.uai, r.relation, r.distance_m, r.near_m
+    FROM _contract_qpv24 q
+    JOIN school_qpv r ON r.territory_kind = 'qpv2024' AND r.territory_code = q.qpv_code
+    WHERE r.distance_m <= ?
+),
+unplaced AS (
+    SELECT q.qpv_code, l.uai, NULL AS relation, NULL::DOUBLE AS distance_m, NULL::DOUBLE AS near_m
+    FROM _contract_qpv24 q
+    JOIN territory_link tl ON tl.child_kind = 'qpv2024' AND tl.child_code = q.qpv_code
+                          AND tl.parent_kind = 'commune'
+    JOIN latest l ON l.commune_code = tl.parent_code AND l.x_l93 IS NULL
+)
+SELECT p.qpv_code, l.uai, l.name, l.level, l.sector, l.commune_code, p.relation, p.distance_m,
+       ep.ep_status, ep.ep_source, ep.ep_rentree, ips.ips, ips.ips_status, ips.ips_series, ips.ips_rentree,
+       l.coord_status, l.rentree_label AS latest_rentree
+FROM (SELECT * FROM placed UNION ALL SELECT * FROM unplaced) p
+JOIN latest l ON l.uai = p.uai
+LEFT JOIN ips ON ips.uai = p.uai
+LEFT JOIN ep ON ep.uai = p.uai
+ORDER BY p.qpv_code, p.distance_m IS NULL, p.distance_m, l.level, l.uai
+"""
+
+
+def contract_schools(
+    con: duckdb.DuckDBPyConnection, contract: Contract, within_m: float = 1000.0
+) -> pl.DataFrame:
+    """Every école and collège inside or within ``within_m`` of each 2024 QPV of the contract, with its
+    distance (0 inside), EP status and IPS (latest rentrée holding each, joined by UAI), and the flag
+    of INSEE's proximity rule (écoles ≤ 100 m, collèges ≤ 300 m; computed from the distance: INSEE's
+    own flags are not among the files); then the schools of the QPV's communes without usable
+    coordinates (relation NULL), listed with their coordinate status, never dropped.
+
+    ``school_qpv`` holds schools up to the build's near distance (QUARTIERS_SCHOOL_NEAR_M): a listing
+    wider than the build's is refused rather than silently cut."""
+    built = con.execute("SELECT max(near_m) FROM school_qpv").fetchone()
+    near_m = float(built[0]) if built and built[0] is not None else None
+    if near_m is not None and near_m + 1e-6 < within_m:
+        raise ValueError(
+            f"this build placed schools up to {near_m:.0f} m of the QPVs; rebuild with "
+            f"QUARTIERS_SCHOOL_NEAR_M={within_m:.0f} to list them up to {within_m:.0f} m"
+        )
+    qpvs = pl.DataFrame({"qpv_code": contract.qpv2024_codes}, schema={"qpv_code": pl.String})
+    con.register("_contract_qpv24", qpvs.to_arrow())
+    try:
+        frame = con.execute(SCHOOLS_SQL, [within_m]).pl()
+    finally:
+        con.unregister("_contract_qpv24")
+    threshold = pl.col("level").replace_strict(INSEE_PROXIMITY_M, default=None, return_dtype=pl.Float64)
+    return frame.with_columns(
+        pl.when(pl.col("distance_m").is_null())
+        .then(None)
+        .otherwise(pl.col("distance_m") <= threshold)
+        .alias("insee_proximity")
+    )
+
+
+def territory_for_contract_check(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """The ``territory`` table (kind, code, name) plus the QPVs the build holds figures for without a
+    perimeter (the 2015 QPVs of INSEE's QPV bases when no 2015 perimeter file was given): such a code is
+    in its geography, and a contract may name it."""
+    return con.execute(
+        """
+        SELECT kind, code, name FROM territory
+        UNION
+        SELECT DISTINCT o.territory_kind, o.territory_code, NULL FROM observation o
+        WHERE o.territory_kind IN ('qpv2015', 'qpv2024')
+          AND NOT EXISTS (SELECT 1 FROM territory t
+                          WHERE t.kind = o.territory_kind AND t.code = o.territory_code)
+        """
+    ).pl()
