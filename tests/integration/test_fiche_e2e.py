@@ -16,6 +16,8 @@ from models.contracts import load_contract
 from pipelines.cli import app
 from pipelines.paths import warehouse_path
 from tests.integration.fiche_sample import sample_home
+from warehouse.fiche import build_fiche, gather
+from warehouse.fiche.data import Geometries, _map_geometries, best_figures
 from warehouse.store import connect_readonly
 
 
@@ -81,13 +83,17 @@ def test_pdf_text_holds_figures_and_their_notes(home: Path, fiches_dir: Path) ->
     assert "Données synthétiques" in text  # warehouse_info label of the sample
     assert commune_name in text
     assert f"{_fr(value, 1)} %" in text  # the QPV's poverty rate, French format
-    # Its note: source dataset, release, data year and geography.
+    # Its note, printed once at the end grouped by source: source dataset and release, then (within the
+    # group, before the next group's "millésime") the data year and the geography.
     assert re.search(
-        rf"{re.escape(dataset)}\), millésime {vintage} ; données {period} ; périmètre QPV 2024", text
+        rf"{re.escape(dataset)}\), millésime {vintage}\b(?:(?!millésime).)*?"
+        rf"données {period} ; périmètre QPV 2024",
+        text,
+        re.S,
     )
-    # Perimeter change from the crosswalk, grid estimate with its bound and method note.
+    # Perimeter change from the crosswalk, grid estimate with its bound on the same line, method note.
     assert "QP099001" in text and "inchangé" in text
-    assert re.search(r"\[\d[\d\s]*–\s*\d[\d\s]*\]", text), "a grid estimate with its bound"
+    assert re.search(r"\d[\d ]* \(\d[\d ]*–\d[\d ]*\)", text), "a grid estimate with its bound"
     assert "Estimation carroyée" in text
     # Schools inside, with EP status and IPS (from the school table).
     uai, ips, ep = _one(
@@ -153,3 +159,99 @@ def test_bad_codes_are_refused(home: Path, tmp_path: Path) -> None:
     assert not list(tmp_path.iterdir())
     unknown = runner.invoke(app, ["fiches", "no-such-contract", "--home", str(home)])
     assert unknown.exit_code == 2
+
+
+def _codes() -> list[str]:
+    contract = load_contract("sample")
+    return [*contract.qpv2024_codes, *contract.former_qpv2015]
+
+
+def test_pdfs_have_two_to_four_pages(fiches_dir: Path) -> None:
+    for code in _codes():
+        pages = len(pypdf.PdfReader(str(fiches_dir / f"{code}.pdf")).pages)
+        assert 2 <= pages <= 4, (code, pages)
+
+
+def test_schools_without_coordinates_are_listed_with_their_flag(home: Path, fiches_dir: Path) -> None:
+    con = connect_readonly(warehouse_path(home), spatial=False)
+    # school: rows without Lambert-93 coordinates in a commune of a QPV of the contract (latest rentrée).
+    unplaced = con.execute(
+        "SELECT q.qpv_code, s.uai, s.coord_status FROM school s "
+        "JOIN v_qpv_communes q ON q.commune_code = s.commune_code "
+        "WHERE s.x_l93 IS NULL AND s.rentree = (SELECT max(rentree) FROM school)"
+    ).fetchall()
+    unplaced = [u for u in unplaced if u[0] in _codes()]
+    assert unplaced, "the sample has a school without coordinates in a QPV's commune"
+    for code, uai, status in unplaced:
+        text = _pdf_text(fiches_dir / f"{code}.pdf")
+        assert uai in text, (code, uai)
+        assert "sans coordonnées" in text if status == "missing" else "coordonnées" in text
+        fiche = gather(con, code)
+        school = next(s for s in fiche.schools if s.uai == uai)
+        assert not school.placed and school.coord_status == status and school.x is None
+
+
+def test_figures_agree_with_v_observation_best(home: Path) -> None:
+    con = connect_readonly(warehouse_path(home), spatial=False)
+    keys = ["qpv2024:QN09903M", "qpv2015:QP099003", "commune:99104", "france:FRM", "ensemble_qpv:ensemble"]
+    indicators = [r[0] for r in con.execute("SELECT DISTINCT indicator_id FROM observation").fetchall()]
+    mine = {
+        (r["indicator_id"], r["territory_kind"], r["territory_code"], r["period"], r["geo_version"]): (
+            r["value"],
+            r["status"],
+            r["source_dataset"],
+            r["source_vintage"],
+        )
+        for r in best_figures(con, indicators, keys)
+    }
+    view = {
+        tuple(r[:5]): tuple(r[5:])
+        for r in con.execute(
+            "SELECT indicator_id, territory_kind, territory_code, period, geo_version, value, status, "
+            "source_dataset, source_vintage FROM v_observation_best "
+            "WHERE list_contains(?, territory_kind || ':' || territory_code)",
+            [keys],
+        ).fetchall()
+    }
+    assert mine and mine == view
+
+
+def test_map_draws_every_commune_in_its_frame(home: Path) -> None:
+    shapely = pytest.importorskip("shapely")
+    con = connect_readonly(warehouse_path(home), spatial=False)
+    communes = con.execute(
+        "SELECT code, geom_wkb FROM territory WHERE kind = 'commune' AND geom_wkb IS NOT NULL"
+    ).fetchall()
+    dept = con.execute(
+        "SELECT parent_code FROM territory_link WHERE child_kind = 'commune' AND parent_kind = 'departement' "
+        "AND child_code = ?",
+        [communes[0][0]],
+    ).fetchone()
+    assert dept is not None
+    # A frame around a whole commune touches its neighbours: all of them are drawn, not only its own.
+    geoms = Geometries([("X", communes[0][1])], [], [])
+    _map_geometries(con, geoms, [], [communes[0][0]], [dept[0]])
+    assert geoms.frame is not None
+    frame = shapely.box(*geoms.frame)
+    expected = {c for c, w in communes if shapely.from_wkb(w).intersects(frame)}
+    assert {c for c, _, _ in geoms.communes} == expected
+    assert expected - {communes[0][0]}, "the sample commune has neighbours in its frame"
+    # On a fiche: own communes' boundaries drawn, legend not cut (every label inside the viewBox).
+    data, _ = build_fiche(con, "QN09903M", ("html",))
+    svg = data["map_svg"]
+    assert svg.count('class="commune own"') == 2
+    width = float(re.search(r'viewBox="0 0 ([\d.]+) ', svg).group(1))  # type: ignore[union-attr]
+    for x, size, label in re.findall(
+        r'<text x="([\d.]+)" y="[\d.]+" font-size="([\d.]+)">([^<]+)</text>', svg
+    ):
+        assert float(x) + len(label) * float(size) * 0.62 <= width * 1.01, label
+    assert "limite communale" in svg
+
+
+def test_markdown_draws_no_chart(home: Path) -> None:
+    con = connect_readonly(warehouse_path(home), spatial=False)
+    data, rendered = build_fiche(con, "QN09901I", ("md",))
+    assert data["charts"] == [] and data["map_svg"] is None
+    assert b"<svg" not in rendered["md"]
+    data, _ = build_fiche(con, "QN09901I", ("html",))
+    assert len(data["charts"]) >= 2

@@ -25,7 +25,8 @@ def build_fiche(
     unknown = sorted(set(formats) - set(FORMATS))
     if unknown:
         raise ValueError(f"unknown fiche format(s) {unknown}; choose among {', '.join(FORMATS)}")
-    data = view(gather(con, code), links=links)
+    # Map and charts only for the formats that show them (matplotlib is the slow part of a fiche).
+    data = view(gather(con, code), links=links, charts=bool({"pdf", "html"} & set(formats)))
     out: dict[str, bytes] = {}
     for f in formats:
         if f == "pdf":

@@ -118,8 +118,9 @@ PUBLISHER_PREFIX = [
 STATUS_TEXT = {"suppressed": "secret statistique", "missing": "non disponible"}
 GRID_NOTE = (
     "Estimation carroyée (Insee, Filosofi 200 m) : chaque carreau touchant le périmètre compte au prorata "
-    "de sa surface incluse. L'encadrement [bas – haut] va des seuls carreaux entièrement inclus à tous les "
-    "carreaux qui recouvrent le périmètre ; médianes et déciles ne sont pas estimables ainsi."
+    "de sa surface incluse. L'encadrement (bas–haut), imprimé après l'estimation, va des seuls carreaux "
+    "entièrement inclus à tous les carreaux qui recouvrent le périmètre ; médianes et déciles ne sont pas "
+    "estimables ainsi."
 )
 
 
@@ -146,15 +147,19 @@ def source_fr(dataset: str | None) -> str:
 class Column:
     kind: str  # qpv2024 | qpv2015 | commune | epci | france
     code: str
-    label: str  # heading
+    label: str  # heading (full name)
     sublabel: str  # second line: code or "périmètre 2015"
     role: str  # self | perimeter | commune | epci | france
+    head: str = ""  # short heading for narrow (PDF) tables: "EPCI" rather than its long name
+    subhead: str = ""  # short second line for narrow tables
 
 
 @dataclass
 class Note:
     number: int
-    text: str
+    text: str  # the whole note: source, release, data year, geography (file, method)
+    group: str = ""  # what the note shares with others: source and release (and file)
+    detail: str = ""  # what is its own within the group: data year, geography, method
 
 
 @dataclass
@@ -164,6 +169,7 @@ class Cell:
     note: int | None = None
     period: str | None = None  # shown when it differs from the row's year
     value: float | None = None
+    bound: str | None = None  # grid estimates: "3 768–5 029" (low–high)
 
 
 @dataclass
@@ -199,6 +205,8 @@ class School:
     y: float | None
     inside: bool
     note: int | None = None
+    coord_status: str = "ok"  # ok | imprecise | missing | out_of_bounds | swapped (as in `school`)
+    placed: bool = True  # False: no usable coordinates, listed from the QPV's communes, not on the map
 
 
 @dataclass
@@ -214,7 +222,9 @@ class PerimeterChange:
 class Geometries:
     outline_2024: list[tuple[str, bytes]]
     outline_2015: list[tuple[str, bytes]]
-    communes: list[tuple[str, str, bytes]]  # code, name, wkb
+    communes: list[tuple[str, str, bytes]]  # code, name, wkb: every commune the map's frame touches
+    frame: tuple[float, float, float, float] | None = None  # map extent (Lambert-93): minx, miny, maxx, maxy
+    own_communes: list[str] = field(default_factory=list)  # codes of the QPV's own communes
 
 
 @dataclass
@@ -248,24 +258,26 @@ class _Notes:
         self.by_key: dict[tuple[Any, ...], int] = {}
         self.notes: list[Note] = []
 
-    def number(self, key: tuple[Any, ...], text: str) -> int:
+    def number(self, key: tuple[Any, ...], text: str, group: str = "", detail: str = "") -> int:
         if key not in self.by_key:
             self.by_key[key] = len(self.notes) + 1
-            self.notes.append(Note(len(self.notes) + 1, text))
+            self.notes.append(Note(len(self.notes) + 1, text, group or text, detail))
         return self.by_key[key]
 
     def figure(self, r: dict[str, Any]) -> int:
         period = r["period"]
-        text = (
-            f"{source_fr(r['source_dataset'])}, millésime {r['source_vintage'] or 'non daté'} ; "
-            f"données {fmt.period_fr(period)} ; {geography_fr(r['geo_version'])}"
-        )
+        source = f"{source_fr(r['source_dataset'])}, millésime {r['source_vintage'] or 'non daté'}"
+        detail = f"données {fmt.period_fr(period)} ; {geography_fr(r['geo_version'])}"
+        text = f"{source} ; {detail}"
+        group = source
         if r.get("file_name"):
             text += f" ; fichier {r['file_name']}"
+            group += f", fichier {r['file_name']}"
+        method = ""
         if r["method"] == "grid_estimate":
-            text += " ; estimation carroyée (voir la note de méthode)"
+            method = " ; estimation carroyée (voir la note de méthode)"
         elif r["method"] in ("summed", "recomputed"):
-            text += " ; somme des territoires" if r["method"] == "summed" else " ; taux recalculé"
+            method = " ; somme des territoires" if r["method"] == "summed" else " ; taux recalculé"
         key = (
             r["source_dataset"],
             r["source_vintage"],
@@ -274,7 +286,9 @@ class _Notes:
             r.get("file_name"),
             r["method"],
         )
-        return self.number(key, text)
+        return self.number(
+            key, text + method, group, detail + method.replace(" (voir la note de méthode)", "")
+        )
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[dict[str, Any]]:
@@ -283,21 +297,58 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[d
     return [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
 
 
-def cell_text(r: dict[str, Any] | None) -> tuple[str, str | None]:
-    """The text standing for one figure: value (with bound), or what stands in for it."""
+def cell_text(r: dict[str, Any] | None) -> tuple[str, str | None, str | None]:
+    """The text standing for one figure (value, or what stands in for it), its status and its bound."""
     if r is None or r["status"] is None:
-        return "—", None
+        return "—", None, None
     status = r["status"]
     if status in STATUS_TEXT:
-        return STATUS_TEXT[status], status
+        return STATUS_TEXT[status], status, None
     if status == "not_applicable" or r["value"] is None:
-        return ("non estimable" if r["method"] == "grid_estimate" else "non calculable"), "not_applicable"
-    text = fmt.value_fr(r["value"], r["unit"])
+        text = "non estimable" if r["method"] == "grid_estimate" else "non calculable"
+        return text, "not_applicable", None
+    bound = None
     if r["interval_low"] is not None and r["interval_high"] is not None:
-        text += (
-            f" [{fmt.value_fr(r['interval_low'], r['unit'])} – {fmt.value_fr(r['interval_high'], r['unit'])}]"
-        )
-    return text, status
+        bound = fmt.bound_fr(r["interval_low"], r["interval_high"], r["unit"])
+    return fmt.value_fr(r["value"], r["unit"]), status, bound
+
+
+# The ranking of v_observation_best (warehouse/views_insee.sql), applied here to the fiche's own territories
+# and indicators *before* ranking: the view ranks the whole observation table, and a filter on its output is
+# not pushed below the window. tests/integration/test_fiche_e2e.py checks both agree.
+BEST_SQL = """
+WITH o AS (
+    SELECT * FROM observation
+    WHERE list_contains(?, indicator_id) AND list_contains(?, territory_code)
+      AND list_contains(?, territory_kind || ':' || territory_code)
+), best AS (
+    SELECT o.*, row_number() OVER (
+        PARTITION BY indicator_id, territory_kind, territory_code, period,
+                     CASE WHEN territory_kind = 'ensemble_qpv' THEN geo_version END
+        ORDER BY CASE status WHEN 'published' THEN 0 WHEN 'estimated' THEN 0 WHEN 'suppressed' THEN 1
+                             WHEN 'not_applicable' THEN 2 ELSE 3 END,
+                 CASE method WHEN 'published' THEN 0 WHEN 'grid_estimate' THEN 1 WHEN 'recomputed' THEN 2
+                             ELSE 3 END,
+                 source_vintage DESC, source_dataset, geo_version DESC
+    ) AS rk
+    FROM o
+)
+SELECT o.indicator_id, o.territory_kind, o.territory_code, o.geo_version, o.period, o.period_type, o.value,
+       o.status, o.method, o.interval_low, o.interval_high, o.source_dataset, o.source_vintage,
+       i.label_fr, i.unit, sf.file_name
+FROM best o
+LEFT JOIN indicator i ON i.indicator_id = o.indicator_id
+LEFT JOIN source_file sf ON sf.sha256 = o.source_sha256
+WHERE o.rk = 1
+"""
+
+
+def best_figures(
+    con: duckdb.DuckDBPyConnection, indicators: list[str], keys: list[str]
+) -> list[dict[str, Any]]:
+    """The v_observation_best rows of ``indicators`` for the territories ``keys`` (``kind:code``)."""
+    codes = sorted({k.split(":", 1)[1] for k in keys})
+    return _rows(con, BEST_SQL, [indicators, codes, keys])
 
 
 def _pick(figures: list[dict[str, Any]], period: str | None) -> dict[str, Any] | None:
@@ -333,8 +384,8 @@ def gather(con: duckdb.DuckDBPyConnection, code: str) -> Fiche:
     # Identity: communes (area share), their EPCI and département.
     communes = _rows(
         con,
-        "SELECT l.parent_code AS code, any_value(c.name) AS name, max(l.area_share) AS share, "
-        "any_value(c.geom_wkb) AS geom_wkb FROM territory_link l "
+        "SELECT l.parent_code AS code, any_value(c.name) AS name, max(l.area_share) AS share "
+        "FROM territory_link l "
         "LEFT JOIN territory c ON c.kind = 'commune' AND c.code = l.parent_code "
         "WHERE l.child_kind = ? AND l.child_code = ? AND l.parent_kind = 'commune' "
         "GROUP BY l.parent_code ORDER BY share DESC NULLS LAST, code",
@@ -378,10 +429,19 @@ def gather(con: duckdb.DuckDBPyConnection, code: str) -> Fiche:
             (geoms.outline_2015 if other_kind == "qpv2015" else geoms.outline_2024).append((other_code, wkb))
     if own is not None:
         (geoms.outline_2024 if geography == "qpv2024" else geoms.outline_2015).insert(0, own)
-    geoms.communes = [(c["code"], c["name"] or c["code"], c["geom_wkb"]) for c in communes if c["geom_wkb"]]
 
     # Columns: the QPV, the 2015 perimeters it takes over (2024 fiche only), communes, EPCI, France.
-    columns = [Column(geography, code, "Quartier", f"{code} ({geography_fr(geography)})", "self")]
+    columns = [
+        Column(
+            geography,
+            code,
+            "Quartier",
+            f"{code} ({geography_fr(geography)})",
+            "self",
+            "Quartier",
+            f"{code} ({geography[3:]})",
+        )
+    ]
     if geography == "qpv2024":
         for other_code, x in others:
             columns.append(
@@ -391,31 +451,26 @@ def gather(con: duckdb.DuckDBPyConnection, code: str) -> Fiche:
                     x["name_2015"] or other_code,
                     f"{other_code} (périmètre 2015)",
                     "perimeter",
+                    x["name_2015"] or other_code,
+                    f"{other_code} (2015)",
                 )
             )
     for c in communes:
-        columns.append(
-            Column("commune", c["code"], c["name"] or c["code"], f"commune {c['code']}", "commune")
-        )
+        name = c["name"] or c["code"]
+        columns.append(Column("commune", c["code"], name, f"commune {c['code']}", "commune", name, c["code"]))
     for e_code, e_name in epcis:
-        columns.append(Column("epci", e_code, e_name, f"EPCI {e_code}", "epci"))
-    columns.append(Column("france", "FRM", "France", "France métropolitaine", "france"))
+        # The EPCI's name is often long ("CA de Valbourg Agglomération"): narrow tables say "EPCI" and
+        # name it in the identity block and under the table.
+        columns.append(Column("epci", e_code, e_name, f"EPCI {e_code}", "epci", "EPCI", e_code))
+    columns.append(
+        Column("france", "FRM", "France", "France métropolitaine", "france", "France", "métropole")
+    )
 
     indicators = sorted(
         {i for _, _, ids in SECTIONS for i in ids} | set(AGE_INDICATORS) | set(DECILE_INDICATORS)
     )
     keys = [f"{c.kind}:{c.code}" for c in columns] + ["ensemble_qpv:ensemble"]
-    figures = _rows(
-        con,
-        "SELECT o.indicator_id, o.territory_kind, o.territory_code, o.geo_version, o.period, o.value, "
-        "o.status, o.method, o.interval_low, o.interval_high, o.source_dataset, o.source_vintage, "
-        "i.label_fr, i.unit, sf.file_name FROM v_observation_best o "
-        "LEFT JOIN indicator i ON i.indicator_id = o.indicator_id "
-        "LEFT JOIN source_file sf ON sf.sha256 = o.source_sha256 "
-        "WHERE list_contains(?, o.indicator_id) "
-        "AND list_contains(?, o.territory_kind || ':' || o.territory_code)",
-        [indicators, keys],
-    )
+    figures = best_figures(con, indicators, keys)
     catalog = {
         r["indicator_id"]: (r["label_fr"], r["unit"])
         for r in _rows(
@@ -448,8 +503,8 @@ def gather(con: duckdb.DuckDBPyConnection, code: str) -> Fiche:
                     by.get((ind, col.kind, col.code), []),
                     None if col.role in ("self", "perimeter") else anchor,
                 )
-                text, status = cell_text(best)
-                cell = Cell(text, status, value=best["value"] if best is not None else None)
+                text, status, bound = cell_text(best)
+                cell = Cell(text, status, value=best["value"] if best is not None else None, bound=bound)
                 if best is not None:
                     cell.note = notes.figure(best)
                     if best["period"] != anchor:
@@ -460,14 +515,12 @@ def gather(con: duckdb.DuckDBPyConnection, code: str) -> Fiche:
             estimate = ind.startswith("filo_grid_")
             has_estimate |= estimate
             label_fr, unit = catalog[ind]
-            label_text = label_fr + (" (estimation carroyée)" if estimate else "")
-            rows.append(
-                Row(ind, label_text, unit, fmt.period_fr(anchor) if anchor else None, cells, estimate)
-            )
+            rows.append(Row(ind, label_fr, unit, fmt.period_fr(anchor) if anchor else None, cells, estimate))
         section_notes = sorted({c.note for r in rows for c in r.cells if c.note is not None})
         sections.append(Section(sid, title, rows, section_notes))
 
-    schools = _schools(con, geography, code, notes)
+    schools = _schools(con, geography, code, commune_codes, notes)
+    _map_geometries(con, geoms, schools, commune_codes, [d for d, _ in departements])
     school_notes = sorted({s.note for s in schools if s.note is not None})
     if schools:
         edu = next((s for s in sections if s.id == "education"), None)
@@ -494,12 +547,16 @@ def gather(con: duckdb.DuckDBPyConnection, code: str) -> Fiche:
             if best is not None and best["value"] is not None:
                 deciles.setdefault(col_label[(kind, tcode)], {})[i] = float(best["value"])
     deciles = {k: v for k, v in deciles.items() if len(v) >= 3 or k == col_label[(geography, code)]}
-    series_rows = _rows(
-        con,
-        "SELECT territory_kind, territory_code, period, value, status FROM v_observation_best "
-        "WHERE indicator_id = ? AND list_contains(?, territory_kind || ':' || territory_code) "
-        "AND period_type = 'quarter' ORDER BY period",
-        [SERIES_INDICATOR, [k for k in keys if k.startswith("qpv")]],
+    # The job-seeker series comes with the figures already read (every period of every column).
+    series_rows = sorted(
+        (
+            f
+            for f in figures
+            if f["indicator_id"] == SERIES_INDICATOR
+            and f["territory_kind"] in ("qpv2024", "qpv2015")
+            and f["period_type"] == "quarter"
+        ),
+        key=lambda f: (f["period"], f["territory_kind"], f["territory_code"]),
     )
     series: dict[str, list[tuple[str, float | None]]] = {}
     for r in series_rows:
@@ -565,8 +622,53 @@ def _change(x: dict[str, Any], geography: str) -> PerimeterChange:
 LEVEL_FR = {"ecole": "école", "college": "collège", "lycee": "lycée"}
 
 
-def _schools(con: duckdb.DuckDBPyConnection, geography: str, code: str, notes: _Notes) -> list[School]:
-    """Schools inside or near the perimeter, at their latest rentrée (school_qpv × school)."""
+COORD_FR = {
+    "ok": "",
+    "imprecise": "coordonnées imprécises",
+    "missing": "sans coordonnées",
+    "out_of_bounds": "coordonnées hors du territoire",
+    "swapped": "coordonnées inversées",
+}
+
+
+def _school_datasets(s: dict[str, Any]) -> str:
+    return ", ".join(
+        d for d in (s["directory_dataset"], s["ep_dataset"], s["ips_dataset"], s["effectifs_dataset"]) if d
+    )
+
+
+def _school(s: dict[str, Any], where: str, note: int, placed: bool) -> School:
+    if s["ips_status"] == "suppressed":
+        ips = "secret statistique"
+    elif s["ips"] is None:
+        ips = "—"
+    else:
+        ips = fmt.number_fr(s["ips"], 1)
+    return School(
+        uai=s["uai"],
+        name=s["name"] or s["uai"],
+        level=LEVEL_FR.get(s["level"] or "", s["level"] or ""),
+        sector="public" if s["sector"] == "public" else "privé" if s["sector"] == "prive" else "",
+        ep_status=s["ep_status"] or "inconnu",
+        ips=ips,
+        pupils=fmt.number_fr(s["pupils"], 0) if s["pupils"] is not None else "—",
+        where=where,
+        rentree=s["rentree_label"],
+        x=s["x_l93"] if placed else None,
+        y=s["y_l93"] if placed else None,
+        inside=placed and s.get("relation") == "inside",
+        note=note,
+        coord_status=s["coord_status"] or "missing",
+        placed=placed,
+    )
+
+
+def _schools(
+    con: duckdb.DuckDBPyConnection, geography: str, code: str, commune_codes: list[str], notes: _Notes
+) -> list[School]:
+    """Schools inside or near the perimeter, at their latest rentrée (school_qpv × school); then the
+    schools of the QPV's communes without usable coordinates (never dropped: listed with their flag, as
+    `quartiers schools` does), at the latest rentrée of those communes."""
     rows = _rows(
         con,
         "SELECT s.*, r.relation, r.distance_m, r.near_m FROM school_qpv r "
@@ -578,39 +680,113 @@ def _schools(con: duckdb.DuckDBPyConnection, geography: str, code: str, notes: _
     )
     out: list[School] = []
     for s in rows:
-        if s["ips_status"] == "suppressed":
-            ips = "secret statistique"
-        elif s["ips"] is None:
-            ips = "—"
-        else:
-            ips = fmt.number_fr(s["ips"], 1)
-        datasets = ", ".join(
-            d
-            for d in (s["directory_dataset"], s["ep_dataset"], s["ips_dataset"], s["effectifs_dataset"])
-            if d
+        datasets = _school_datasets(s)
+        group = f"Éducation nationale (DEPP) ({datasets})"
+        detail = (
+            f"rentrée {s['rentree_label']} ; position par rapport au {geography_fr(geography)} "
+            f"(à moins de {fmt.distance_fr(s['near_m'])})"
         )
         note = notes.number(
-            ("school", datasets, s["rentree_label"], geography),
-            f"Éducation nationale (DEPP) ({datasets}) ; rentrée {s['rentree_label']} ; "
-            f"position par rapport au {geography_fr(geography)} (à moins de {fmt.distance_fr(s['near_m'])})",
+            ("school", datasets, s["rentree_label"], geography), f"{group} ; {detail}", group, detail
         )
-        out.append(
-            School(
-                uai=s["uai"],
-                name=s["name"] or s["uai"],
-                level=LEVEL_FR.get(s["level"] or "", s["level"] or ""),
-                sector="public" if s["sector"] == "public" else "privé" if s["sector"] == "prive" else "",
-                ep_status=s["ep_status"] or "inconnu",
-                ips=ips,
-                pupils=fmt.number_fr(s["pupils"], 0) if s["pupils"] is not None else "—",
-                where="dans le quartier"
-                if s["relation"] == "inside"
-                else f"à {fmt.distance_fr(s['distance_m'])}",
-                rentree=s["rentree_label"],
-                x=s["x_l93"],
-                y=s["y_l93"],
-                inside=s["relation"] == "inside",
-                note=note,
-            )
+        where = "dans le quartier" if s["relation"] == "inside" else f"à {fmt.distance_fr(s['distance_m'])}"
+        if s["coord_status"] not in (None, "ok"):
+            where += f" ({COORD_FR.get(s['coord_status'], s['coord_status'])})"
+        out.append(_school(s, where, note, placed=True))
+    if not commune_codes:
+        return out
+    unplaced = _rows(
+        con,
+        "SELECT s.* FROM school s WHERE list_contains(?, s.commune_code) AND s.x_l93 IS NULL "
+        "AND s.rentree = (SELECT max(rentree) FROM school s2 WHERE list_contains(?, s2.commune_code)) "
+        "ORDER BY s.commune_code, s.name, s.uai",
+        [commune_codes, commune_codes],
+    )
+    for s in unplaced:
+        datasets = _school_datasets(s)
+        group = f"Éducation nationale (DEPP) ({datasets})"
+        detail = (
+            f"rentrée {s['rentree_label']} ; établissement de la commune {s['commune_code']} sans "
+            "coordonnées utilisables : ni placé sur la carte, ni situé par rapport au périmètre"
         )
+        note = notes.number(
+            ("school-unplaced", datasets, s["rentree_label"], s["commune_code"]),
+            f"{group} ; {detail}",
+            group,
+            detail,
+        )
+        flag = COORD_FR.get(s["coord_status"], s["coord_status"] or "sans coordonnées")
+        out.append(_school(s, f"non situé ({flag}), commune {s['commune_code']}", note, placed=False))
     return out
+
+
+def map_frame(geoms: Geometries, schools: list[School]) -> tuple[float, float, float, float] | None:
+    """The map's extent (Lambert-93): the outlines and the placed schools, with a margin."""
+    import shapely
+
+    parts = [shapely.from_wkb(w) for _, w in geoms.outline_2024 + geoms.outline_2015]
+    parts += [shapely.Point(s.x, s.y) for s in schools if s.x is not None and s.y is not None]
+    if not parts:
+        return None
+    minx, miny, maxx, maxy = shapely.GeometryCollection(parts).bounds
+    pad = max(maxx - minx, maxy - miny) * 0.12 + 50
+    return minx - pad, miny - pad, maxx + pad, maxy + pad
+
+
+def _map_geometries(
+    con: duckdb.DuckDBPyConnection,
+    geoms: Geometries,
+    schools: list[School],
+    commune_codes: list[str],
+    departement_codes: list[str],
+) -> None:
+    """Set the map's frame and every commune it touches (the QPV's own and their neighbours).
+
+    Candidates are the communes of the QPV's département(s), kept when they touch the frame; when they do
+    not cover the frame (a département or regional border, the coast), those of the région(s) are tried.
+    """
+    import shapely
+
+    geoms.own_communes = list(commune_codes)
+    geoms.frame = map_frame(geoms, schools)
+    if geoms.frame is None:
+        return
+    frame = shapely.box(*geoms.frame)
+    sql = (
+        "SELECT code, name, geom_wkb FROM territory WHERE kind = 'commune' AND geom_wkb IS NOT NULL "
+        "AND (list_contains(?, code) OR code IN (SELECT child_code FROM territory_link "
+        "WHERE child_kind = 'commune' AND parent_kind = 'departement' AND list_contains(?, parent_code))) "
+        "QUALIFY row_number() OVER (PARTITION BY code ORDER BY geo_version DESC) = 1 ORDER BY code"
+    )
+    found: list[tuple[str, str, bytes]] = []
+    for scope in ("departement", "region"):
+        if scope == "region":
+            regions = [
+                r[0]
+                for r in con.execute(
+                    "SELECT DISTINCT parent_code FROM territory_link WHERE child_kind = 'departement' "
+                    "AND parent_kind = 'region' AND list_contains(?, child_code)",
+                    [departement_codes],
+                ).fetchall()
+            ]
+            wider = [
+                r[0]
+                for r in con.execute(
+                    "SELECT DISTINCT child_code FROM territory_link WHERE child_kind = 'departement' "
+                    "AND parent_kind = 'region' AND list_contains(?, parent_code)",
+                    [regions],
+                ).fetchall()
+            ]
+            if set(wider) <= set(departement_codes):
+                break
+            departement_codes = wider
+        rows = con.execute(sql, [commune_codes, departement_codes]).fetchall()
+        if not rows:
+            continue
+        shapes = shapely.from_wkb([r[2] for r in rows])
+        touch = shapely.intersects(shapes, frame)
+        found = [(r[0], r[1] or r[0], r[2]) for r, t in zip(rows, touch, strict=True) if t]
+        covered = shapely.union_all(shapely.intersection(shapes[touch], frame)).area
+        if covered >= frame.area * 0.999:
+            break
+    geoms.communes = found

@@ -43,3 +43,10 @@ def period_fr(period: str) -> str:
     if len(period) == 10 and period[4] == "-" and period[7] == "-":
         return f"{period[8:]}/{period[5:7]}/{period[:4]}"
     return period
+
+
+def bound_fr(low: float, high: float, unit: str | None) -> str:
+    """The bounds of an estimate, in the value's unit but without repeating it: ``3 768–5 029``."""
+    unit = unit or ""
+    decimals = DECIMALS.get(unit, 1 if max(abs(low), abs(high)) < 100 else 0)
+    return f"{number_fr(low, decimals)}–{number_fr(high, decimals)}"

@@ -4,7 +4,7 @@ in this package: no ``@preview`` import, nothing fetched) or Markdown."""
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -12,7 +12,7 @@ from typing import Any
 import jinja2
 
 from warehouse.fiche import fmt, svg
-from warehouse.fiche.data import Fiche, geography_fr
+from warehouse.fiche.data import Fiche, Geometries, geography_fr
 
 TEMPLATES = resources.files("warehouse.fiche") / "templates"
 
@@ -21,9 +21,19 @@ def _share(share: float | None) -> str:
     return "" if share is None else f", {fmt.share_fr(share)} de la surface"
 
 
-def view(fiche: Fiche, *, links: dict[str, str] | None = None) -> dict[str, Any]:
-    """The fiche as plain data (what every renderer shows), pictures included as SVG text."""
-    d = asdict(fiche)
+def note_groups(fiche: Fiche) -> list[dict[str, Any]]:
+    """The notes grouped by what they share (source, release, file), in the order of their numbers: the
+    compact form printed once at the end of the PDF."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for n in fiche.notes:
+        groups.setdefault(n.group or n.text, []).append({"number": n.number, "detail": n.detail})
+    return [{"group": g, "items": items} for g, items in groups.items()]
+
+
+def view(fiche: Fiche, *, links: dict[str, str] | None = None, charts: bool = True) -> dict[str, Any]:
+    """The fiche as plain data (what every renderer shows), pictures included as SVG text. ``charts=False``
+    leaves the charts out (Markdown does not show them; matplotlib is the slow part of a fiche)."""
+    d = asdict(replace(fiche, geometries=Geometries([], [], [])))
     d.pop("geometries")
     d["geography_label"] = geography_fr(fiche.geography)
     d["area"] = fmt.area_ha_fr(fiche.area_m2) if fiche.area_m2 else "—"
@@ -33,13 +43,19 @@ def view(fiche: Fiche, *, links: dict[str, str] | None = None) -> dict[str, Any]
     )
     d["epci_text"] = ", ".join(f"{name} ({code})" for code, name in fiche.epcis) or "—"
     d["departement_text"] = ", ".join(f"{name} ({code})" for code, name in fiche.departements) or "—"
-    d["map_svg"] = svg.map_svg(fiche)
-    charts = [
-        ("Âges : part de la population par tranche", svg.ages_svg(fiche.ages, fiche.labels)),
-        ("Revenu disponible par UC : déciles et quartiles", svg.deciles_svg(fiche.deciles)),
-        ("Demandeurs d'emploi (catégories A, B, C), par trimestre", svg.series_svg(fiche.series)),
-    ]
-    d["charts"] = [{"title": t, "svg": s} for t, s in charts if s is not None]
+    d["map_svg"] = svg.map_svg(fiche) if charts else None
+    pictures = (
+        [
+            ("Âges : part de la population par tranche", svg.ages_svg(fiche.ages, fiche.labels)),
+            ("Revenu disponible par UC : déciles et quartiles", svg.deciles_svg(fiche.deciles)),
+            ("Demandeurs d'emploi (catégories A, B, C), par trimestre", svg.series_svg(fiche.series)),
+        ]
+        if charts
+        else []
+    )
+    d["charts"] = [{"title": t, "svg": s} for t, s in pictures if s is not None]
+    d["note_groups"] = note_groups(fiche)
+    d["unplaced_schools"] = sum(1 for s in fiche.schools if not s.placed)
     d["links"] = links or {}
     d["title"] = f"{fiche.name} ({fiche.code})"
     return d
@@ -103,11 +119,13 @@ def render_markdown(data: dict[str, Any]) -> str:
             for c in r["cells"]:
                 t = (
                     c["text"]
+                    + (f" ({c['bound']})" if c["bound"] else "")
                     + (f" ({c['period']})" if c["period"] else "")
                     + (f" [^{c['note']}]" if c["note"] else "")
                 )
                 cells.append(_md(t))
-            out.append(f"| {_md(r['label'])} | {r['period'] or ''} | " + " | ".join(cells) + " |")
+            label = r["label"] + (" (estimation carroyée)" if r["estimate"] else "")
+            out.append(f"| {_md(label)} | {r['period'] or ''} | " + " | ".join(cells) + " |")
         out.append("")
         if s["id"] == "education" and data["schools"]:
             out.append(
