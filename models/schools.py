@@ -376,8 +376,7 @@ def conform_schools(school: pl.DataFrame, perimeters: pl.DataFrame, near_m: floa
         con.execute(
             """
             CREATE TEMP TABLE poly AS
-            SELECT territory_kind, territory_code, geo_version, g,
-                   ST_XMin(g) AS xmin, ST_XMax(g) AS xmax, ST_YMin(g) AS ymin, ST_YMax(g) AS ymax
+            SELECT territory_kind, territory_code, geo_version, g
             FROM (SELECT *, ST_GeomFromWKB(geom_wkb) AS g FROM perims)
             """
         )
@@ -386,10 +385,7 @@ def conform_schools(school: pl.DataFrame, perimeters: pl.DataFrame, near_m: floa
             """
             SELECT pt.uai, poly.territory_kind, poly.territory_code, poly.geo_version,
                    ST_Intersects(pt.p, poly.g) AS inside, ST_Distance(pt.p, poly.g) AS d, pt.coord_status
-            FROM pt JOIN poly
-              ON pt.x BETWEEN poly.xmin - $near AND poly.xmax + $near
-             AND pt.y BETWEEN poly.ymin - $near AND poly.ymax + $near
-            WHERE ST_DWithin(pt.p, poly.g, $near)
+            FROM pt JOIN poly ON ST_DWithin(pt.p, poly.g, $near)
             """,
             {"near": float(near_m)},
         ).pl()

@@ -1,5 +1,7 @@
 -- Profile views (INSEE, Filosofi, grid estimates and every other source in `observation`).
-CREATE VIEW v_observation_best AS
+-- The best figure per indicator, territory and period is ranked once, at build time, into a table
+-- sorted by territory: a profile query then reads a few row groups instead of ranking millions of rows.
+CREATE TABLE observation_best AS
 SELECT * EXCLUDE (rk) FROM (
     SELECT o.*, row_number() OVER (
         PARTITION BY indicator_id, territory_kind, territory_code, period,
@@ -10,7 +12,12 @@ SELECT * EXCLUDE (rk) FROM (
                  source_vintage DESC, source_dataset, geo_version DESC
     ) AS rk
     FROM observation o
-) WHERE rk = 1;
+) WHERE rk = 1
+ORDER BY territory_kind, territory_code, indicator_id, period;
+;;
+CREATE VIEW v_observation_best AS SELECT * FROM observation_best;
+;;
+COMMENT ON TABLE observation_best IS 'observation reduced to one figure per indicator, territory and period (see v_observation_best), sorted by territory.';
 ;;
 COMMENT ON VIEW v_observation_best IS 'One figure per indicator, territory and data period (and geography for the all-QPV aggregate): a published or estimated figure first, then the figure as published over a derived one, then the latest release.';
 ;;
@@ -66,3 +73,59 @@ LEFT JOIN names rn ON rn.kind = r.ref_kind AND rn.code = r.ref_code
 LEFT JOIN source_file sf ON sf.sha256 = o.source_sha256;
 ;;
 COMMENT ON VIEW v_profile IS 'The profile of every QPV (both geographies): for each indicator and data period of the QPV, one row per reference territory (role: qpv, commune(s), epci, departement, france = France métropolitaine, all_qpv = all QPVs of its geography) with value, status (published, suppressed = secret statistique, estimated, not_applicable = non estimable, missing), method (grid estimates carry interval_low/interval_high), source dataset, release (source_vintage), geography version and source file. A reference without a figure for that period has NULL status.';
+
+;;
+CREATE MACRO profile_of(p_geography, p_code) AS TABLE
+WITH qpv AS (
+    SELECT DISTINCT territory_kind AS geography, territory_code AS qpv_code
+    FROM observation_best WHERE territory_kind = p_geography AND territory_code = p_code
+    UNION
+    SELECT kind, code FROM territory WHERE kind = p_geography AND code = p_code
+),
+qpv_commune AS (
+    SELECT q.geography, q.qpv_code, l.parent_code AS commune_code
+    FROM qpv q JOIN territory_link l
+      ON l.child_kind = q.geography AND l.child_code = q.qpv_code AND l.parent_kind = 'commune'
+),
+refs AS (
+    SELECT geography, qpv_code, 1 AS ref_order, 'qpv' AS role, geography AS ref_kind, qpv_code AS ref_code FROM qpv
+    UNION ALL
+    SELECT geography, qpv_code, 2, 'commune', 'commune', commune_code FROM qpv_commune
+    UNION ALL
+    SELECT DISTINCT c.geography, c.qpv_code, 3, 'epci', 'epci', e.parent_code
+    FROM qpv_commune c JOIN territory_link e
+      ON e.child_kind = 'commune' AND e.child_code = c.commune_code AND e.parent_kind = 'epci'
+    UNION ALL
+    SELECT DISTINCT c.geography, c.qpv_code, 4, 'departement', 'departement', d.parent_code
+    FROM qpv_commune c JOIN territory_link d
+      ON d.child_kind = 'commune' AND d.child_code = c.commune_code AND d.parent_kind = 'departement'
+    UNION ALL
+    SELECT geography, qpv_code, 5, 'france', 'france', 'FRM' FROM qpv
+    UNION ALL
+    SELECT geography, qpv_code, 6, 'all_qpv', 'ensemble_qpv', 'ensemble' FROM qpv
+),
+figures AS (
+    SELECT DISTINCT q.geography, q.qpv_code, o.indicator_id, o.period
+    FROM qpv q JOIN observation_best o ON o.territory_kind = q.geography AND o.territory_code = q.qpv_code
+),
+ref_obs AS (
+    SELECT o.* FROM observation_best o SEMI JOIN refs r ON o.territory_kind = r.ref_kind AND o.territory_code = r.ref_code
+),
+names AS (SELECT kind, code, any_value(name) AS name FROM territory SEMI JOIN refs ON kind = ref_kind AND code = ref_code GROUP BY kind, code)
+SELECT f.geography, f.qpv_code, qn.name AS qpv_name,
+       i.theme, f.indicator_id, i.label_fr, i.unit, f.period,
+       r.role, r.ref_order, r.ref_kind, r.ref_code,
+       CASE WHEN r.ref_kind = 'ensemble_qpv' THEN 'Ensemble des QPV' ELSE rn.name END AS ref_name,
+       o.value, o.status, o.method, o.interval_low, o.interval_high, o.numerator, o.denominator,
+       o.source_dataset, o.source_vintage, o.geo_version, sf.file_name AS source_file
+FROM figures f
+JOIN refs r ON r.geography = f.geography AND r.qpv_code = f.qpv_code
+LEFT JOIN ref_obs o
+  ON o.territory_kind = r.ref_kind AND o.territory_code = r.ref_code
+ AND o.indicator_id = f.indicator_id AND o.period = f.period
+ AND (r.ref_kind <> 'ensemble_qpv' OR o.geo_version = f.geography)
+LEFT JOIN indicator i ON i.indicator_id = f.indicator_id
+LEFT JOIN names qn ON qn.kind = f.geography AND qn.code = f.qpv_code
+LEFT JOIN names rn ON rn.kind = r.ref_kind AND rn.code = r.ref_code
+LEFT JOIN source_file sf ON sf.sha256 = o.source_sha256;
+;;

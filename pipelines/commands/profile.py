@@ -91,10 +91,12 @@ def register(app: typer.Typer) -> None:
         except WarehouseError as exc:
             err.print(f"[bold red]error:[/] {exc}")
             raise typer.Exit(code=2) from exc
+        # profile_of() filters on the QPV before joining: milliseconds where the v_profile view
+        # would rank the whole observation table.
+        geography = "qpv2024" if code.startswith("QN") else "qpv2015"
         cursor = con.execute(
-            "SELECT * FROM v_profile WHERE qpv_code = ? "
-            "ORDER BY theme, indicator_id, period, ref_order, ref_code",
-            [code],
+            "SELECT * FROM profile_of(?, ?) ORDER BY theme, indicator_id, period, ref_order, ref_code",
+            [geography, code],
         )
         names = [d[0] for d in cursor.description]
         rows = [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]

@@ -127,6 +127,36 @@ def classify_column(
     ).drop("_num")
 
 
+def refuse_repeated_keys(frame: pl.DataFrame, keys: list[str], path: Path, column: str, what: str) -> None:
+    """A key (e.g. territory × period × dimension) on two rows: SourceFormatError naming the second row."""
+    ordered = frame.sort("source_row").with_columns(pl.col("source_row").min().over(keys).alias("_first"))
+    repeats = ordered.filter(pl.col("source_row") != pl.col("_first"))
+    if repeats.height == 0:
+        return
+    second = repeats.row(0, named=True)
+    first_row = second["_first"]
+    label = ", ".join(f"{k}={second[k]!r}" for k in keys)
+    raise SourceFormatError(
+        str(path),
+        f"{what} repeats row {first_row} ({label}): one row per key expected",
+        row=int(second["source_row"]),
+        column=column,
+    )
+
+
+def refuse_negative(frame: pl.DataFrame, path: Path, variables: pl.Expr, header_of: dict[str, str]) -> None:
+    """A published count below zero: SourceFormatError naming file, row and column."""
+    bad = frame.filter((pl.col("status") == "published") & variables & (pl.col("value") < 0))
+    if bad.height:
+        first = bad.sort("source_row").row(0, named=True)
+        raise SourceFormatError(
+            str(path),
+            f"negative count {first['raw_value']!r}",
+            row=int(first["source_row"]),
+            column=header_of.get(str(first["variable"]), str(first["variable"])),
+        )
+
+
 def read_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
     """Header (trailing empty padding columns removed) and (1-based line, cells) of a `;` CSV.
 
@@ -252,6 +282,13 @@ def parse_cnaf_base(path: Path, year: int | None = None) -> pl.DataFrame:
         )
     var_cols = {f"c{i}": upper[i] for i in range(i_note + 1, len(upper))}
     code = pl.col(f"c{i_code}").str.strip_chars().str.to_uppercase()
+    refuse_repeated_keys(
+        wide.select(code.alias("territory_code"), "source_row"),
+        ["territory_code"],
+        path,
+        header[i_code],
+        "territory code",
+    )
     long = (
         wide.select(
             code.alias("territory_code"),
@@ -262,7 +299,9 @@ def parse_cnaf_base(path: Path, year: int | None = None) -> pl.DataFrame:
         .unpivot(index=["territory_code", "note", "source_row"], variable_name="_col", value_name="raw_value")
         .with_columns(pl.col("_col").replace_strict(var_cols).alias("variable"))
     )
-    long = classify_column(long, "raw_value", path=path, header_of={v: header[upper.index(v)] for v in upper})
+    header_of = {v: header[upper.index(v)] for v in upper}
+    long = classify_column(long, "raw_value", path=path, header_of=header_of)
+    refuse_negative(long, path, pl.lit(True), header_of)  # every Cnaf base variable is a count
     kind = _kind_expr(pl.col("territory_code"))
     out = long.with_columns(kind.alias("territory_kind")).with_columns(
         pl.lit(layout).alias("layout"),
@@ -322,14 +361,33 @@ def parse_ods_export(path: Path, *, require_december: bool | None = None) -> pl.
     i_iris = lower.index(settings.ODS_IRIS_SUFFIX) if settings.ODS_IRIS_SUFFIX in lower else None
     if i_iris is not None and i_com is None:
         raise SourceFormatError(str(path), "numirisd without numcomdo", row=1, column=settings.ODS_COMMUNE)
+    if i_com is None:
+        sub = [h for h in lower if h in settings.ODS_SUBNATIONAL_COLUMNS]
+        if sub:
+            raise SourceFormatError(
+                str(path),
+                f"a commune/IRIS export ({', '.join(sub)}) without its key column {settings.ODS_COMMUNE!r}",
+                row=1,
+                column=settings.ODS_COMMUNE,
+            )
     identifiers = {
         settings.ODS_DATE,
         settings.ODS_COMMUNE,
         settings.ODS_IRIS_SUFFIX,
-        settings.ODS_COMMUNE_NAME,
+        *settings.ODS_LABEL_COLUMNS,
     }
     measure_idx = {i for i, _ in measures}
-    dims = [(i, h) for i, h in enumerate(lower) if h not in identifiers and i not in measure_idx]
+    others = [(i, h) for i, h in enumerate(lower) if h not in identifiers and i not in measure_idx]
+    unknown = [header[i] for i, h in others if h not in settings.ODS_DIMENSIONS]
+    if unknown:
+        raise SourceFormatError(
+            str(path),
+            f"unknown column {unknown[0]!r}: neither an identifier, a measure (indfoy_*, indnbp_*, "
+            f"indmtt_*) nor a known dimension {settings.ODS_DIMENSIONS}; refused (it could change the key)",
+            row=1,
+            column=unknown[0],
+        )
+    dims = others
     if require_december is None:
         require_december = i_com is not None
     layout = f"ods_{'iris' if i_iris is not None else 'commune' if i_com is not None else 'national'}"
@@ -404,7 +462,23 @@ def parse_ods_export(path: Path, *, require_december: bool | None = None) -> pl.
         )
         .with_columns(pl.col("_col").replace_strict(measure_cols).alias("variable"))
     )
-    long = classify_column(long, "raw_value", path=path, header_of={h: header[i] for i, h in measures})
+    header_of = {h: header[i] for i, h in measures}
+    long = classify_column(long, "raw_value", path=path, header_of=header_of)
+    refuse_negative(
+        long,
+        path,
+        pl.col("variable").str.starts_with(settings.ODS_COUNT_PREFIXES[0])
+        | pl.col("variable").str.starts_with(settings.ODS_COUNT_PREFIXES[1]),
+        header_of,
+    )
+    keyed = long.filter(pl.col("variable") == measures[0][1]).filter(pl.col("territory_kind") != "unlocated")
+    refuse_repeated_keys(
+        keyed.with_columns(pl.col("dimension").fill_null("")),
+        ["territory_code", "period", "dimension"],
+        path,
+        header[i_com] if i_com is not None else header[i_date],
+        "territory × reference date" + (" × dimension" if dims else ""),
+    )
     out = long.with_columns(
         pl.lit(layout).alias("layout"),
         _geo_version_expr(pl.col("territory_kind"), pl.col("_year")).alias("geo_version"),

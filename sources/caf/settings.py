@@ -44,6 +44,13 @@ ODS_IRIS_SUFFIX = "numirisd"
 ODS_MEASURE_PREFIXES = ("indfoy_", "indnbp_", "indmtt_")
 # Known categorical dimensions of the thematic datasets (kept as a `dimension` label).
 ODS_DIMENSIONS = ("rsa_type", "qf_400", "type_parc")
+# Label columns read and ignored (V: `nomcom` in s_ben_com_f and rsa_s_type_com_f). Any other column
+# that is neither an identifier, a measure nor a known dimension is refused (it could change the key).
+ODS_LABEL_COLUMNS = ("nomcom",)
+# Columns only a commune/IRIS export has: without `numcomdo` such a file is refused, never read as national.
+ODS_SUBNATIONAL_COLUMNS = ("numcomdo", "numirisd", "nomcom")
+# Count measures (foyers, persons): never negative. Amounts (`indmtt_*`) are not bounded.
+ODS_COUNT_PREFIXES = ("indfoy_", "indnbp_")
 
 # --- INSEE "Cnaf" infra-communal base (variable names of INSEE's QPV/IRIS products) -------------------
 # Real copies: ../shared/data/caf/data_CAF_<year>_IRIS.csv (2016-2020). The insee.fr page they come

@@ -94,9 +94,29 @@ def _finish(table: RawTable, out: pl.DataFrame, imprecise: pl.Expr, dataset: str
 
 
 def _coords(table: RawTable, frame: pl.DataFrame) -> tuple[pl.Series, pl.Series]:
-    lat = parse_number(table, frame, "latitude", markers=("",), what="latitude")
-    lon = parse_number(table, frame, "longitude", markers=("",), what="longitude")
+    """WGS84 degrees; a value off the globe (|lat| > 90, |lon| > 180) raises. Points on the globe but
+    outside France are kept and flagged by `coord_status` (out_of_bounds / swapped)."""
+    lat = parse_number(table, frame, "latitude", markers=("",), bounds=(-90.0, 90.0), what="latitude")
+    lon = parse_number(table, frame, "longitude", markers=("",), bounds=(-180.0, 180.0), what="longitude")
     return lon.alias("lon"), lat.alias("lat")
+
+
+def _refuse_repeated_lines(table: RawTable, key: str) -> None:
+    """A line repeated verbatim (every cell equal): an export fault (nothing tells the copies apart), refused
+    naming the second occurrence. Rows sharing a UAI with other differences are the national file's known
+    duplicates (shared/sources/education.md): kept and flagged `duplicate_uai`, resolved in models."""
+    line = pl.concat_str([pl.col(c).fill_null("\x00") for c in table.frame.columns], separator="\x1f")
+    marked = table.frame.select(line.alias("_line")).with_row_index("_i")
+    marked = marked.with_columns(pl.col("_i").min().over("_line").alias("_first"))
+    bad = first_bad(marked["_i"] != marked["_first"])
+    if bad is not None:
+        first = int(marked["_first"][bad])
+        raise table.error(
+            f"row repeats row {table.row(first)} verbatim (same {table.header(key)} "
+            f"{table.frame[key][bad]!r}): a broken export",
+            index=bad,
+            column=key,
+        )
 
 
 def parse_annuaire(path: Path) -> pl.DataFrame:
@@ -108,6 +128,7 @@ def parse_annuaire(path: Path) -> pl.DataFrame:
     )
     table.headers = {**table.headers, **{k: table.headers.get(k, k) for k in ANNUAIRE_ALIASES}}
     uai = check_uai(table, frame, "identifiant_de_l_etablissement")
+    _refuse_repeated_lines(table, "identifiant_de_l_etablissement")
     ep_raw = frame["appartenance_education_prioritaire"].str.strip_chars().str.to_uppercase()
     bad = first_bad(ep_raw.is_not_null() & ~ep_raw.is_in(list(EP_VALUES)))
     if bad is not None:
@@ -146,6 +167,7 @@ def parse_geolocalisation(path: Path) -> pl.DataFrame:
     table = read_table(path)
     frame = resolve_columns(table, dataset=GEOLOC_DATASET, aliases=GEOLOC_ALIASES, required=GEOLOC_REQUIRED)
     uai = check_uai(table, frame, "numero_uai")
+    _refuse_repeated_lines(table, "numero_uai")
     lon, lat = _coords(table, frame)
     out = pl.DataFrame(
         {

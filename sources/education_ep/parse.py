@@ -8,7 +8,14 @@ from pathlib import Path
 import polars as pl
 
 from sources._errors import SourceFormatError
-from sources.education_common import RawTable, check_uai, first_bad, read_table, resolve_columns
+from sources.education_common import (
+    RawTable,
+    check_uai,
+    first_bad,
+    parse_number,
+    read_table,
+    resolve_columns,
+)
 from sources.education_ep.settings import (
     EP_DATASET,
     EP_DATASET_ALIASES,
@@ -48,7 +55,41 @@ def _status(table: RawTable, frame: pl.DataFrame, column: str) -> pl.Series:
     return out.alias("ep_status")
 
 
-def _finish(table: RawTable, out: pl.DataFrame) -> pl.DataFrame:
+def _refuse_differing_repeats(table: RawTable, out: pl.DataFrame, uai_column: str) -> None:
+    """Repeated UAI × rentrée rows must be identical lines of the file (then they are collapsed, counted in
+    n_source_rows); a repeat that differs in any cell, kept or not, is refused, naming its row, the UAI
+    column and the first differing column."""
+    raw = table.frame
+    line = pl.concat_str([pl.col(c).fill_null("\x00") for c in raw.columns], separator="\x1f")
+    lines = raw.select(line.alias("_line")).with_columns(
+        pl.Series("source_row", [table.row(i) for i in range(raw.height)], dtype=pl.Int64)
+    )
+    o = (
+        out.select("uai", "rentree", "source_row")
+        .join(lines, on="source_row", how="left")
+        .sort("source_row", maintain_order=True)
+        .with_columns(
+            pl.col("source_row").min().over("uai", "rentree").alias("_first"),
+            pl.col("_line").first().over("uai", "rentree").alias("_line0"),
+        )
+    )
+    bad = o.filter(pl.col("_line") != pl.col("_line0"))
+    if bad.height == 0:
+        return
+    second = bad.row(0, named=True)
+    a = raw.row(int(second["_first"]) - table.row_offset, named=True)
+    b = raw.row(int(second["source_row"]) - table.row_offset, named=True)
+    differing = next((c for c in raw.columns if a[c] != b[c]), uai_column)
+    raise SourceFormatError(
+        table.file,
+        f"UAI {second['uai']} (rentrée {second['rentree']}) repeats row {second['_first']} with a "
+        f"different {table.header(differing)}: {a[differing]!r} vs {b[differing]!r}",
+        row=int(second["source_row"]),
+        column=table.header(uai_column),
+    )
+
+
+def _finish(table: RawTable, out: pl.DataFrame, uai_column: str) -> pl.DataFrame:
     out = out.with_columns(
         (pl.col("rentree").cast(pl.String) + "-" + (pl.col("rentree") + 1).cast(pl.String)).alias(
             "rentree_label"
@@ -67,6 +108,7 @@ def _finish(table: RawTable, out: pl.DataFrame) -> pl.DataFrame:
             f"UAI {u['uai']} has conflicting EP statuses for rentrée {u['rentree']} on rows {rows}",
             row=rows[-1],
         )
+    _refuse_differing_repeats(table, out, uai_column)
     out = out.with_columns(pl.len().over("uai", "rentree").alias("n_source_rows")).unique(
         ["uai", "rentree"], keep="first", maintain_order=True
     )
@@ -107,7 +149,7 @@ def parse_ministry_list(path: Path, rentree: int | None = None) -> pl.DataFrame:
             "source_row": pl.Series([table.row(i) for i in range(frame.height)], dtype=pl.Int64),
         }
     )
-    return _finish(table, out)
+    return _finish(table, out, "numero")
 
 
 def parse_ep_dataset(path: Path) -> pl.DataFrame:
@@ -126,6 +168,7 @@ def parse_ep_dataset(path: Path) -> pl.DataFrame:
         table, dataset=EP_DATASET, aliases=EP_DATASET_ALIASES, required=EP_DATASET_REQUIRED
     )
     uai = check_uai(table, frame, "uai")
+    parse_number(table, frame, "nombre_d_eleves", bounds=(0.0, float("inf")), what="pupil count")
     parts = []
     for col in year_cols:
         start, end = int(col[3:7]), int(col[8:12])
@@ -153,7 +196,7 @@ def parse_ep_dataset(path: Path) -> pl.DataFrame:
                 }
             ).filter(pl.col("present"))
         )
-    return _finish(table, pl.concat(parts))
+    return _finish(table, pl.concat(parts), "uai")
 
 
 def parse_ep(path: Path, rentree: int | None = None) -> pl.DataFrame:

@@ -26,6 +26,7 @@ EP_DATASET_ALIASES: dict[str, tuple[str, ...]] = {
     "code_commune": (),
     "nom_commune": (),
     "code_departement": (),
+    "nombre_d_eleves": (),  # not kept; checked (a count: never negative) so that a damaged file is refused
 }
 EP_DATASET_REQUIRED = ("uai",)
 

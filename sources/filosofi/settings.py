@@ -52,3 +52,21 @@ GEO_VERSION = {
     ("filo_iris", "2019"): "iris2021",  # NV
     ("filo_iris", "2021"): "iris2022",  # NV (a third party says 2022-01-01)
 }
+
+# Values bounded by definition: (regex on the canonical column, min, max), first match wins. Poverty
+# rates and the share of taxed households are shares in %; counts are never negative; Gini in [0, 1].
+# Not bounded on purpose: PIMPOT (negative by design), PACT/PTSA/PPAT/PPEN… (V: 111.2 and -2.4 in
+# BASE_TD_FILO_DISP_IRIS_2019), deciles, ratios RD/S80S20/EQ. V: the real files in
+# ../shared/data/insee/filosofi lie inside these bounds.
+FILO_DISP_BOUNDS: tuple[tuple[str, float | None, float | None], ...] = (
+    (r"^(NBMEN|NBPERS|NBUC)\d\d$", 0.0, None),
+    (r"^GI\d\d$", 0.0, 1.0),
+)
+CC_FILO_BOUNDS: tuple[tuple[str, float | None, float | None], ...] = (
+    (r"^(TP60|TP60AGE\d|TP60TOL\d|PIMP)\d\d$", 0.0, 100.0),
+    (r"^(NBMENFISC|NBPERSMENFISC)\d\d$", 0.0, None),
+)
+IRIS_BOUNDS: tuple[tuple[str, float | None, float | None], ...] = (
+    (r"^(DISP|DEC)_(TP60|PIMP)\d\d$", 0.0, 100.0),
+    (r"^(DISP|DEC)_GI\d\d$", 0.0, 1.0),
+)

@@ -18,6 +18,7 @@ import polars as pl
 import shapely
 from pyproj import Transformer
 
+from sources._archive import MAX_MEMBER_BYTES, is_zip
 from sources._errors import SourceFormatError
 from sources.filosofi_grid.settings import (
     CELL_ID_PATTERN,
@@ -28,6 +29,7 @@ from sources.filosofi_grid.settings import (
     ID_CRS_TO_TARGET_CRS,
     REQUIRED_COLUMNS,
 )
+from sources.insee_common.read import read_member_bounded
 
 STAGED_SCHEMA: dict[str, pl.DataType] = {
     "territory": pl.String(),  # met | mart | reun (from the member name; "met" for a lone file)
@@ -62,8 +64,7 @@ def parse_filosofi_grid_csv(path: Path, *, territories: Sequence[str] | None = N
     """Parse the 200 m grid CSV as published: a `.csv`, a `.zip` of CSVs (2021), or a `.zip` holding a `.7z`
     of CSVs (2017, 2019; needs the optional `py7zr` package). `territories` restricts the members read
     (`met`, `mart`, `reun`); by default every member is read and the frames are concatenated."""
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
+    if not is_zip(path):  # by content: a zip saved under a .csv name is still opened as a zip
         return _parse_csv_bytes(path.read_bytes(), str(path), _territory_of(path.name))
     members = _read_members(path)
     frames = [
@@ -77,20 +78,22 @@ def parse_filosofi_grid_csv(path: Path, *, territories: Sequence[str] | None = N
 
 
 def _read_members(path: Path) -> list[tuple[str, bytes]]:
-    """(member name, bytes) of every grid CSV in a zip, looking inside a nested .7z when there is one."""
+    """(member name, bytes) of every grid CSV in a zip, looking inside a nested .7z when there is one.
+
+    Members are inflated under the size and ratio caps of ``sources._archive`` (a zip bomb raises
+    ArchiveError naming the file and the member)."""
     try:
-        archive = zipfile.ZipFile(path)
-    except zipfile.BadZipFile as exc:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+    except (zipfile.BadZipFile, OSError) as exc:
         raise SourceFormatError(str(path), f"not a zip archive: {exc}") from exc
-    with archive:
-        names = archive.namelist()
-        csvs = [n for n in names if _MEMBER_RE.search(n) and n.lower().endswith(".csv")]
-        if csvs:
-            return [(n, archive.read(n)) for n in sorted(csvs)]
-        sevens = [n for n in names if n.lower().endswith(".7z")]
-        if not sevens:
-            raise SourceFormatError(str(path), f"no grid CSV and no .7z member; members: {names}")
-        return _read_7z(path, sevens[0], archive.read(sevens[0]))
+    csvs = [n for n in names if _MEMBER_RE.search(n) and n.lower().endswith(".csv")]
+    if csvs:
+        return [(n, read_member_bounded(path, n)) for n in sorted(csvs)]
+    sevens = [n for n in names if n.lower().endswith(".7z")]
+    if not sevens:
+        raise SourceFormatError(str(path), f"no grid CSV and no .7z member; members: {names}")
+    return _read_7z(path, sevens[0], read_member_bounded(path, sevens[0]))
 
 
 def _read_7z(path: Path, name: str, data: bytes) -> list[tuple[str, bytes]]:
@@ -106,6 +109,13 @@ def _read_7z(path: Path, name: str, data: bytes) -> list[tuple[str, bytes]]:
         wanted = [n for n in seven.getnames() if _MEMBER_RE.search(n) and n.lower().endswith(".csv")]
         if not wanted:
             raise SourceFormatError(f"{path}!{name}", f"no grid CSV in the .7z; members: {seven.getnames()}")
+        sizes = {f.filename: f.uncompressed for f in seven.list()}
+        for member in wanted:
+            if (sizes.get(member) or 0) > MAX_MEMBER_BYTES:
+                raise SourceFormatError(
+                    f"{path}!{name}!{member}",
+                    f"member declares {sizes[member]} bytes, over the size cap of {MAX_MEMBER_BYTES}",
+                )
         for member, buffer in sorted(seven.read(wanted).items()):
             out.append((member, buffer.read()))
     return out

@@ -105,6 +105,36 @@ def _classify(frame: pl.DataFrame, path: Path, header_of: dict[str, str]) -> pl.
     ).drop("_num")
 
 
+def _refuse_negative(frame: pl.DataFrame, path: Path, header_of: dict[str, str]) -> None:
+    """A published job-seeker count below zero (evolutions in % are signed and not checked)."""
+    bad = frame.filter(
+        (pl.col("status") == "published") & (pl.col("measure") == "count") & (pl.col("value") < 0)
+    )
+    if bad.height:
+        first = bad.sort("source_row").row(0, named=True)
+        raise SourceFormatError(
+            str(path),
+            f"negative job-seeker count {first['raw_value']!r}",
+            row=int(first["source_row"]),
+            column=header_of.get(str(first["_col"]), str(first["_col"])),
+        )
+
+
+def _refuse_repeated_keys(frame: pl.DataFrame, keys: list[str], path: Path, column: str) -> None:
+    """A key on two rows: SourceFormatError naming the row of the second occurrence and the key column."""
+    ordered = frame.sort("source_row").with_columns(pl.col("source_row").min().over(keys).alias("_first"))
+    repeats = ordered.filter(pl.col("source_row") != pl.col("_first"))
+    if repeats.height:
+        second = repeats.row(0, named=True)
+        label = ", ".join(f"{k}={second[k]!r}" for k in keys)
+        raise SourceFormatError(
+            str(path),
+            f"key repeats row {second['_first']} ({label}): one row per key expected",
+            row=int(second["source_row"]),
+            column=column,
+        )
+
+
 def _conform(frame: pl.DataFrame) -> pl.DataFrame:
     exprs = [
         (pl.col(c) if c in frame.columns else pl.lit(None)).cast(t).alias(c)
@@ -213,7 +243,22 @@ def parse_defm_communes(path: Path) -> pl.DataFrame:
         pl.lit("valeur").alias("_col"),
         "source_row",
     )
-    out = _classify(out, path, header_of).with_columns(
+    # Key: quarter × commune × category × sex × age band. The cumulative lines share the code `Total`
+    # and differ by their label: without a label column (technical export) they cannot be told apart and
+    # are left out of the check (kept as published).
+    aggregate = pl.col("territory_kind") == "aggregate"
+    keyed = out.filter(~(aggregate & pl.col("territory_label").is_null()))
+    _refuse_repeated_keys(
+        keyed.with_columns(
+            pl.when(aggregate).then(pl.col("territory_label")).otherwise(pl.lit("")).alias("_label")
+        ),
+        ["period", "territory_code", "_label", "category", "sex", "age_band"],
+        path,
+        header_of["code_commune"],
+    )
+    out = _classify(out, path, header_of)
+    _refuse_negative(out, path, {"valeur": header_of["valeur"]})
+    out = out.with_columns(
         pl.lit("total").alias("seniority"),
         pl.lit("total").alias("rsa"),
         pl.lit("total").alias("training_level"),
@@ -325,6 +370,8 @@ def parse_defm_qpv(path: Path, period: str) -> pl.DataFrame:
     desc_frame = pl.DataFrame([{"_col": c, **d} for c, d in variables.items()])
     long = long.join(desc_frame, on="_col", how="left")
     long = _classify(long, path, {c: c for c in variables})
+    _refuse_negative(long, path, {c: c for c in variables})
+    _refuse_repeated_keys(base.select("territory_code", "source_row"), ["territory_code"], path, code_col)
     out = long.with_columns(
         pl.lit("insee_defm_qpv").alias("layout"),
         pl.when(pl.col("territory_kind").is_in(["qpv2015", "qpv2024"]))

@@ -63,6 +63,9 @@ class LayoutSpec:
     exemplar: tuple[str, ...] = ()  # a real header, to name the closest layouts
     blocks: tuple[tuple[str, str, str | None], ...] = ()
     empty_status: str = "suppressed"
+    # values bounded by definition: (regex on the canonical column, min or None, max or None), first
+    # match wins; a published value outside raises SourceFormatError naming file, row and column
+    bounds: tuple[tuple[str, float | None, float | None], ...] = ()
     description: str = ""
 
 
@@ -109,6 +112,7 @@ SPECS: tuple[LayoutSpec, ...] = (
         label_columns=_QPV_LABELS,
         variants=tuple((_hs(h), r) for h, r in qs.HEADER_VARIANTS["qpv2015_demo"]),
         blocks=qs.DEMO_BLOCKS,
+        bounds=qs.DEMO_BOUNDS,
         description="INSEE QPV base Démographie (RP population and structure, Cnaf), 2015 geography",
     ),
     LayoutSpec(
@@ -119,6 +123,7 @@ SPECS: tuple[LayoutSpec, ...] = (
         label_columns=_QPV_LABELS,
         variants=tuple((_hs(h), r) for h, r in qs.HEADER_VARIANTS["qpv2015_revn"]),
         blocks=qs.REVN_BLOCKS,
+        bounds=qs.REVN_BOUNDS,
         description="INSEE QPV base Revenus (Filosofi, Cnam, Cnaf), 2015 geography",
     ),
     LayoutSpec(
@@ -129,6 +134,7 @@ SPECS: tuple[LayoutSpec, ...] = (
         label_columns=_QPV_LABELS,
         variants=tuple((_hs(h), r) for h, r in qs.HEADER_VARIANTS["qpv2015_ipro"]),
         blocks=qs.IPRO_BLOCKS,
+        bounds=qs.IPRO_BOUNDS,
         description="INSEE QPV base Insertion professionnelle (RP, ASP, Pôle emploi), 2015 geography",
     ),
     LayoutSpec(
@@ -144,6 +150,7 @@ SPECS: tuple[LayoutSpec, ...] = (
             "DISP_GINI_A19 DISP_PPSOC_A19 DISP_TP60_A19 DISP_NOTE_A19".split()
         ),
         blocks=(("filo", r"^(DISP|DEC)_(?!NOTE)", r"^(DISP|DEC)_NOTE_A\d\d$"),),
+        bounds=qs.FILO_QPV_BOUNDS,
         description="INSEE Filosofi by QPV (data_filo1x_qp_revdis; revenu-disponible-qp15/qp24-2021_QP)",
     ),
     LayoutSpec(
@@ -154,6 +161,7 @@ SPECS: tuple[LayoutSpec, ...] = (
         label_columns=("LIBGEO",),
         templates=(fs.FILO_DISP_TEMPLATE,),
         exemplar=tuple(fs.FILO_DISP_TEMPLATE.replace("{yy}", "19").split()),
+        bounds=fs.FILO_DISP_BOUNDS,
         description="Filosofi disposable income, FILO<yyyy>_DISP_{COM,EPCI,DEP,REG,METROPOLE}",
     ),
     LayoutSpec(
@@ -163,6 +171,7 @@ SPECS: tuple[LayoutSpec, ...] = (
         code_column="CODGEO",
         templates=(fs.CC_FILO_TEMPLATE,),
         exemplar=tuple(fs.CC_FILO_TEMPLATE.replace("{yy}", "21").split()),
+        bounds=fs.CC_FILO_BOUNDS,
         description="Filosofi commune file of the comparateur family, cc_filosofi_<yyyy>_COM",
     ),
     LayoutSpec(
@@ -178,6 +187,7 @@ SPECS: tuple[LayoutSpec, ...] = (
             "DISP_PPSOC19 DISP_NOTE19".split()
         ),
         blocks=(("filo", r"^(DISP|DEC)_(?!NOTE)", r"^(DISP|DEC)_NOTE\d\d$"),),
+        bounds=fs.IRIS_BOUNDS,
         description="Filosofi by IRIS, BASE_TD_FILO_[DISP_]IRIS_<yyyy>[_DISP|_DEC]",
     ),
     LayoutSpec(
@@ -187,6 +197,7 @@ SPECS: tuple[LayoutSpec, ...] = (
         code_column="CODGEO",
         variants=tuple((_hs(h), r) for h, r in cs.HEADER_VARIANTS),
         exemplar=tuple(cs.HEADER_2025.split()),
+        bounds=cs.BOUNDS,
         description="Comparateur de territoires, base_cc_comparateur",
     ),
     LayoutSpec(
@@ -514,6 +525,7 @@ def stage_table(layout: Layout, table: RawTable) -> pl.DataFrame:
                 column=spec.code_column,
                 sheet=table.sheet,
             )
+    _refuse_repeated_codes(codes, table, spec.code_column, code_j)
     n = len(codes)
     wide = pl.DataFrame(
         {
@@ -539,8 +551,12 @@ def stage_table(layout: Layout, table: RawTable) -> pl.DataFrame:
             "period": [periods[j][0] for j in value_js],
             "period_type": [periods[j][1] for j in value_js],
             "period_verified": [periods[j][2] for j in value_js],
+            "__lo": [_bound(spec, names[j])[0] for j in value_js],
+            "__hi": [_bound(spec, names[j])[1] for j in value_js],
         },
         schema_overrides={
+            "__lo": pl.Float64,
+            "__hi": pl.Float64,
             "__note_col": pl.String,
             "note_name": pl.String,
             "period": pl.String,
@@ -618,6 +634,7 @@ def stage_table(layout: Layout, table: RawTable) -> pl.DataFrame:
         .then(pl.lit("empty"))
         .otherwise(None)
     )
+    _refuse_out_of_range(long.with_columns(status.alias("status")), file, table.sheet)
     out = long.with_columns(
         status.alias("status"),
         marker.alias("marker"),
@@ -629,6 +646,49 @@ def stage_table(layout: Layout, table: RawTable) -> pl.DataFrame:
         pl.col("__row").alias("source_row"),
     )
     return out.select([pl.col(k).cast(t) for k, t in STAGED_SCHEMA.items()]).sort(["source_row", "variable"])
+
+
+def _refuse_repeated_codes(codes: list[str], table: RawTable, code_column: str, code_j: int) -> None:
+    """A territory code twice in one file: SourceFormatError naming the row of the second occurrence."""
+    seen: dict[str, int] = {}
+    for i, code in enumerate(codes):
+        key = code.upper()
+        if key in seen:
+            raise SourceFormatError(
+                table.file,
+                f"{code_column} {code!r} repeats row {seen[key]}: one row per territory expected",
+                row=table.row_numbers[i],
+                column=table.original_names[code_j].strip() or code_column,
+                sheet=table.sheet,
+            )
+        seen[key] = table.row_numbers[i]
+
+
+def _bound(spec: LayoutSpec, variable: str) -> tuple[float | None, float | None]:
+    for regex, lo, hi in spec.bounds:
+        if re.match(regex, variable):
+            return lo, hi
+    return None, None
+
+
+def _refuse_out_of_range(long: pl.DataFrame, file: str, sheet: str | None) -> None:
+    """A published value outside the bounds of its column (a share over 100 %, a negative count)."""
+    value = pl.col("__number")
+    outside = (pl.col("__lo").is_not_null() & (value < pl.col("__lo"))) | (
+        pl.col("__hi").is_not_null() & (value > pl.col("__hi"))
+    )
+    bad = long.filter((pl.col("status") == "published") & outside)
+    if bad.height:
+        first = bad.sort("__row", "column").row(0, named=True)
+        lo = "-inf" if first["__lo"] is None else f"{first['__lo']:g}"
+        hi = "+inf" if first["__hi"] is None else f"{first['__hi']:g}"
+        raise SourceFormatError(
+            file,
+            f"value {first['raw']!r} of {first['variable']} is outside its range [{lo}, {hi}]",
+            row=first["__row"],
+            column=first["column"],
+            sheet=sheet,
+        )
 
 
 def _note_name(names: list[str], j: int | None) -> str | None:

@@ -16,14 +16,14 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sources._archive import is_zip, list_members
-from sources._errors import SourceFormatError
+from sources._archive import MAX_MEMBER_BYTES, MAX_RATIO, is_zip, list_members
+from sources._errors import ArchiveError, SourceFormatError
 
 # Names a header row starts with (case-insensitive). The header is the first row, among the first
 # HEADER_SEARCH_ROWS, whose first non-empty cell is one of these.
 CODE_COLUMNS = ("CODGEO", "IRIS", "COD_VAR", "CODE_QP", "CODE_QPV")
 HEADER_SEARCH_ROWS = 30
-MAX_MEMBER_BYTES = 512 * 1024**2
+_BLOCK = 1 << 20
 
 # Cell markers → status. `s` secret, `nd` not available (not disseminated), `ns` not significant,
 # `nc` not communicated: the publisher hid the figure → suppressed. `so` "sans objet" → not_applicable.
@@ -84,10 +84,14 @@ def _sniff_delimiter(first_lines: list[str]) -> str:
     return ";"
 
 
-def _rows_from_csv(text: str) -> list[list[str]]:
+def _rows_from_csv(text: str, file: str = "CSV text") -> list[list[str]]:
     lines = text.splitlines()[:HEADER_SEARCH_ROWS]
     delim = _sniff_delimiter(lines)
-    return [list(r) for r in csv.reader(io.StringIO(text, newline=""), delimiter=delim)]
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
+    try:
+        return [list(r) for r in reader]
+    except csv.Error as exc:  # e.g. a field over the csv module's size limit
+        raise SourceFormatError(file, f"unreadable CSV ({exc})", row=reader.line_num) from exc
 
 
 def _cell_text(value: object) -> str:
@@ -160,12 +164,48 @@ def _member_to_read(path: Path, member: str | None) -> str:
     )
 
 
-def read_member_bytes(path: Path, member: str) -> bytes:
-    with zipfile.ZipFile(path) as zf:
-        info = zf.getinfo(member)
-        if info.file_size > MAX_MEMBER_BYTES:
-            raise SourceFormatError(f"{path}!{member}", f"member is {info.file_size} bytes, above the cap")
-        return zf.read(member)
+def read_member_bounded(
+    path: Path, member: str, *, max_bytes: int = MAX_MEMBER_BYTES, max_ratio: int = MAX_RATIO
+) -> bytes:
+    """The bytes of one zip member, read in blocks under the caps of ``sources._archive``.
+
+    The declared size and compression ratio are checked first, then the running count of the bytes
+    actually inflated (a header can lie): past ``max_bytes``, or past ``max_ratio`` × the compressed
+    size once over 1 MiB, the member is refused as a zip bomb (ArchiveError naming file and member).
+    """
+    label = f"{path}!{member}"
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise ArchiveError(f"{path}: not a readable zip archive ({exc})") from exc
+    with zf:
+        try:
+            info = zf.getinfo(member)
+        except KeyError as exc:
+            raise ArchiveError(f"{path}: no member {member!r}") from exc
+        compressed = max(info.compress_size, 1)
+        if info.file_size > max_bytes:
+            raise ArchiveError(
+                f"{label}: member declares {info.file_size} bytes, over the size cap of {max_bytes}"
+            )
+        if info.file_size > _BLOCK and info.file_size / compressed > max_ratio:
+            raise ArchiveError(
+                f"{label}: member expands {info.file_size / compressed:.0f}× (cap {max_ratio}×): "
+                "refused as a zip bomb"
+            )
+        out = bytearray()
+        try:
+            with zf.open(info) as src:
+                while block := src.read(_BLOCK):
+                    out += block
+                    if len(out) > max_bytes or (len(out) > _BLOCK and len(out) / compressed > max_ratio):
+                        raise ArchiveError(
+                            f"{label}: member expands past the size cap ({max_bytes} bytes, "
+                            f"{max_ratio}× its compressed size): refused as a zip bomb"
+                        )
+        except (zipfile.BadZipFile, EOFError, OSError, zipfile.LargeZipFile) as exc:
+            raise ArchiveError(f"{label}: member is corrupt or truncated ({exc})") from exc
+        return bytes(out)
 
 
 def read_table(path: Path, *, sheet: str | None = None, member: str | None = None) -> RawTable:
@@ -181,7 +221,7 @@ def read_table(path: Path, *, sheet: str | None = None, member: str | None = Non
     name = path.name
     if is_zip(path) and path.suffix.lower() != ".xlsx":
         member = _member_to_read(path, member)
-        raw = read_member_bytes(path, member)
+        raw = read_member_bounded(path, member)
         file = f"{path}!{member}"
         name = Path(member).name
     xlsx = name.lower().endswith((".xlsx", ".xlsm"))
@@ -190,7 +230,7 @@ def read_table(path: Path, *, sheet: str | None = None, member: str | None = Non
         rows, used_sheet = _rows_from_xlsx(raw if raw is not None else path, sheet, file)
     else:
         data = raw if raw is not None else path.read_bytes()
-        rows = _rows_from_csv(_decode(data))
+        rows = _rows_from_csv(_decode(data), file)
     h = _find_header(rows)
     if h is None:
         first = rows[0][:6] if rows else []

@@ -26,3 +26,10 @@ GEO_VERSION = {"2022": "cog2021", "2025": "cog2024"}  # 2022: V (PROVENANCE: 202
 # means the commune has no value for that source (V: rows 61017, 62461 of the 2025 seed rows).
 EMPTY_STATUS = {"2022": "suppressed", "2025": "missing"}
 CODE_PATTERN = r"^(\d{5}|2[AB]\d{3})$"
+# Values bounded by definition: (regex, min, max), first match wins. PIMP (share of taxed households) and
+# TP60 (poverty rate) are shares in %; every other column is a count, an area or a median income: never
+# negative. V: the real 2022 and 2025 files in ../shared/data/insee/comparateur lie inside these bounds.
+BOUNDS: tuple[tuple[str, float | None, float | None], ...] = (
+    (r"^(PIMP|TP60)\d\d$", 0.0, 100.0),
+    (r"^.", 0.0, None),
+)

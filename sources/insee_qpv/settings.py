@@ -252,3 +252,30 @@ FILO_QPV_LEGACY = {  # data_filo16/17 (V) → the 2018+ names (V in data_filo18/
     "TP60": "DISP_TP60",
     "NOTE": "DISP_NOTE",
 }
+
+# Values bounded by definition, per base: (regex on the canonical column, min, max), first match wins.
+# Rates (TX_*, TP60, PMIMP…) are shares in %; counts are never negative; GINI in [0, 1]. Left unbounded on
+# purpose: PIMPOT (negative by design), income components PACT/PTSA/PPAT/PPEN… (above 100 or below 0 happen,
+# V in the IRIS files), quantile levels, ratios (D1D9, S80S20, EQ), EVOL_* (signed), IND_JEUNE, BREV (NV).
+# V: every published value of the real files in ../shared/data/insee/qpv2015 lies inside these bounds.
+BoundRule = tuple[str, float | None, float | None]
+_QPV_COUNTS = (
+    r"^(POP_MUN|POP_COM_QP|POP_COM|A|PERCOU|AM|AI|ACSSENF|ACAVENF|AC3ENF|A_NETUD_24|A_ETUD|ENF|ENF_[0-9_]+)$"
+)
+DEMO_BOUNDS: tuple[BoundRule, ...] = ((r"^TX_", 0.0, 100.0), (_QPV_COUNTS, 0.0, None))
+REVN_BOUNDS: tuple[BoundRule, ...] = (
+    (r"^(TP60|PMIMP|PART_CHOMPRINC)$", 0.0, 100.0),
+    (r"^(CCMUC|C|CC2S|C_C2SNP|C_C2SP|A|APRES50|APRES100|ARSA|APPA|ARSAS|AAAH)$", 0.0, None),
+)
+IPRO_BOUNDS: tuple[BoundRule, ...] = (
+    (r"^TX_", 0.0, 100.0),
+    (
+        r"^(ABCDE[A-Z0-9_]*|ABC[A-Z0-9_]*|A|A_F|A_H|A_N_T4|A_N1_T4|CA|CA_[FH]|CA_N_E|CA_N1_E|CUI[A-Z0-9_]*|CIE[A-Z_]*|CAE|EAV[A-Z_]*)$",
+        0.0,
+        None,
+    ),
+)
+FILO_QPV_BOUNDS: tuple[BoundRule, ...] = (
+    (r"^(DISP|DEC)_(TP60|TP50|PIMP)_A\d\d$", 0.0, 100.0),
+    (r"^(DISP|DEC)_GINI_A\d\d$", 0.0, 1.0),
+)

@@ -1,4 +1,3 @@
-# ruff: noqa: E501  (table rows and reasons read best on one line)
 """Bad files for every source parser: each fault gives a clear error naming the file (and the row and
 column where one applies), or — for faults a parser may legitimately absorb (another encoding or
 separator it detects, an extra column it ignores) — exactly the frame the good file gives.
@@ -42,6 +41,12 @@ class Case:
     key: str  # a key column as written in the header (renamed / dropped / duplicated)
     value: tuple[str, str] | None  # (column as in the header, an out-of-range value for it)
     zips: bool = False  # the parser opens zips (the official file is a zip): a bomb must hit a cap
+    # a line repeated verbatim: "row" (refused, naming the second occurrence) or "collapsed" (the
+    # dataset legitimately repeats identical rows: one row kept, n_source_rows counts them)
+    duplicate: str = "row"
+    # the same key on a second row with another value elsewhere (datasets with documented repeats only):
+    # "row" (refused) or "flagged" (kept, both rows flagged duplicate_uai for models to resolve)
+    conflict: str | None = None
 
 
 def _p(module: str, func: str, **kw: object) -> Callable[[Path], object]:
@@ -67,6 +72,7 @@ CASES = [
         "education_annuaire/fr-en-annuaire-education_lower.csv",
         "identifiant_de_l_etablissement",
         ("latitude", "95.0"),
+        conflict="flagged",  # the national annuaire repeats UAIs (shared/sources/education.md)
     ),
     Case(
         "education_effectifs",
@@ -81,6 +87,8 @@ CASES = [
         "education_ep/fr-en-etablissements-ep.csv",
         "uai",
         ("nombre_d_eleves", "-5"),
+        duplicate="collapsed",  # ~8,430 rows "including duplicates" (shared/sources/education.md)
+        conflict="row",
     ),
     Case(
         "education_iva",
@@ -319,7 +327,20 @@ def duplicated_key(data: bytes, case: Case) -> tuple[bytes, str, int | None, str
     t = Text.of(data)
     rows = t.data_rows()
     t.lines.insert(rows[-1] + 1, t.lines[rows[0]])
-    return t.bytes(), "row", rows[-1] + 2, None
+    return t.bytes(), case.duplicate, rows[-1] + 2, None
+
+
+def conflicting_duplicate(data: bytes, case: Case) -> tuple[bytes, str, int | None, str | None]:
+    """The first row's key again on a new last row whose value column differs (still a valid value)."""
+    assert case.value is not None and case.conflict is not None
+    t = Text.of(data)
+    rows = t.data_rows()
+    c = t.col(case.value[0])
+    cells = t.lines[rows[0]].split(t.sep)
+    old = cells[c].strip()
+    cells[c] = f"{float(old) + 0.001:.6f}" if "." in old else str(int(old) + 1)
+    t.lines.insert(rows[-1] + 1, t.sep.join(cells))
+    return t.bytes(), case.conflict, rows[-1] + 2, None
 
 
 def out_of_range(data: bytes, case: Case) -> tuple[bytes, str, int | None, str | None]:
@@ -346,119 +367,21 @@ MUTATIONS: dict[str, Mutation] = {
     "missing_key_column": missing_key,
     "extra_column": extra_column,
     "duplicated_key": duplicated_key,
+    "conflicting_duplicate": conflicting_duplicate,
     "out_of_range": out_of_range,
 }
 
 # Parsers accepting what they should not (bugs reported to their owners), by (case, mutation).
-KNOWN: dict[tuple[str, str], str] = {
-    (
-        "education_annuaire",
-        "duplicated_key",
-    ): "parser accepts a duplicated key row (same identifiant_de_l_etablissement twice) without naming the file and row",
-    (
-        "education_annuaire",
-        "out_of_range",
-    ): "parser accepts out-of-range latitude 95° without naming file, row and column",
-    (
-        "education_ep",
-        "duplicated_key",
-    ): "parser accepts a duplicated key row (same uai twice) without naming the file and row",
-    (
-        "education_ep",
-        "out_of_range",
-    ): "parser accepts out-of-range negative nombre_d_eleves without naming file, row and column",
-    (
-        "insee_qpv",
-        "zip_bomb",
-    ): "sources/insee_common/read.py reads zip members whole, no size/ratio cap; the csv module's field-limit error escapes unnamed",
-    (
-        "insee_qpv",
-        "duplicated_key",
-    ): "parser accepts a duplicated key row (same CODGEO twice) without naming the file and row",
-    (
-        "insee_qpv",
-        "out_of_range",
-    ): "parser accepts out-of-range poverty rate TP60 = 140.8 % without naming file, row and column",
-    (
-        "filosofi",
-        "zip_bomb",
-    ): "sources/insee_common/read.py reads zip members whole, no size/ratio cap; the csv module's field-limit error escapes unnamed",
-    (
-        "filosofi",
-        "duplicated_key",
-    ): "parser accepts a duplicated key row (same CODGEO twice) without naming the file and row",
-    (
-        "filosofi",
-        "out_of_range",
-    ): "parser accepts out-of-range poverty rate TP6021 = 140 % without naming file, row and column",
-    (
-        "insee_comparateur",
-        "zip_bomb",
-    ): "sources/insee_common/read.py reads zip members whole, no size/ratio cap; the csv module's field-limit error escapes unnamed",
-    (
-        "insee_comparateur",
-        "duplicated_key",
-    ): "parser accepts a duplicated key row (same CODGEO twice) without naming the file and row",
-    (
-        "insee_comparateur",
-        "out_of_range",
-    ): "parser accepts out-of-range negative population P22_POP without naming file, row and column",
-    (
-        "filosofi_grid",
-        "zip_bomb",
-    ): "sources/filosofi_grid/parse.py reads zip members with zipfile, no size/ratio cap (40 MB read into memory; fails later as 'unreadable CSV')",
-    (
-        "caf_cnaf_base",
-        "duplicated_key",
-    ): "parser accepts a duplicated key row (same CODGEO twice) without naming the file and row",
-    (
-        "caf_cnaf_base",
-        "out_of_range",
-    ): "parser accepts out-of-range negative allocataires A without naming file, row and column",
-    (
-        "caf_ods",
-        "renamed_key_column",
-    ): "parse_ods_export: without numcomdo every commune row silently becomes territory FR (national layout)",
-    (
-        "caf_ods",
-        "missing_key_column",
-    ): "parse_ods_export: without numcomdo every commune row silently becomes territory FR (national layout)",
-    (
-        "caf_ods",
-        "extra_column",
-    ): "parse_ods_export turns any unknown column into a 'dimension': an extra column changes every row's key",
-    (
-        "caf_ods",
-        "duplicated_key",
-    ): "parser accepts a duplicated key row (same dtreffre+numcomdo twice) without naming the file and row",
-    (
-        "caf_ods",
-        "out_of_range",
-    ): "parser accepts out-of-range negative foyers indfoy_rsa without naming file, row and column",
-    (
-        "france_travail_dares",
-        "duplicated_key",
-    ): "parser accepts a duplicated key row (same date+commune+category+sex+age twice) without naming the file and row",
-    (
-        "france_travail_dares",
-        "out_of_range",
-    ): "parser accepts out-of-range negative job-seeker count without naming file, row and column",
-    (
-        "france_travail_qpv",
-        "duplicated_key",
-    ): "parser accepts a duplicated key row (same CODGEO twice) without naming the file and row",
-    (
-        "france_travail_qpv",
-        "out_of_range",
-    ): "parser accepts out-of-range negative job-seeker count ABC without naming file, row and column",
-}
+KNOWN: dict[tuple[str, str], str] = {}
 
 
 def _params() -> list[object]:
-    out = []
+    out: list[object] = []
     for case in CASES:
         for name in MUTATIONS:
             if name == "out_of_range" and case.value is None:
+                continue
+            if name == "conflicting_duplicate" and case.conflict is None:
                 continue
             marks = []
             if (case.name, name) in KNOWN:
@@ -508,14 +431,25 @@ def check_outcome(
         if expect in ("row", "cell"):
             assert isinstance(exc, SourceFormatError) and exc.row is not None, f"no row named: {message}"
         if expect == "cell":
-            assert exc.row == row, f"row {exc.row} named, the bad value is on row {row}: {message}"  # type: ignore[union-attr]
-            assert exc.column is not None and column is not None, message  # type: ignore[union-attr]
+            assert isinstance(exc, SourceFormatError), message
+            assert exc.row == row, f"row {exc.row} named, the bad value is on row {row}: {message}"
+            assert exc.column is not None and column is not None, message
             norm = lambda s: re.sub(r"[^a-z0-9]", "", s.lower())  # noqa: E731
-            assert norm(exc.column) in norm(column) or norm(column) in norm(exc.column), message  # type: ignore[union-attr]
+            assert norm(exc.column) in norm(column) or norm(column) in norm(exc.column), message
         return
     except Exception as exc:
         pytest.fail(f"crashed with {type(exc).__name__} instead of a named error: {exc}")
     frame = _frame(result)
+    if expect == "collapsed":  # the repeated line is one row counted twice, the rest as the good file
+        assert good is not None
+        assert frame.drop("n_source_rows").equals(good.drop("n_source_rows")), "repeat not collapsed"
+        assert frame["n_source_rows"].sum() == good["n_source_rows"].sum() + good["rentree"].n_unique()
+        return
+    if expect == "flagged":  # kept, and both rows of the repeated key flagged
+        assert good is not None
+        assert frame.height == good.height + 1, f"{frame.height} rows, {good.height + 1} expected"
+        assert frame["duplicate_uai"].sum() == good["duplicate_uai"].sum() + 2, "repeated UAI not flagged"
+        return
     if expect == "error_or_empty":
         assert frame.height == 0, f"a header-only file gave {frame.height} rows"
         return
@@ -558,7 +492,7 @@ def _read_qpv(path: Path) -> object:
 BOWTIE = [[[0.0, 0.0], [1.0, 1.0], [1.0, 0.0], [0.0, 1.0], [0.0, 0.0]]]
 
 
-def _geo_mutations() -> dict[str, tuple[Callable[[dict[str, object]], None], str]]:
+def _geo_mutations() -> dict[str, tuple[Callable[[dict[str, object]], object], str]]:
     def feat(d: dict[str, object], i: int = 1) -> dict[str, object]:
         return d["features"][i]  # type: ignore[index,no-any-return]
 
@@ -566,7 +500,7 @@ def _geo_mutations() -> dict[str, tuple[Callable[[dict[str, object]], None], str
         def walk(c: object) -> object:
             if isinstance(c, list) and c and isinstance(c[0], int | float):
                 return f(c[0], c[1])
-            return [walk(x) for x in c]  # type: ignore[union-attr]
+            return [walk(x) for x in c]  # type: ignore[attr-defined]
 
         geom["coordinates"] = walk(geom["coordinates"])
 
@@ -592,13 +526,13 @@ def _geo_mutations() -> dict[str, tuple[Callable[[dict[str, object]], None], str
             "error",
         ),
         "coordinates_off_the_globe": (
-            lambda d: shift(feat(d)["geometry"], lambda x, y: [x + 400.0, y + 100.0]),
+            lambda d: shift(feat(d)["geometry"], lambda x, y: [x + 400.0, y + 100.0]),  # type: ignore[arg-type]
             "row",
-        ),  # type: ignore[arg-type]
+        ),
         "lat_lon_swapped": (lambda d: shift(feat(d)["geometry"], lambda x, y: [y, x]), "row"),  # type: ignore[arg-type]
         "self_intersecting": (bowtie, "repaired_or_row"),
         "duplicated_code": (
-            lambda d: feat(d).__setitem__("properties", dict(feat(d, 0)["properties"])),  # type: ignore[arg-type]
+            lambda d: feat(d).__setitem__("properties", dict(feat(d, 0)["properties"])),  # type: ignore[call-overload]
             "row",
         ),
         "missing_code_property": (

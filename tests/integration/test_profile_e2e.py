@@ -108,6 +108,22 @@ def test_profile_refuses_bad_codes(built: Path) -> None:
     assert out.exit_code == 2 and "no figure" in out.output
 
 
+def test_profile_of_macro_equals_the_view_for_every_qpv(built: Path) -> None:
+    """profile_of() (the fast path the CLI uses) returns exactly the v_profile rows of a QPV."""
+    from pipelines.paths import warehouse_path
+    from warehouse.store import connect_readonly
+
+    con = connect_readonly(warehouse_path(built), spatial=False)
+    qpvs = con.execute("SELECT kind, code FROM territory WHERE kind IN ('qpv2024', 'qpv2015')").fetchall()
+    assert len(qpvs) == 9
+    for kind, code in qpvs:
+        fast = con.execute("SELECT * FROM profile_of(?, ?) ORDER BY ALL", [kind, code]).fetchall()
+        view = con.execute(
+            "SELECT * FROM v_profile WHERE geography = ? AND qpv_code = ? ORDER BY ALL", [kind, code]
+        ).fetchall()
+        assert fast == view and len(fast) > 0, code
+
+
 def test_real_files_build_and_show_filosofi_with_data_year(shared_data: Path, tmp_path: Path) -> None:
     home = tmp_path / "home"
     files = [
