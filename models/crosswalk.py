@@ -95,17 +95,30 @@ def build_crosswalk(perimeters: pl.DataFrame) -> pl.DataFrame:
         else:
             relation = "reduced"
         rows.append(_row(old_codes[o], new_codes[n], old_area[o], new_area[n], a, s_old, s_new, relation))
+    # A partial layer (one region's 2015 perimeters, say) says nothing of the départements it does not
+    # cover: a QPV there is not "new" nor "removed", it is unknown, and gets no row.
+    old_deps = {_departement(c) for c in old_codes}
+    new_deps = {_departement(c) for c in new_codes}
     for n, code in enumerate(new_codes):
         rest = max(0.0, new_area[n] - covered_new[n])
+        if not olds_of_new.get(n) and _departement(code) not in old_deps:
+            continue
         if rest / new_area[n] > RESIDUAL_SHARE:
             relation = "added_area" if olds_of_new.get(n) else "new"
             rows.append(_row(None, code, None, new_area[n], rest, None, rest / new_area[n], relation))
     for o, code in enumerate(old_codes):
         rest = max(0.0, old_area[o] - covered_old[o])
+        if not news_of_old.get(o) and _departement(code) not in new_deps:
+            continue
         if rest / old_area[o] > RESIDUAL_SHARE:
             relation = "dropped_area" if news_of_old.get(o) else "removed"
             rows.append(_row(code, None, old_area[o], None, rest, rest / old_area[o], None, relation))
     return pl.DataFrame(rows, schema=CROSSWALK_SCHEMA).sort(["code_2024", "code_2015"], nulls_last=True)
+
+
+def _departement(code: str) -> str:
+    """QN06101M → 061, QP062036 → 062: the département part of either geography's code."""
+    return code[2:5]
 
 
 def _row(

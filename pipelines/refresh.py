@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from pipelines.definitions import ASSETS, CHECKS
 from pipelines.resources import resources_for
+from sources._http import RawArchive
 
 _STEP_LISTENERS: list[Callable[[str, bool], None]] = []
 # Dagster's console logger silenced: the progress bar says what runs, and the report names the failure.
@@ -98,6 +100,8 @@ def run_refresh(
             md = event.materialization.metadata if event.materialization is not None else {}
             if "dagster/row_count" in md:
                 report.rows[event.asset_key.to_user_string()] = int(md["dagster/row_count"].value)  # type: ignore[arg-type]
+    if report.error:
+        report.error = _name_urls(report.error, resources["sources"].archive())  # type: ignore[attr-defined]
     if not result.success and report.failed_step is None:
         failed_checks = [
             e.asset_check_evaluation_data.check_name  # type: ignore[union-attr]
@@ -109,9 +113,38 @@ def run_refresh(
     return report
 
 
+_RAW_PATH = re.compile(r"(\S*/raw/[0-9a-f]{2}/([0-9a-f]{64})/[^\s,:!]+)")
+
+
+def _name_urls(message: str, archive: RawArchive) -> str:
+    """A parser names the raw archive copy it read; the user knows the file by its URL or path."""
+
+    def named(match: re.Match[str]) -> str:
+        meta = archive.meta(match.group(2))
+        return f"{meta['url']} (raw copy {match.group(1)})" if meta else match.group(1)
+
+    return _RAW_PATH.sub(named, message)
+
+
+def _ours() -> set[str]:
+    from sources._errors import QuartiersError
+
+    names: set[str] = set()
+    todo: list[type] = [QuartiersError]
+    while todo:
+        cls = todo.pop()
+        names.add(cls.__name__)
+        todo.extend(cls.__subclasses__())
+    return names
+
+
 def _root_message(error: object) -> str:
-    """The innermost cause's message: the parser's words, not Dagster's wrapper."""
-    current = error
-    while getattr(current, "cause", None) is not None:
-        current = current.cause  # type: ignore[attr-defined]
-    return str(getattr(current, "message", current)).strip()
+    """The parser's words, not Dagster's wrapper: the deepest of our own errors in the cause chain
+    (it names the file, row and column; what it was raised from is a detail), else the innermost."""
+    chain = [error]
+    while getattr(chain[-1], "cause", None) is not None:
+        chain.append(chain[-1].cause)  # type: ignore[attr-defined]
+    ours = _ours()
+    named = [e for e in chain if getattr(e, "cls_name", None) in ours]
+    chosen = named[-1] if named else chain[-1]
+    return str(getattr(chosen, "message", chosen)).strip()

@@ -41,7 +41,14 @@ def read_tables(con: duckdb.DuckDBPyConnection) -> WarehouseTables:
         observation=q("SELECT * FROM observation"),
         indicator=q("SELECT * FROM indicator"),
         source_file=q("SELECT * FROM source_file"),
-        territory=q("SELECT kind, code, name, geo_version FROM territory"),
+        # A 2015 QPV of INSEE's QPV bases is a territory of its geography even when no 2015 perimeter
+        # file was given (the real contracts): it joins the territories a contract may name.
+        territory=q(
+            "SELECT kind, code, name, geo_version FROM territory UNION ALL "
+            "SELECT DISTINCT o.territory_kind, o.territory_code, NULL, o.territory_kind FROM observation o "
+            "WHERE o.territory_kind IN ('qpv2015', 'qpv2024') AND NOT EXISTS ("
+            "SELECT 1 FROM territory t WHERE t.kind = o.territory_kind AND t.code = o.territory_code)"
+        ),
         crosswalk=q("SELECT code_2015, code_2024, share_of_2024, relation FROM qpv_crosswalk"),
         links=q("SELECT child_kind, child_code, parent_kind, parent_code FROM territory_link"),
         info=warehouse_info(con),

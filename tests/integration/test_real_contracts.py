@@ -357,3 +357,38 @@ def test_two_layouts_of_one_release_disagreeing_refused(tmp_path: Path, qpv_dir:
         )
     message = str(exc.value)
     assert "data_DEMO_2021_V1_QP.csv" in message and "DEMO_2021.csv" in message and "QP061001" in message
+
+
+# ------------------------------------------------------------------------------ fiches and baselines
+
+
+def test_fiche_of_each_2024_qpv_shows_its_2015_figures_labelled_as_such(
+    built: tuple[Path, RefreshReport], con: duckdb.DuckDBPyConnection, qpv_dir: Path, tmp_path: Path
+) -> None:
+    """No 2015 perimeter for these QPVs in shared/data: the contract's declaration links each 2024 QPV
+    to the 2015 QPV whose published figures it shows, labelled 2015 perimeter."""
+    home, _ = built
+    # data_filo19_qp_revdis.csv, column DISP_MED_A19 (median, income 2019) of the 2015 QPV.
+    filo = read_rows(qpv_dir / "data_filo19_qp_revdis.csv")
+    for contract in ("argentan", "pays-de-saint-omer"):
+        for q in load_contract(contract).qpvs:
+            out = CliRunner().invoke(
+                app, ["fiche", q.code, "--format", "md", "--out", str(tmp_path), "--home", str(home)]
+            )
+            assert out.exit_code == 0, out.output
+            text = (tmp_path / f"{q.code}.md").read_text(encoding="utf-8")
+            (old,) = q.replaces
+            assert f"{old} (périmètre 2015)" in text and f"Remplace {old} (2015)" in text
+            median = _number(filo[old]["DISP_MED_A19"])
+            assert median is not None
+            assert str(int(median)) in re.sub(r"[\s\u202f\u00a0]", "", text), (q.code, median)
+
+
+def test_baseline_of_both_real_contracts(built: tuple[Path, RefreshReport], tmp_path: Path) -> None:
+    home, _ = built
+    for contract in ("argentan", "pays-de-saint-omer"):
+        out = CliRunner().invoke(
+            app, ["baseline", contract, "--home", str(home), "--out", str(tmp_path / contract)]
+        )
+        assert out.exit_code == 0, out.output
+        assert any(p.suffix == ".xlsx" for p in (tmp_path / contract).iterdir())

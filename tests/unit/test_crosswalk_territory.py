@@ -139,3 +139,17 @@ def test_orphan_qpv_is_reported() -> None:
         }
     )
     assert qpvs_without_commune(territory, links)["code"].to_list() == ["QN09902M"]
+
+
+def test_a_partial_layer_does_not_make_qpvs_new_elsewhere() -> None:
+    """2015 perimeters of one département only: a 2024 QPV of another département is unknown, not new."""
+    cw = build_crosswalk(
+        perims(
+            ("QP031001", "qpv2015", box(0, 0, 100, 100), []),
+            ("QN03101M", "qpv2024", box(0, 0, 100, 100), []),
+            ("QN06101M", "qpv2024", box(5000, 0, 5100, 100), []),  # Orne: no 2015 perimeter given there
+            ("QN03102N", "qpv2024", box(9000, 0, 9100, 100), []),  # Haute-Garonne: covered, so truly new
+        )
+    )
+    assert "QN06101M" not in cw["code_2024"].to_list()
+    assert relation(cw, None, "QN03102N") == "new"

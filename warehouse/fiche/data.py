@@ -415,6 +415,33 @@ def gather(con: duckdb.DuckDBPyConnection, code: str) -> Fiche:
         [geography, code, geography, code],
     )
     changes = [_change(x, geography) for x in cross]
+    declared = [] if cross or geography != "qpv2024" else _declared_replacements(code)
+    for c15 in declared:
+        # No 2015 perimeter in the build: the contract's declaration says which 2015 QPV this one
+        # replaces; its figures are shown, labelled 2015 perimeter, with no measured overlap.
+        row15 = _rows(con, "SELECT name FROM territory WHERE kind = 'qpv2015' AND code = ?", [c15])
+        name15 = row15[0]["name"] if row15 else None
+        cross.append(
+            {
+                "code_2015": c15,
+                "code_2024": code,
+                "name_2015": name15,
+                "name_2024": me["name"],
+                "geom_2015": None,
+                "geom_2024": None,
+                "relation": "declared",
+            }
+        )
+        changes.append(
+            PerimeterChange(
+                c15,
+                name15,
+                code,
+                "declared",
+                f"Remplace {c15}{' ' + name15 if name15 else ''} (2015), selon le contrat de ville ; "
+                "périmètre 2015 non fourni, recouvrement non mesuré.",
+            )
+        )
     other_kind = "qpv2015" if geography == "qpv2024" else "qpv2024"
     others = [
         (x["code_2015"] if geography == "qpv2024" else x["code_2024"], x)
@@ -596,6 +623,21 @@ def gather(con: duckdb.DuckDBPyConnection, code: str) -> Fiche:
         series=series,
         labels={k: v[0] for k, v in catalog.items()},
     )
+
+
+def _declared_replacements(code: str) -> list[str]:
+    """The 2015 QPVs a contract file says this 2024 QPV replaces (first contract naming it)."""
+    from models.contracts import ContractError, available_contracts, load_contract
+
+    for name in available_contracts():
+        try:
+            contract = load_contract(name)
+        except ContractError:
+            continue
+        for q in contract.qpvs:
+            if q.code == code:
+                return list(q.replaces)
+    return []
 
 
 def _change(x: dict[str, Any], geography: str) -> PerimeterChange:
