@@ -14,13 +14,16 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import polars as pl
 
 from sources._errors import QuartiersError
 from sources._faults import checkpoint
 from warehouse.spatial import load_spatial
+
+if TYPE_CHECKING:  # polars is imported where tables are written: readers (the CLI) start faster
+    import polars as pl
 
 
 class WarehouseError(QuartiersError):
@@ -96,14 +99,13 @@ def build_warehouse(
             stamped = {**info, "built_at": datetime.now(UTC).isoformat(timespec="seconds")}
             tables = {
                 **tables,
-                "warehouse_info": pl.DataFrame({"key": list(stamped), "value": list(stamped.values())}),
+                "warehouse_info": _info_frame(stamped),
             }
             for name, frame in tables.items():
                 _write_table(con, name, frame, exists=name in known)
                 checkpoint(f"write.{name}")
             for name in _sql_files("views"):
-                for stmt in _statements(_sql(name)):
-                    con.execute(stmt)
+                _create_views(con, name)
             checkpoint("write.views")
             con.execute("CHECKPOINT")
         finally:
@@ -120,6 +122,25 @@ def build_warehouse(
         checkpoint("swap.after_rename")
         _fsync(path.parent)
     return path
+
+
+def _create_views(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Run one views file. A file whose source tables this build does not hold (a partial build: a
+    test, or `--only` on a fresh home) is skipped whole, from the statement that needs them on; any
+    other error fails the build."""
+    for stmt in _statements(_sql(name)):
+        try:
+            con.execute(stmt)
+        except duckdb.CatalogException as exc:
+            if "does not exist" not in str(exc):
+                raise
+            return
+
+
+def _info_frame(stamped: dict[str, str]) -> pl.DataFrame:
+    import polars as pl
+
+    return pl.DataFrame({"key": list(stamped), "value": list(stamped.values())})
 
 
 def _write_table(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame, *, exists: bool) -> None:
