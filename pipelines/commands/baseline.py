@@ -64,6 +64,18 @@ def _files_table(files: dict[str, Path]) -> Table:
     return table
 
 
+def _out(path: Path | None) -> Path | None:
+    """A user-given export folder, checked (never a file, never a system folder)."""
+    from pipelines.paths import OutputPathError, output_dir
+
+    if path is None:
+        return None
+    try:
+        return output_dir(path)
+    except OutputPathError as exc:
+        raise _fail(str(exc)) from exc
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
     def contracts(home: HomeOpt = None) -> None:
@@ -121,7 +133,9 @@ def register(app: typer.Typer) -> None:
 
         name = _contract_name(contract)
         try:
-            produced = make_baseline(_home(home), name, on=_date(on, "--date"), out_dir=out, force=force)
+            produced = make_baseline(
+                _home(home), name, on=_date(on, "--date"), out_dir=_out(out), force=force
+            )
         except (QuartiersError, ValueError) as exc:
             raise _fail(str(exc)) from exc
         frame = produced.frame
@@ -157,7 +171,7 @@ def register(app: typer.Typer) -> None:
                 name,
                 at=_date(at, "--at"),
                 baseline_on=_date(baseline_on, "--baseline"),
-                out_dir=out,
+                out_dir=_out(out),
             )
         except (QuartiersError, ValueError) as exc:
             raise _fail(str(exc)) from exc
@@ -207,7 +221,7 @@ def register(app: typer.Typer) -> None:
                 indicator_ids=ids,
                 at=_date(at, "--at") or date.today(),
             )
-            files = write_geo(frame, out or exports_dir(h, name), f"perimetres-{name}")
+            files = write_geo(frame, _out(out) or exports_dir(h, name), f"perimetres-{name}")
         except (ContractError, WarehouseError, ValueError) as exc:
             raise _fail(str(exc)) from exc
         console.print(

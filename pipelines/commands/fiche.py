@@ -39,6 +39,15 @@ def _formats(values: list[str] | None, default: tuple[str, ...]) -> tuple[str, .
     return chosen
 
 
+def _out(path: Path) -> Path:
+    from pipelines.paths import OutputPathError, output_dir
+
+    try:
+        return output_dir(path)
+    except OutputPathError as exc:
+        raise _fail(str(exc)) from exc
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
     def fiche(
@@ -71,7 +80,7 @@ def register(app: typer.Typer) -> None:
             raise _fail(str(exc)) from exc
         t0 = time.perf_counter()
         try:
-            paths = write_fiche(con, code, (out or h / "fiches").resolve(), formats)
+            paths = write_fiche(con, code, _out(out or h / "fiches"), formats)
         except FicheError as exc:
             raise _fail(str(exc)) from exc
         finally:
@@ -107,7 +116,7 @@ def register(app: typer.Typer) -> None:
             raise _fail(str(exc)) from exc
         formats = _formats(format, ("pdf", "html"))
         h = _home(home)
-        target = (out or h / "fiches" / c.name).resolve()
+        target = _out(out or h / "fiches" / c.name)
         try:
             con = connect_readonly(warehouse_path(h), spatial=False)
         except WarehouseError as exc:
@@ -149,7 +158,7 @@ def register(app: typer.Typer) -> None:
             raise _fail(str(exc)) from exc
         t0 = time.perf_counter()
         try:
-            index = build_site(con, out.resolve(), home=h, pdf=pdf)
+            index = build_site(con, _out(out), home=h, pdf=pdf)
         finally:
             con.close()
         Console().print(f"{index} ({time.perf_counter() - t0:.1f} s)")
