@@ -69,8 +69,16 @@ PARAMS = _string_params()
 @pytest.mark.parametrize(("command", "param", "is_argument"), PARAMS, ids=[f"{c}-{p}" for c, p, _ in PARAMS])
 @pytest.mark.parametrize("payload", PAYLOADS, ids=range(len(PAYLOADS)))
 def test_hostile_values_are_refused_or_bound(
-    command: str, param: str, is_argument: bool, payload: str, home: Path, tmp_path: Path
+    command: str,
+    param: str,
+    is_argument: bool,
+    payload: str,
+    home: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # A payload that is a harmless relative folder name is written there: inside tmp_path, never the repo.
+    monkeypatch.chdir(tmp_path)
     before = warehouse_path(home).read_bytes()
     args = [command, "--home", str(home)]
     args += [payload] if is_argument else [param, payload]
