@@ -16,6 +16,7 @@ import json
 import re
 import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
@@ -196,25 +197,30 @@ def read_insee_epci(
     path: Path, *, sha256: str = "", member: str | None = None
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """INSEE EPCI composition (zip or xlsx): returns (epci, commune→epci) frames."""
+    return _read_workbook(path, sha256, member, _epci_workbook)
+
+
+Workbook = Callable[[Path, str, str], tuple[pl.DataFrame, pl.DataFrame]]
+
+
+def _read_workbook(
+    path: Path, sha256: str, member: str | None, read: Workbook
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """An INSEE workbook, bare or zipped (the .xlsx member chosen), read by ``read``; a cut-short
+    archive or workbook is named."""
     shown = str(path)
     try:
-        return _read_insee_epci(path, sha256, member, shown)
-    except zipfile.BadZipFile as exc:  # a cut-short archive or workbook
+        if is_zip(path) and not is_xlsx(path):
+            members = [m for m in list_members(path) if m.lower().endswith(".xlsx")]
+            if not members:
+                raise SourceFormatError(shown, "no .xlsx member in the archive")
+            chosen = member if member in members else members[0]
+            with tempfile.TemporaryDirectory(prefix="quartiers-xlsx-") as tmp:
+                extract(path, Path(tmp) / "x", members=[chosen])
+                return read(Path(tmp) / "x" / chosen, sha256, f"{shown}!{chosen}")
+        return read(path, sha256, shown)
+    except zipfile.BadZipFile as exc:
         raise SourceFormatError(shown, f"archive or workbook is corrupt or truncated ({exc})") from exc
-
-
-def _read_insee_epci(
-    path: Path, sha256: str, member: str | None, shown: str
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    if is_zip(path) and not is_xlsx(path):
-        members = [m for m in list_members(path) if m.lower().endswith(".xlsx")]
-        if not members:
-            raise SourceFormatError(shown, "no .xlsx member in the archive")
-        chosen = member if member in members else members[0]
-        with tempfile.TemporaryDirectory(prefix="quartiers-epci-") as tmp:
-            extract(path, Path(tmp) / "x", members=[chosen])
-            return _epci_workbook(Path(tmp) / "x" / chosen, sha256, f"{shown}!{chosen}")
-    return _epci_workbook(path, sha256, shown)
 
 
 def _epci_workbook(path: Path, sha256: str, shown: str) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -263,16 +269,7 @@ def read_insee_unites_urbaines(
 
     Communes outside any unité urbaine carry a pseudo-code ``<DEP>000`` and status H: they get no link.
     """
-    shown = str(path)
-    if is_zip(path) and not is_xlsx(path):
-        members = [m for m in list_members(path) if m.lower().endswith(".xlsx")]
-        if not members:
-            raise SourceFormatError(shown, "no .xlsx member in the archive")
-        chosen = member if member in members else members[0]
-        with tempfile.TemporaryDirectory(prefix="quartiers-uu-") as tmp:
-            extract(path, Path(tmp) / "x", members=[chosen])
-            return _uu_workbook(Path(tmp) / "x" / chosen, sha256, f"{shown}!{chosen}")
-    return _uu_workbook(path, sha256, shown)
+    return _read_workbook(path, sha256, member, _uu_workbook)
 
 
 def _uu_workbook(path: Path, sha256: str, shown: str) -> tuple[pl.DataFrame, pl.DataFrame]:
