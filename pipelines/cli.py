@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Quartiers: QPV statistics warehouse.")
 console = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 CODE_RE = re.compile(r"^[A-Z0-9]{2,12}$")
 TEXT_RE = re.compile(r"^[\w\s'’\-.,()]{1,80}$", re.UNICODE)

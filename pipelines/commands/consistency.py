@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from models.contracts import Contract
 
 console = Console(width=200)
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 ContractArg = Annotated[str, typer.Argument(help="Contract name: contracts/<name>.toml (e.g. argentan)")]
 HomeOpt = Annotated[

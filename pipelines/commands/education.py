@@ -58,7 +58,7 @@ def register(app: typer.Typer) -> None:
         from pipelines.paths import default_home, warehouse_path
         from warehouse.store import WarehouseError, connect_readonly
 
-        err = Console(stderr=True)
+        err = Console(stderr=True, soft_wrap=True)
         code = qpv_code.strip().upper()
         if not QPV_CODE_RE.match(code):
             err.print(f"[bold red]error:[/] {qpv_code!r} is not a QPV code (QN06101M, QP062019…)")

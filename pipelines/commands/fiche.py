@@ -27,7 +27,7 @@ def _home(home: Path | None) -> Path:
 def _fail(message: str) -> typer.Exit:
     from rich.console import Console
 
-    Console(stderr=True).print(f"[bold red]error:[/] {message}")
+    Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {message}")
     return typer.Exit(code=2)
 
 

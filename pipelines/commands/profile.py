@@ -78,7 +78,7 @@ def register(app: typer.Typer) -> None:
         from pipelines.paths import default_home, warehouse_path
         from warehouse.store import WarehouseError, connect_readonly
 
-        out, err = Console(), Console(stderr=True)
+        out, err = Console(), Console(stderr=True, soft_wrap=True)
         code = code.strip().upper()
         if not QPV_CODE_RE.match(code):
             err.print(

@@ -114,7 +114,7 @@ def register(app: typer.Typer) -> None:
         from pipelines.paths import default_home, warehouse_path
         from warehouse.store import WarehouseError, connect_readonly
 
-        err = Console(stderr=True)
+        err = Console(stderr=True, soft_wrap=True)
         code = code.strip().upper()
         if not CODE_RE.match(code):
             err.print(
