@@ -129,7 +129,7 @@ def main() -> None:
         print(
             f"the concurrent refresh (nothing changed since the last one): {res['wall_s']} s, "
             f"peak RSS {res['peak_rss_mib']} MiB, {res['assets_materialised']} assets materialised, "
-            f"success={res['success']}"
+            f"success={res['success']}, stopped early={res.get('skipped')} ({res.get('reason')})"
         )
 
 

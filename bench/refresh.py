@@ -50,6 +50,8 @@ def _child(mode: str, home: Path, mirror: Path, group: str | None) -> None:
             {
                 "mode": mode,
                 "success": report.success,
+                "skipped": report.skipped,
+                "reason": report.reason,
                 "failed_step": report.failed_step,
                 "error": (report.error or "")[:500],
                 "wall_s": round(t[0], 1),
@@ -93,6 +95,8 @@ def main() -> None:
             "one": f"one-source refresh (--only {args.only_group})",
         }[mode]
         status = "ok" if res["success"] else f"FAILED at {res['failed_step']}: {res['error']}"
+        if res.get("skipped"):
+            status += f", stopped early: {res.get('reason')}"
         print(
             f"{label}: {res['wall_s']} s, peak RSS {res['peak_rss_mib']} MiB, "
             f"{res['assets_materialised']} assets materialised of {res['assets_total']} "

@@ -9,7 +9,8 @@ from models.observation import STATUSES
 
 
 class FilosofiGridCells(pa.DataFrameModel):
-    """Staged grid (sources.filosofi_grid.STAGED_SCHEMA): one row per inhabited cell."""
+    """Staged grid (sources.filosofi_grid.STAGED_SCHEMA): one row per inhabited cell, integer corner, no
+    geometry."""
 
     territory: str = pa.Field(isin=["met", "mart", "reun"])
     cell_id: str = pa.Field(unique=True, str_matches=r"^CRS\d+RES200mN\d+E\d+$")
@@ -31,11 +32,16 @@ class FilosofiGridCells(pa.DataFrameModel):
     men_coll: float = pa.Field(nullable=True, ge=0)
     men_mais: float = pa.Field(nullable=True, ge=0)
     log_soc: float = pa.Field(nullable=True, ge=0)
-    geom_crs: str = pa.Field(str_matches=r"^EPSG:\d+$")
-    geom_wkb: pl.Binary = pa.Field()
 
     class Config:
         strict = False
+
+    @pa.dataframe_check
+    @classmethod
+    def no_cell_geometry(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        # Staging keeps the integer corners only; polygons are built for the few cells that need them.
+        has_geometry = "geom_wkb" in data.lazyframe.collect_schema().names()
+        return data.lazyframe.select(pl.lit(not has_geometry).alias("no_cell_geometry"))
 
     @pa.dataframe_check
     @classmethod

@@ -10,8 +10,8 @@ import pandera.polars as pa
 import polars as pl
 import shapely
 
-QPV2024 = r"^QN(\d{3}|2A\d|2B\d)\d{2}[A-Z]$"
-QPV2015 = r"^QP(\d{6}|2[AB]\d{4})$"
+QPV2024 = r"^QN(\d{3}|02A|02B)\d{2}[A-Z]$"
+QPV2015 = r"^QP(\d{3}|02A|02B)\d{3}$"
 COMMUNE = r"^(\d{5}|2[AB]\d{3})$"
 EPCI = r"^\d{9}$"
 DEPARTEMENT = r"^(\d{2}|2[AB]|9[78]\d)$"

@@ -16,6 +16,7 @@ import polars as pl
 import shapely
 
 from models.grid_estimates import cell_overlaps
+from sources.filosofi_grid.parse import cell_squares, published_crs
 
 ZONE_SCHEMA: dict[str, pl.DataType] = {
     "zone_id": pl.String(),
@@ -27,7 +28,7 @@ ZONE_SCHEMA: dict[str, pl.DataType] = {
     "epci_poverty_rate": pl.Float64(),  # percent of households, the reference the cells were compared with
     "cells": pl.Int64(),
     "cell_ids": pl.List(pl.String()),
-    "geom_wkb": pl.Binary(),  # merged cells, in the cells' geometry CRS (Lambert-93)
+    "geom_wkb": pl.Binary(),  # merged cells, in the cells' published CRS (Lambert-93 for metropolitan France)
 }
 
 
@@ -46,10 +47,12 @@ class FragileZoneSettings:
 def epci_poverty_rates(cells: pl.DataFrame, commune_epci: pl.DataFrame) -> pl.DataFrame:
     """Household poverty rate of each EPCI from the grid itself: Σ men_pauv / Σ men × 100 (epci_code,
     epci_poverty_rate), cells assigned to the EPCI of their first commune."""
-    return (
-        _assign_epci(cells, commune_epci)
-        .group_by("epci_code")
-        .agg((pl.col("men_pauv").sum() / pl.col("men").sum() * 100).alias("epci_poverty_rate"))
+    return _rates(_assign_epci(cells.select("lcog_geo", "men", "men_pauv"), commune_epci))
+
+
+def _rates(assigned: pl.DataFrame) -> pl.DataFrame:
+    return assigned.group_by("epci_code").agg(
+        (pl.col("men_pauv").sum() / pl.col("men").sum() * 100).alias("epci_poverty_rate")
     )
 
 
@@ -69,23 +72,28 @@ def detect_fragile_zones(
     *,
     settings: FragileZoneSettings | None = None,
     epci_rates: pl.DataFrame | None = None,
+    perimeter_crs: str | None = None,
 ) -> pl.DataFrame:
     """Fragile zones (ZONE_SCHEMA), sorted by zone_id.
 
-    `cells`: the staged grid (cell_id, cell_crs, cell_x, cell_y, lcog_geo, ind, men, men_pauv, geom_wkb).
-    `qpvs`: perimeters (territory_kind, territory_code, geo_version, geom_wkb in the cells' CRS).
+    `cells`: the staged grid (cell_id, cell_crs, cell_x, cell_y, lcog_geo, ind, men, men_pauv; no geometry).
+    `qpvs`: perimeters (territory_kind, territory_code, geo_version, geom_wkb) in `perimeter_crs`, by default
+    the cells' published CRS (Lambert-93 for metropolitan France). Only the cells of the zones found get a
+    polygon (built from their corners), merged per zone in that published CRS.
     `commune_epci`: commune_code → epci_code. `epci_rates`: optional (epci_code, epci_poverty_rate in %),
     by default from the grid (`epci_poverty_rates`), so cell and EPCI rates are the same measure.
     """
     s = settings or FragileZoneSettings()
     if s.contiguity not in ("rook", "queen"):
         raise ValueError(f"contiguity must be 'rook' or 'queen', not {s.contiguity!r}")
-    rates = epci_rates if epci_rates is not None else epci_poverty_rates(cells, commune_epci)
-    staged = cells.with_row_index("_row").with_columns(pl.col("_row").cast(pl.Int64))
+    needed = ["cell_id", "cell_crs", "cell_x", "cell_y", "lcog_geo", "ind", "men", "men_pauv"]
+    staged = cells.select(needed).with_row_index("_row").with_columns(pl.col("_row").cast(pl.Int64))
+    assigned = _assign_epci(staged, commune_epci)  # once: the join on 2.3 M cells is the costly step
+    rates = epci_rates if epci_rates is not None else _rates(assigned)
     # Share of each cell's area inside QPVs (summed over QPVs).
     if qpvs.height:
         overlaps = (
-            cell_overlaps(staged, qpvs)
+            cell_overlaps(staged, qpvs, perimeter_crs=perimeter_crs)
             .group_by("cell_index")
             .agg(pl.col("area_share").sum().alias("_qpv_share"))
             .rename({"cell_index": "_row"})
@@ -93,8 +101,7 @@ def detect_fragile_zones(
     else:
         overlaps = pl.DataFrame(schema={"_row": pl.Int64, "_qpv_share": pl.Float64})
     candidates = (
-        _assign_epci(staged, commune_epci)
-        .join(
+        assigned.join(
             rates.select(pl.col("epci_code").cast(pl.String), "epci_poverty_rate"),
             on="epci_code",
             how="inner",
@@ -122,7 +129,9 @@ def detect_fragile_zones(
             pl.col("epci_poverty_rate").first(),
             pl.len().cast(pl.Int64).alias("cells"),
             pl.col("cell_id").sort().alias("cell_ids"),
-            pl.col("geom_wkb"),
+            pl.col("cell_crs").first(),
+            pl.col("cell_x"),
+            pl.col("cell_y"),
         )
         .filter(
             ((pl.col("households") >= s.min_households) | (pl.col("individuals") >= s.min_individuals))
@@ -137,13 +146,19 @@ def detect_fragile_zones(
     if zones.height == 0:
         return pl.DataFrame(schema=ZONE_SCHEMA)
     merged = [
-        shapely.to_wkb(shapely.union_all(shapely.from_wkb(np.asarray(list(geoms), dtype=object))))
-        for geoms in zones["geom_wkb"].to_list()
+        _merged_squares(crs, np.asarray(xs, dtype=np.int64), np.asarray(ys, dtype=np.int64), perimeter_crs)
+        for crs, xs, ys in zones.select("cell_crs", "cell_x", "cell_y").iter_rows()
     ]
     numbers = zones.select(pl.int_range(pl.len()).over("epci_code") + 1)["literal"].to_list()
     ids = [f"FZ-{e}-{n:03d}" for e, n in zip(zones["epci_code"].to_list(), numbers, strict=True)]
     out = zones.with_columns(pl.Series("zone_id", ids), pl.Series("geom_wkb", merged, dtype=pl.Binary))
     return out.select([pl.col(c).cast(t) for c, t in ZONE_SCHEMA.items()]).sort("zone_id")
+
+
+def _merged_squares(cell_crs: str, xs: np.ndarray, ys: np.ndarray, crs: str | None) -> bytes:
+    """WKB of the union of the cells' squares, built in the grid CRS and reprojected corner by corner."""
+    squares, _, _ = cell_squares(xs, ys, cell_crs, crs or published_crs(cell_crs))
+    return bytes(shapely.to_wkb(shapely.union_all(squares)))
 
 
 def _components(candidates: pl.DataFrame, contiguity: str) -> list[int]:

@@ -8,8 +8,20 @@ sharing only an edge or a corner does not overlap). Rates are recomputed from th
 denominator, never averaged. Medians and deciles cannot be rebuilt from cells: they are listed with status
 `not_applicable` ("non estimable"). A figure derived from fewer than 11 households is never published.
 
-Inputs are polars frames; geometry is WKB in the perimeter CRS (Lambert-93, EPSG:2154, for metropolitan
-France), and the cells come from `sources.filosofi_grid` (column `geom_wkb`, same CRS).
+Inputs are polars frames: the perimeters as WKB in Lambert-93 (EPSG:2154, metropolitan France), the cells
+from `sources.filosofi_grid` as integer corners only (`cell_crs`, `cell_x`, `cell_y`, no geometry).
+
+Conformance (`cell_overlaps`) is computed in the grid's own CRS, EPSG:3035 (ETRS89-LAEA) for metropolitan
+France, not in Lambert-93: the ~3,000 perimeters are reprojected vertex by vertex (cheap) rather than the
+2.3 M cells, the cells of each perimeter's bounding box are enumerated from the integer grid, and the
+overlap area of each cell is computed exactly from the perimeter's edges (`grid_overlap_areas`), so no
+cell geometry is ever built. The share is area ∩ / 40,000 m². EPSG:3035 is the better base for it: it is
+equal-area and the cell is exactly the 200 m square INSEE defines there, whereas Lambert-93 is conformal
+(areas scaled by a factor that varies in space) and a cell reprojected to it is only approximated by
+the chords between its reprojected corners. The documented method (share of the cell's area inside
+the perimeter, population spread evenly) is unchanged; the two bases differ by a few millionths of a cell
+(the perimeter's edges, straight in Lambert-93, are straight chords in EPSG:3035 too, off by far under a
+millimetre over edges of tens of metres).
 """
 
 from __future__ import annotations
@@ -19,8 +31,11 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 import shapely
+from pyproj import Transformer
 
 from models.observation import INDICATOR_SCHEMA, conform_observations
+from sources.filosofi_grid.parse import published_crs
+from sources.filosofi_grid.settings import CELL_SIZE_M
 
 SOURCE_DATASET = "filosofi_grid"
 METHOD = "grid_estimate"
@@ -153,40 +168,254 @@ def indicator_catalog() -> pl.DataFrame:
     )
 
 
-def cell_overlaps(cells: pl.DataFrame, perimeters: pl.DataFrame, *, eps: float = 1e-9) -> pl.DataFrame:
-    """Pairs (perimeter, cell) with a positive overlap: KEYS, `cell_index` (row of `cells`), `area_share`
-    (share of the cell's area inside the perimeter, in (0, 1]) and `inside` (the cell is wholly inside)."""
-    cell_geoms = shapely.from_wkb(cells["geom_wkb"].to_numpy())
-    perim_geoms = shapely.from_wkb(perimeters["geom_wkb"].to_numpy())
-    invalid = ~shapely.is_valid(perim_geoms)
-    if invalid.any():
-        perim_geoms[invalid] = shapely.make_valid(perim_geoms[invalid])
-    tree = shapely.STRtree(cell_geoms)
-    pi, ci = tree.query(perim_geoms, predicate="intersects")
-    shapely.prepare(perim_geoms)
-    inside = shapely.covers(perim_geoms[pi], cell_geoms[ci])
-    cell_area = shapely.area(cell_geoms)
-    share = np.ones(len(pi), dtype=np.float64)
-    cut = ~inside
-    if cut.any():
-        inter = shapely.intersection(perim_geoms[pi[cut]], cell_geoms[ci[cut]])
-        share[cut] = np.minimum(shapely.area(inter) / cell_area[ci[cut]], 1.0)
-    inside = inside | (share >= 1.0 - eps)
-    keep = share > eps
-    pairs = pl.DataFrame(
-        {
-            "perimeter_index": pi[keep].astype(np.int64),
-            "cell_index": ci[keep].astype(np.int64),
-            "area_share": share[keep],
-            "inside": inside[keep],
-        }
-    )
+def cell_overlaps(
+    cells: pl.DataFrame,
+    perimeters: pl.DataFrame,
+    *,
+    perimeter_crs: str | None = None,
+    eps: float = 1e-9,
+) -> pl.DataFrame:
+    """Pairs (perimeter, cell) with a positive overlap: KEYS, `cell_index` (row of `cells`), `cell_crs`,
+    `cell_x`, `cell_y`, `area_share` (share of the cell's area inside the perimeter, in (0, 1]) and `inside`
+    (the cell is wholly inside, share ≥ 1 − eps).
+
+    `cells` needs only `cell_crs`, `cell_x`, `cell_y` (south-west corner on the 200 m grid of `cell_crs`).
+    `perimeters` (KEYS + `geom_wkb`) are in `perimeter_crs`, by default the published CRS of each cell grid
+    (`published_crs`: Lambert-93 for the EPSG:3035 grid of metropolitan France). No cell geometry is built:
+    the perimeters are reprojected to the grid CRS and their overlap with every cell of their bounding box
+    is computed from the grid's integer coordinates (`grid_overlap_areas`); the pairs are then joined to
+    `cells` on the integer corner."""
     keys = (
         perimeters.select(KEYS)
         .with_row_index("perimeter_index")
         .with_columns(pl.col("perimeter_index").cast(pl.Int64))
     )
-    return pairs.join(keys, on="perimeter_index", how="left").drop("perimeter_index")
+    frames: list[pl.DataFrame] = []
+    geoms = shapely.from_wkb(perimeters["geom_wkb"].to_numpy())
+    crs_values = cells["cell_crs"].unique().drop_nulls().sort().to_list()
+    for cell_crs in crs_values:
+        source = perimeter_crs or published_crs(cell_crs)
+        pi, ix, iy, area = grid_overlap_areas(to_crs(geoms, source, cell_crs), float(CELL_SIZE_M))
+        share = np.minimum(area / float(CELL_SIZE_M) ** 2, 1.0)
+        keep = share > eps
+        pairs = pl.DataFrame(
+            {
+                "perimeter_index": pi[keep],
+                "_key": _cell_key(ix[keep], iy[keep]),
+                "area_share": share[keep],
+                "inside": share[keep] >= 1.0 - eps,
+            },
+            schema={
+                "perimeter_index": pl.Int64,
+                "_key": pl.Int64,
+                "area_share": pl.Float64,
+                "inside": pl.Boolean,
+            },
+        )
+        # Hash join on one integer per cell (its grid column and row), the cells of this grid only.
+        grid = cells.select("cell_x", "cell_y").with_row_index("cell_index")
+        if len(crs_values) > 1:
+            grid = grid.filter(cells["cell_crs"] == cell_crs)
+        index = grid.select(
+            pl.col("cell_index").cast(pl.Int64),
+            _cell_key_expr(CELL_SIZE_M).alias("_key"),
+            pl.col("cell_x").cast(pl.Int64),
+            pl.col("cell_y").cast(pl.Int64),
+        )
+        frames.append(
+            pairs.join(index, on="_key", how="inner").select(
+                "perimeter_index",
+                "cell_index",
+                pl.lit(cell_crs).alias("cell_crs"),
+                "cell_x",
+                "cell_y",
+                "area_share",
+                "inside",
+            )
+        )
+    schema = {
+        "perimeter_index": pl.Int64,
+        "cell_index": pl.Int64,
+        "cell_crs": pl.String,
+        "cell_x": pl.Int64,
+        "cell_y": pl.Int64,
+        "area_share": pl.Float64,
+        "inside": pl.Boolean,
+    }
+    out = pl.concat(frames, how="vertical") if frames else pl.DataFrame(schema=schema)
+    return (
+        out.join(keys, on="perimeter_index", how="left")
+        .select(*KEYS, "cell_index", "cell_crs", "cell_x", "cell_y", "area_share", "inside")
+        .sort([*KEYS, "cell_index"])
+    )
+
+
+def _cell_key(ix: np.ndarray, iy: np.ndarray) -> np.ndarray:
+    """One int64 per cell of a grid: column · 2³² + row (both well inside ±2³¹ for metric CRSs)."""
+    return ix.astype(np.int64) * (1 << 32) + iy.astype(np.int64)
+
+
+def _cell_key_expr(cell_size: int) -> pl.Expr:
+    return (pl.col("cell_x").cast(pl.Int64) // cell_size) * (1 << 32) + pl.col("cell_y").cast(
+        pl.Int64
+    ) // cell_size
+
+
+def to_crs(geoms: np.ndarray, source: str, target: str) -> np.ndarray:
+    """Reproject shapely geometries vertex by vertex (a no-op when the CRSs are the same)."""
+    if source == target or len(geoms) == 0:
+        return geoms
+    transformer = Transformer.from_crs(source, target, always_xy=True)
+
+    def move(coords: np.ndarray) -> np.ndarray:
+        x, y = transformer.transform(coords[:, 0], coords[:, 1])
+        return np.column_stack([np.asarray(x), np.asarray(y)])
+
+    return np.asarray(shapely.transform(geoms, move))
+
+
+def _polygon_parts(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(polygons, index of their geometry): the polygonal parts of each geometry, invalid ones repaired
+    (make_valid), lines and points of a repaired collection dropped, rings oriented (exterior
+    counter-clockwise, holes clockwise)."""
+    geoms = np.asarray(geoms, dtype=object).copy()
+    present = ~shapely.is_missing(geoms)
+    invalid = present & ~shapely.is_valid(geoms)
+    if invalid.any():
+        geoms[invalid] = shapely.make_valid(geoms[invalid])
+    parts, owner = shapely.get_parts(geoms[present], return_index=True)
+    owner = np.flatnonzero(present)[owner]
+    while True:  # collections of multipolygons (from make_valid): flatten again
+        multi = shapely.get_type_id(parts) >= 4
+        if not multi.any():
+            break
+        sub, sub_owner = shapely.get_parts(parts[multi], return_index=True)
+        owner = np.concatenate([owner[~multi], owner[multi][sub_owner]])
+        parts = np.concatenate([parts[~multi], sub])
+    polygon = (shapely.get_type_id(parts) == 3) & (shapely.area(parts) > 0)
+    return shapely.orient_polygons(parts[polygon]), owner[polygon]
+
+
+def grid_overlap_areas(
+    geoms: np.ndarray, cell_size: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Area of overlap of each geometry with every cell of a regular grid (cell (i, j) is the square
+    [i·s, (i+1)·s] × [j·s, (j+1)·s], s = `cell_size`, in the geometries' CRS), by integer arithmetic on
+    the grid and Green's theorem, without building a cell: returns (geometry index, i, j, area), one row
+    per pair with a positive area.
+
+    For a polygon with rings oriented (exterior counter-clockwise, holes clockwise), the area inside cell
+    (i, j) is −Σ over boundary edges of ∫ clamp(y − j·s, 0, s) dx, x restricted to the cell's column: each
+    edge is cut at the column lines; its exact integral goes to the rows it spans, and the rows below it
+    get s·dx (difference array summed down each column). Vectorised over all edges of all perimeters;
+    exact up to floating point (≈ 1e-6 m² for 200 m cells)."""
+    polys, owner = _polygon_parts(geoms)
+    empty = (np.zeros(0, np.int64),) * 3 + (np.zeros(0, np.float64),)
+    if len(polys) == 0:
+        return empty
+    s = float(cell_size)
+    bounds = shapely.bounds(polys)
+    ix0 = np.floor(bounds[:, 0] / s).astype(np.int64)
+    iy0 = np.floor(bounds[:, 1] / s).astype(np.int64)
+    nx = np.maximum(np.ceil(bounds[:, 2] / s).astype(np.int64) - ix0, 1)
+    ny = np.maximum(np.ceil(bounds[:, 3] / s).astype(np.int64) - iy0, 1)
+    offset = np.concatenate([[0], np.cumsum(nx * ny)])
+    total = int(offset[-1])
+
+    # Edges of every ring, in coordinates local to the part's grid origin (keeps the numbers small).
+    rings, ring_part = shapely.get_rings(polys, return_index=True)
+    coords, ring_of = shapely.get_coordinates(rings, return_index=True)
+    same_ring = ring_of[:-1] == ring_of[1:]
+    part = ring_part[ring_of[:-1][same_ring]]
+    xa = coords[:-1, 0][same_ring] - ix0[part] * s
+    ya = coords[:-1, 1][same_ring] - iy0[part] * s
+    xb = coords[1:, 0][same_ring] - ix0[part] * s
+    yb = coords[1:, 1][same_ring] - iy0[part] * s
+    moving = xa != xb  # vertical edges contribute nothing to ∫ … dx
+    part, xa, ya, xb, yb = part[moving], xa[moving], ya[moving], xb[moving], yb[moving]
+    sign = np.where(xb > xa, -1.0, 1.0)  # −σ: edges running left (the top of a CCW ring) add area
+    xl, xr = np.minimum(xa, xb), np.maximum(xa, xb)
+
+    # Cut each edge at the column lines: one piece per column it crosses.
+    c0 = np.clip(np.floor(xl / s).astype(np.int64), 0, nx[part] - 1)
+    c1 = np.clip(np.ceil(xr / s).astype(np.int64) - 1, c0, nx[part] - 1)
+    e, col = _expand(c0, c1)
+    p = part[e]
+    left = np.maximum(xl[e], col * s)
+    right = np.minimum(xr[e], (col + 1) * s)
+    width = right - left
+    keep = width > 0
+    e, col, p, left, right, width = e[keep], col[keep], p[keep], left[keep], right[keep], width[keep]
+    dx = xb[e] - xa[e]
+    t_left = np.clip((left - xa[e]) / dx, 0.0, 1.0)
+    t_right = np.clip((right - xa[e]) / dx, 0.0, 1.0)
+    y_left = ya[e] + t_left * (yb[e] - ya[e])
+    y_right = ya[e] + t_right * (yb[e] - ya[e])
+    weight = sign[e] * width
+    base = offset[p] + col * ny[p]  # flat index of (part, column, row 0): column-major inside a part
+
+    # Rows the piece spans: exact integral of clamp(y − row·s, 0, s) along the piece.
+    ylo, yhi = np.minimum(y_left, y_right), np.maximum(y_left, y_right)
+    r0 = np.clip(np.floor(ylo / s).astype(np.int64), 0, ny[p] - 1)
+    r1 = np.clip(np.floor(yhi / s).astype(np.int64), r0, ny[p] - 1)
+    k, row = _expand(r0, r1)
+    area = np.bincount(
+        base[k] + row,
+        weights=weight[k] * _mean_clamped(y_left[k] - row * s, y_right[k] - row * s, s),
+        minlength=total,
+    )
+    # Rows below the piece: the whole strip of the column under it, s · width each (summed down).
+    below = r0 >= 1
+    drop = np.bincount(base[below] + r0[below] - 1, weights=weight[below] * s, minlength=total)
+    suffix = np.concatenate([np.cumsum(drop[::-1])[::-1], [0.0]])
+    cell_part = np.repeat(np.arange(len(polys)), nx * ny)
+    flat = np.arange(total)
+    local = flat - offset[cell_part]
+    col_all, row_all = local // ny[cell_part], local % ny[cell_part]
+    column_end = offset[cell_part] + (col_all + 1) * ny[cell_part]
+    area = area + suffix[flat] - suffix[column_end]
+    area = np.clip(area, 0.0, s * s)
+    hit = area > 0
+    frame = pl.DataFrame(
+        {
+            "g": owner[cell_part[hit]].astype(np.int64),
+            "i": (ix0[cell_part] + col_all)[hit],
+            "j": (iy0[cell_part] + row_all)[hit],
+            "area": area[hit],
+        }
+    )
+    if len(polys) > len(np.unique(owner)):  # parts of one multipolygon may share a cell: add them up
+        frame = frame.group_by("g", "i", "j").agg(pl.col("area").sum().clip(upper_bound=s * s))
+    frame = frame.sort("g", "i", "j")
+    return (
+        frame["g"].to_numpy(),
+        frame["i"].to_numpy(),
+        frame["j"].to_numpy(),
+        frame["area"].to_numpy(),
+    )
+
+
+def _expand(first: np.ndarray, last: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For ranges [first[k], last[k]] (last ≥ first): (k repeated, every value of its range)."""
+    count = last - first + 1
+    k = np.repeat(np.arange(len(first)), count)
+    starts = np.concatenate([[0], np.cumsum(count)[:-1]])
+    return k, first[k] + np.arange(len(k)) - starts[k]
+
+
+def _mean_clamped(y0: np.ndarray, y1: np.ndarray, s: float) -> np.ndarray:
+    """Mean of clamp(y, 0, s) for y running linearly from y0 to y1 (split at 0 and s: exact, no 0/0)."""
+    dy = y1 - y0
+    flat = np.abs(dy) < 1e-12
+    safe = np.where(flat, 1.0, dy)
+    t_at_0 = np.clip(-y0 / safe, 0.0, 1.0)
+    t_at_s = np.clip((s - y0) / safe, 0.0, 1.0)
+    lo, hi = np.minimum(t_at_0, t_at_s), np.maximum(t_at_0, t_at_s)
+    h_lo = np.clip(y0 + lo * dy, 0.0, s)
+    h_hi = np.clip(y0 + hi * dy, 0.0, s)
+    above = np.where(dy > 0, 1.0 - t_at_s, t_at_s)  # part of the run above s (y increasing or not)
+    mean = (hi - lo) * (h_lo + h_hi) / 2 + s * above
+    return np.where(flat, np.clip((y0 + y1) / 2, 0.0, s), mean)
 
 
 def _with_derived(cells: pl.DataFrame) -> pl.DataFrame:
@@ -201,24 +430,24 @@ def estimate_on_perimeters(
     source_vintage: str,
     sha256: str,
     min_households: float = MIN_HOUSEHOLDS,
+    perimeter_crs: str | None = None,
 ) -> GridEstimates:
     """Grid estimates of every indicator for every perimeter (frame with KEYS + geom_wkb).
 
-    `cells`: the staged grid (sources.filosofi_grid), geometry in the perimeters' CRS. `period`: the data
-    year (e.g. "2019"); `source_vintage`: the release label; `sha256`: of the downloaded grid file.
+    `cells`: the staged grid (sources.filosofi_grid: cell_crs, cell_x, cell_y and the counts; no geometry).
+    `perimeter_crs`: the CRS of the perimeters, by default the grid's published CRS (Lambert-93 for
+    metropolitan France). `period`: the data year (e.g. "2019"); `source_vintage`: the release label;
+    `sha256`: of the downloaded grid file.
     Perimeters touching no cell get counts 0 and, having fewer than `min_households`, are suppressed."""
-    cells = _with_derived(cells)
     value_cols = sorted(
         {c for c, *_ in COUNT_INDICATORS.values()}
         | {v for num, den, *_ in RATE_INDICATORS.values() for v in (num, den)}
     )
-    pairs = cell_overlaps(cells, perimeters)
-    attrs = (
-        cells.select([*value_cols, "imputed_200m"])
-        .with_row_index("cell_index")
-        .with_columns(pl.col("cell_index").cast(pl.Int64))
-    )
-    pairs = pairs.join(attrs, on="cell_index", how="left")
+    pairs = cell_overlaps(cells, perimeters, perimeter_crs=perimeter_crs)
+    # Only the cells that overlap a perimeter are read (a gather on the pairs' row numbers).
+    sources = sorted({c for cols in _DERIVED.values() for c in cols} | (set(value_cols) - set(_DERIVED)))
+    attrs = _with_derived(cells.select(pl.col([*sources, "imputed_200m"]).gather(pairs["cell_index"])))
+    pairs = pl.concat([pairs, attrs.select([*value_cols, "imputed_200m"])], how="horizontal")
 
     agg = [pl.len().alias("_cells")]
     for c in value_cols:
@@ -299,23 +528,26 @@ def _rate_bounds(pairs: pl.DataFrame, base: pl.DataFrame) -> pl.DataFrame:
     by one, so the bound assumes each cut cell is homogeneous (any share of it has its mean): the extremes
     of (a + Σ fᵢxᵢ) / (b + Σ fᵢyᵢ), fᵢ ∈ [0, 1], are reached by taking the cut cells in order of their mean.
     """
-    out = base
     inside = pl.col("inside")
+    parts = {i: (num, den) for i, (num, den, _s, _u, kind, _l) in RATE_INDICATORS.items() if kind == "part"}
+    columns = sorted({c for pair in parts.values() for c in pair})
+    # One pass for every `part` rate: sums over the inside cells and over the cut cells, per perimeter.
+    sums = pairs.group_by(KEYS).agg(
+        *(pl.col(c).filter(inside).sum().alias(f"{c}__in") for c in columns),
+        *(pl.col(c).filter(~inside).sum().alias(f"{c}__cut") for c in columns),
+    )
+    bounds: list[pl.Expr] = []
+    for ind_id, (num, den) in parts.items():
+        a, b = pl.col(f"{num}__in"), pl.col(f"{den}__in")
+        x, y = pl.col(f"{num}__cut"), pl.col(f"{den}__cut")
+        bounds += [
+            _safe_div(a, b + y - x).alias(f"{ind_id}__lo"),
+            _safe_div(a + x, b + x).alias(f"{ind_id}__hi"),
+        ]
+    out = base.join(sums.select(*KEYS, *bounds), on=KEYS, how="left")
     for ind_id, (num, den, _scale, _unit, kind, _label) in RATE_INDICATORS.items():
-        a = pl.col(num).filter(inside).sum()
-        b = pl.col(den).filter(inside).sum()
-        if kind == "part":
-            x = pl.col(num).filter(~inside).sum()
-            y = pl.col(den).filter(~inside).sum()
-            part = pairs.group_by(KEYS).agg(a.alias("a"), b.alias("b"), x.alias("x"), y.alias("y"))
-            part = part.select(
-                *KEYS,
-                _safe_div(pl.col("a"), pl.col("b") + pl.col("y") - pl.col("x")).alias(f"{ind_id}__lo"),
-                _safe_div(pl.col("a") + pl.col("x"), pl.col("b") + pl.col("x")).alias(f"{ind_id}__hi"),
-            )
-        else:
-            part = _homogeneous_bounds(pairs, num, den, ind_id)
-        out = out.join(part, on=KEYS, how="left")
+        if kind != "part":
+            out = out.join(_homogeneous_bounds(pairs, num, den, ind_id), on=KEYS, how="left")
     return out
 
 

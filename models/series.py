@@ -206,17 +206,29 @@ def resolve_revisions(
         )
     else:
         obs = obs.with_columns(pl.col("source_vintage").rank("dense").cast(pl.Int64).alias("_rank"))
-    obs = obs.with_row_index("_i").sort([*PERIOD_KEY, "_rank", "_i"])
-    prev = [pl.col(c).shift(1).over(list(PERIOD_KEY)) for c in ("value", "status", "source_vintage")]
-    with_prev = obs.with_columns(
-        prev[0].alias("old_value"),
-        prev[1].alias("old_status"),
-        prev[2].alias("old_vintage"),
-        pl.len().over(list(PERIOD_KEY)).alias("_n"),
-        pl.int_range(pl.len()).over(list(PERIOD_KEY)).alias("_pos"),
+    # Only periods published more than once need ordering: they are found with one hash pass, sorted
+    # by period then release, and compared with the previous row of the same period (a shift along the
+    # sorted rows, no window per group). Every other row is kept as it is, in its original order.
+    key = list(PERIOD_KEY)
+    obs = obs.with_row_index("_i").with_columns(pl.struct(key).is_duplicated().alias("_dup"))
+    repeated = obs.filter(pl.col("_dup")).sort([*key, "_rank", "_i"])
+    starts = pl.lit(False)
+    for c in key:
+        starts = starts | ~pl.col(c).eq_missing(pl.col(c).shift(1))
+    starts = starts | (pl.int_range(pl.len()) == 0)
+    repeated = repeated.with_columns(starts.alias("_start")).with_columns(
+        *(
+            pl.when(~pl.col("_start")).then(pl.col(c).shift(1)).alias(alias)
+            for c, alias in (
+                ("value", "old_value"),
+                ("status", "old_status"),
+                ("source_vintage", "old_vintage"),
+            )
+        ),
+        pl.col("_start").shift(-1, fill_value=True).alias("_last"),
     )
-    changed = with_prev.filter(
-        (pl.col("_pos") > 0)
+    changed = repeated.filter(
+        ~pl.col("_start")
         & (
             (pl.col("value").fill_null(float("nan")) != pl.col("old_value").fill_null(float("nan")))
             | (pl.col("status") != pl.col("old_status"))
@@ -231,8 +243,9 @@ def resolve_revisions(
         "old_vintage",
         pl.col("source_vintage").alias("new_vintage"),
     ).cast(REVISION_LOG_SCHEMA)  # type: ignore[arg-type]
-    latest = with_prev.filter(pl.col("_pos") == pl.col("_n") - 1)
-    return conform_observations(latest.sort("_i")), log
+    winners = repeated.filter(pl.col("_last"))["_i"]
+    latest = obs.filter(~pl.col("_dup") | pl.col("_i").is_in(winners.implode()))
+    return conform_observations(latest), log
 
 
 # --- geographies ---------------------------------------------------------------------------------------

@@ -81,14 +81,18 @@ def refresh(
         list[str] | None, typer.Option("--only", help="Refresh only this source (asset group)")
     ] = None,
     live: Annotated[bool, typer.Option(help="Download from the official URLs")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Rebuild even when no source file, code or setting changed")
+    ] = False,
 ) -> None:
-    """Obtain the sources, rebuild every table, and swap in the new warehouse atomically."""
+    """Obtain the sources, rebuild every table, and swap in the new warehouse atomically (or stop at once,
+    warehouse untouched, when nothing that shapes it changed since it was built)."""
     from pipelines.refresh import run_refresh
 
     env = "live" if live else None
     try:
         report = run_refresh(
-            home=_home(home), env=env, mirror=mirror, files=files, only=only, console=console
+            home=_home(home), env=env, mirror=mirror, files=files, only=only, console=console, force=force
         )
     except Exception as exc:  # the message names the file, row and column
         raise _fail(str(exc)) from exc

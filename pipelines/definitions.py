@@ -10,7 +10,13 @@ from pipelines.resources import resources_for
 ASSETS = [*collect("ASSETS"), *observations.ASSETS, warehouse.source_file, warehouse.warehouse]
 CHECKS = [*collect("CHECKS"), *observations.CHECKS]
 
-refresh_job = define_asset_job("refresh", selection=AssetSelection.all())
+# Assets partitioned by period (CAF years, job-seeker quarters: pipelines/assets/periods.py) are staged
+# by their own jobs (refresh_caf, refresh_defm: one period, from a schedule or sensor) or a backfill;
+# `refresh` rebuilds everything else from the staged partitions. `quartiers refresh` runs both.
+PARTITIONED = [str(a) for p in collect("PERIODS") for a in p.assets]  # type: ignore[attr-defined]
+refresh_job = define_asset_job(
+    "refresh", selection=AssetSelection.all() - AssetSelection.assets(*PARTITIONED)
+)
 
 # The COG and the QPV perimeters change once a year at most: a weekly conditional GET is plenty.
 weekly_geography = ScheduleDefinition(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,20 +13,33 @@ from dagster import (
     DagsterInstance,
     Definitions,
     HookContext,
+    JobDefinition,
     define_asset_job,
     failure_hook,
     success_hook,
 )
+from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from pipelines.assets import collect
+from pipelines.assets.periods import PeriodPartitions, keep_parsed
 from pipelines.definitions import ASSETS, CHECKS
-from pipelines.resources import resources_for
+from pipelines.fingerprint import (
+    RecordingSources,
+    RunState,
+    code_fingerprint,
+    previous_record,
+    recording,
+    unchanged,
+)
+from pipelines.resources import ParquetIOManager, SourcesResource, WarehouseResource, resources_for
 from sources._http import RawArchive
 
 _STEP_LISTENERS: list[Callable[[str, bool], None]] = []
 # Dagster's console logger silenced: the progress bar says what runs, and the report names the failure.
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+PERIODS = [p for p in collect("PERIODS") if isinstance(p, PeriodPartitions)]
 
 
 @success_hook
@@ -47,6 +61,8 @@ class RefreshReport:
     failed_step: str | None = None
     error: str | None = None
     rows: dict[str, int] = field(default_factory=dict)
+    skipped: bool = False  # nothing changed: no step ran, the warehouse file was left untouched
+    reason: str | None = None  # why it was skipped (or, with ``force``, that it was forced)
 
 
 def run_refresh(
@@ -57,39 +73,72 @@ def run_refresh(
     files: list[Path] | None = None,
     only: list[str] | None = None,
     console: Console | None = None,
+    force: bool = False,
 ) -> RefreshReport:
-    """Materialise the selected assets (all by default; ``only`` = asset groups and what depends on them)."""
+    """Materialise the selected assets (all by default; ``only`` = asset groups and what depends on them);
+    a period-partitioned asset (CAF years, job-seeker quarters) in every period its files hold.
+
+    Stops before any step when nothing that shapes the warehouse changed (pipelines/fingerprint.py):
+    the report says ``skipped`` and the warehouse file is not touched; ``force`` rebuilds anyway."""
     resources = resources_for(env, home=home, mirror=mirror, files=files)
     selection = AssetSelection.all() if not only else AssetSelection.groups(*only).downstream()
-    job = define_asset_job("refresh", selection=selection, hooks={_step_succeeded, _step_failed})
-    defs = Definitions(assets=ASSETS, asset_checks=CHECKS, jobs=[job], resources=resources)  # type: ignore[arg-type]
-    job_def = defs.resolve_job_def("refresh")
-    n_steps = len(job_def.graph.node_defs)
+    # --- change detection (early stop) ---
+    src = resources["sources"]
+    assert isinstance(src, SourcesResource)
+    resources["sources"] = src = RecordingSources(home=src.home, mirror=src.mirror, files=list(src.files))
+    changes, same, why = _change_detection(resources, selection, force=force)
+    if same:
+        (console or Console(quiet=True)).print(f"[green]{why}[/]; warehouse left as is")
+        return RefreshReport(success=True, skipped=True, reason=why)
+    (console or Console(quiet=True)).print(f"[dim]rebuilding: {why}[/]")
+    # --- end of change detection ---
     report = RefreshReport(success=False)
-    progress = Progress(
-        TextColumn("[bold]refresh[/]"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total} {task.description}"),
-        TimeElapsedColumn(),
-        console=console or Console(quiet=True),
-        transient=False,
-    )
-    task = progress.add_task("starting", total=n_steps)
+    instance = DagsterInstance.ephemeral()
+    with keep_parsed(), recording(changes):
+        # Period partitions first (pipelines/assets/periods.py): the periods the files hold (or, for a
+        # source not selected, the periods staged before), then one run per partitioned source over all
+        # its periods, then one run of everything else, reading every partition: the warehouse is built
+        # once, in the last run, and swapped atomically as before.
+        try:
+            job_defs, tags = _plan(selection, resources, instance)
+        except _DiscoveryError as exc:  # listing periods parses the files: a bad file fails like its asset
+            report.failed_step = exc.asset
+            report.error = _name_urls(exc.message, resources["sources"].archive())  # type: ignore[attr-defined]
+            return report
+        n_steps = sum(len(j.graph.node_defs) for j in job_defs)
+        progress = Progress(
+            TextColumn("[bold]refresh[/]"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total} {task.description}"),
+            TimeElapsedColumn(),
+            console=console or Console(quiet=True),
+            transient=False,
+        )
+        task = progress.add_task("starting", total=n_steps)
 
-    def listener(step: str, ok: bool) -> None:
-        report.steps.append(step)
-        progress.update(task, advance=1, description=step if ok else f"[red]{step} failed")
+        def listener(step: str, ok: bool) -> None:
+            report.steps.append(step)
+            progress.update(task, advance=1, description=step if ok else f"[red]{step} failed")
 
-    _STEP_LISTENERS.append(listener)
-    try:
-        with progress:
-            result = job_def.execute_in_process(
-                run_config=QUIET, instance=DagsterInstance.ephemeral(), raise_on_error=False
-            )
-    finally:
-        _STEP_LISTENERS.remove(listener)
-    report.success = result.success
-    for event in result.all_events:
+        results = []
+        _STEP_LISTENERS.append(listener)
+        try:
+            with progress:
+                for job_def, job_tags in zip(job_defs, tags, strict=True):
+                    results.append(
+                        job_def.execute_in_process(
+                            run_config=QUIET, instance=instance, raise_on_error=False, tags=job_tags
+                        )
+                    )
+                    if not results[-1].success:
+                        break  # the warehouse (last run) is not built: the previous one stays
+                    if PERIODS_TAG in job_tags:  # periods staged before and absent from these files
+                        _prune(resources, job_def, job_tags[PERIODS_TAG].split(","))
+        finally:
+            _STEP_LISTENERS.remove(listener)
+    report.success = all(r.success for r in results)
+    events = [e for r in results for e in r.all_events]
+    for event in events:
         if event.is_step_failure and report.failed_step is None:
             report.failed_step = event.step_key
             data = event.step_failure_data
@@ -100,17 +149,116 @@ def run_refresh(
             md = event.materialization.metadata if event.materialization is not None else {}
             if "dagster/row_count" in md:
                 report.rows[event.asset_key.to_user_string()] = int(md["dagster/row_count"].value)  # type: ignore[arg-type]
+            elif "rows_in_run" in md:  # a partitioned asset: the rows of every partition of its run
+                report.rows[event.asset_key.to_user_string()] = int(md["rows_in_run"].value)  # type: ignore[arg-type]
     if report.error:
         report.error = _name_urls(report.error, resources["sources"].archive())  # type: ignore[attr-defined]
-    if not result.success and report.failed_step is None:
+    if not report.success and report.failed_step is None:
         failed_checks = [
             e.asset_check_evaluation_data.check_name  # type: ignore[union-attr]
-            for e in result.all_events
+            for e in events
             if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.asset_check_evaluation_data.passed  # type: ignore[union-attr]
         ]
         report.failed_step = ", ".join(failed_checks) or "unknown step"
         report.error = "blocking asset check failed" if failed_checks else "run failed"
     return report
+
+
+def _change_detection(
+    resources: dict[str, object], selection: AssetSelection, *, force: bool
+) -> tuple[RunState, bool, str]:
+    """The state the run records into the new warehouse, whether nothing changed, and why."""
+    sources, wh = resources["sources"], resources["warehouse"]
+    assert isinstance(sources, SourcesResource) and isinstance(wh, WarehouseResource)
+    graph = Definitions(assets=ASSETS, asset_checks=CHECKS, resources=resources).resolve_asset_graph()  # type: ignore[arg-type]
+    keys = selection.resolve(graph)
+    op_of = {k: a.node_def.name for a in ASSETS for k in getattr(a, "keys", [])}  # type: ignore[attr-defined]
+    state = RunState(
+        home=Path(sources.home),
+        warehouse=Path(wh.path),
+        code=code_fingerprint(wh.label),
+        selected_ops={op_of[k] for k in keys if k in op_of},
+        all_ops=set(op_of.values()),
+        previous=previous_record(Path(wh.path)),
+    )
+    if force:
+        return state, False, "forced (--force)"
+    same, why = unchanged(
+        state.previous, code=state.code, selected_ops=state.selected_ops, home=state.home, sources=sources
+    )
+    return state, same, why
+
+
+class _DiscoveryError(Exception):
+    """Listing a source's periods failed: the staged asset, and the message naming the file."""
+
+    def __init__(self, asset: str, message: str) -> None:
+        super().__init__(f"{asset}: {message}")
+        self.asset, self.message = asset, message
+
+
+def _plan(
+    selection: AssetSelection, resources: dict[str, object], instance: DagsterInstance
+) -> tuple[list[JobDefinition], list[dict[str, str]]]:
+    """The runs of a refresh and their tags: one per partitioned source selected (every period its
+    files hold, in one run: the assets' single-run backfill policy), then everything else. Registers
+    every source's periods in `instance` (the unpartitioned assets read all of them)."""
+    hooks = {_step_succeeded, _step_failed}
+    graph = Definitions(assets=ASSETS, asset_checks=CHECKS, resources=resources).resolve_asset_graph()  # type: ignore[arg-type]
+    selected = {k.to_user_string() for k in selection.resolve(graph)}
+    io = resources["io_manager"]
+    assert isinstance(io, ParquetIOManager)
+    partitioned: list[str] = []
+    jobs, tags = [], []
+    for periods in PERIODS:
+        partitioned.extend(periods.assets)
+        mine = [a for a in periods.assets if a in selected]
+        if mine:
+            try:
+                keys = periods.discover(resources["sources"])  # type: ignore[arg-type]
+            except Exception as exc:
+                raise _DiscoveryError(mine[0], _exception_message(exc)) from exc
+        else:
+            keys = periods.staged_keys(Path(io.home))
+        instance.add_dynamic_partitions(periods.name, keys)
+        if mine and keys:
+            stage = AssetSelection.assets(*mine)
+            jobs.append(define_asset_job(f"refresh_{periods.name}", selection=stage, hooks=hooks))
+            tags.append(
+                {
+                    ASSET_PARTITION_RANGE_START_TAG: keys[0],
+                    ASSET_PARTITION_RANGE_END_TAG: keys[-1],
+                    PERIODS_TAG: ",".join(keys),
+                }
+            )
+    rest = selection - AssetSelection.assets(*partitioned)
+    jobs.append(define_asset_job("refresh", selection=rest, hooks=hooks))
+    tags.append({})
+    defs = Definitions(assets=ASSETS, asset_checks=CHECKS, jobs=jobs, resources=resources)  # type: ignore[arg-type]
+    return [defs.resolve_job_def(j.name) for j in jobs], tags
+
+
+PERIODS_TAG = "quartiers/periods"  # the periods a partitioned run of a refresh stages
+
+
+def _prune(resources: dict[str, object], job_def: JobDefinition, keep: list[str]) -> None:
+    """After a refresh staged every period its files hold: drop the partitions of other periods (a file
+    no longer given), so what is staged is what the files say, as for an unpartitioned table."""
+    io = resources["io_manager"]
+    assert isinstance(io, ParquetIOManager)
+    for key in job_def.asset_layer.selected_asset_keys:
+        io.prune_partitions(key.to_user_string(), keep)
+
+
+def _exception_message(exc: BaseException) -> str:
+    """Like `_root_message`, for an exception raised here: the deepest of our own errors, else itself."""
+    chain: list[BaseException] = [exc]
+    while chain[-1].__cause__ is not None:
+        chain.append(chain[-1].__cause__)
+    ours = _ours()
+    named = [e for e in chain if type(e).__name__ in ours]
+    chosen = named[-1] if named else exc
+    return "".join(traceback.format_exception_only(type(chosen), chosen)).strip()
 
 
 _RAW_PATH = re.compile(r"(\S*/raw/[0-9a-f]{2}/([0-9a-f]{64})/[^\s,:!]+)")

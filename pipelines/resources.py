@@ -8,11 +8,13 @@ The environment picks them (``QUARTIERS_ENV``): ``sample`` reads the synthetic s
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
-from dagster import ConfigurableIOManager, ConfigurableResource, InputContext, OutputContext
+from dagster import ConfigurableIOManager, ConfigurableResource, InputContext, MetadataValue, OutputContext
 
 from pipelines.paths import default_home, sample_mirror, warehouse_path
 from sources._errors import FetchError, SourceFormatError
@@ -119,6 +121,13 @@ def _scan_cached(files: tuple[str, ...]) -> ScanResult:
 class ParquetIOManager(ConfigurableIOManager):  # type: ignore[type-arg]
     """Stages each asset's frame as ``<home>/staged/<asset>.parquet``, written atomically.
 
+    A partitioned asset (period partitions, pipelines/assets/periods.py) returns ``{partition key:
+    frame}`` for exactly the partitions of its run; each lands in ``<home>/staged/<asset>/<key>.parquet``,
+    written atomically one by one (a partition already written stays whole if a later one fails).
+    Loading a partitioned asset reads the partitions asked for (all of them for an unpartitioned
+    consumer) and concatenates them; no partition at all gives an empty frame without columns, which
+    the consumer gives its schema.
+
     An asset not selected in a run keeps its last staged frame, so ``refresh --only SOURCE`` rebuilds
     the warehouse from fresh tables for that source and the previous ones for the rest.
     """
@@ -128,22 +137,84 @@ class ParquetIOManager(ConfigurableIOManager):  # type: ignore[type-arg]
     def _path(self, key: list[str]) -> Path:
         return Path(self.home) / "staged" / ("__".join(key) + ".parquet")
 
-    def handle_output(self, context: OutputContext, obj: pl.DataFrame) -> None:
-        if obj is None:
-            return
-        path = self._path(list(context.asset_key.path))
+    def _partition_path(self, key: list[str], partition: str) -> Path:
+        if not PARTITION_KEY.fullmatch(partition):
+            raise ValueError(f"partition key {partition!r} is not a period label (YYYY or YYYY-Qn)")
+        return Path(self.home) / "staged" / "__".join(key) / f"{partition}.parquet"
+
+    def staged_partitions(self, asset: str) -> list[str]:
+        """Partition keys of `asset` staged on disk, sorted (none before its first materialisation)."""
+        folder = Path(self.home) / "staged" / asset
+        if not folder.is_dir():
+            return []
+        return sorted(p.stem for p in folder.glob("*.parquet") if PARTITION_KEY.fullmatch(p.stem))
+
+    def prune_partitions(self, asset: str, keep: list[str]) -> list[str]:
+        """Delete the staged partitions of `asset` whose key is not in `keep`; the keys deleted."""
+        gone = [k for k in self.staged_partitions(asset) if k not in set(keep)]
+        for key in gone:
+            self._partition_path([asset], key).unlink(missing_ok=True)
+        return gone
+
+    @staticmethod
+    def _write(obj: pl.DataFrame, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".parquet.tmp")
         obj.write_parquet(tmp)
         checkpoint("stage.written")
         os.replace(tmp, path)
+
+    def handle_output(self, context: OutputContext, obj: pl.DataFrame | Mapping[str, pl.DataFrame]) -> None:
+        if obj is None:
+            return
+        key = list(context.asset_key.path)
+        if context.has_asset_partitions:
+            wanted = set(context.asset_partition_keys)
+            if not isinstance(obj, Mapping) or set(obj) != wanted:
+                given = sorted(obj) if isinstance(obj, Mapping) else type(obj).__name__
+                raise ValueError(
+                    f"partitioned asset {context.asset_key.to_user_string()} must return one frame per "
+                    f"partition of its run {sorted(wanted)}; got {given}"
+                )
+            for partition in sorted(obj):
+                self._write(obj[partition], self._partition_path(key, partition))
+            rows = {p: obj[p].height for p in sorted(obj)}
+            context.add_output_metadata(
+                {
+                    # Rows of the partitions this run wrote (one materialisation event per partition).
+                    "rows_in_run": sum(rows.values()),
+                    "rows_by_partition": MetadataValue.json(rows),
+                    "path": str(self._path(key).with_suffix("")),
+                }
+            )
+            return
+        if not isinstance(obj, pl.DataFrame):
+            raise ValueError(f"asset {context.asset_key.to_user_string()} must return a polars DataFrame")
+        path = self._path(key)
+        self._write(obj, path)
         context.add_output_metadata({"dagster/row_count": obj.height, "path": str(path)})
 
     def load_input(self, context: InputContext) -> pl.DataFrame:
-        path = self._path(list(context.asset_key.path))
+        key = list(context.asset_key.path)
+        if context.has_asset_partitions:
+            frames = []
+            for partition in sorted(context.asset_partition_keys):
+                path = self._partition_path(key, partition)
+                if not path.exists():
+                    raise FetchError(
+                        f"staged partition {'__'.join(key)}/{path.name} is absent: "
+                        "materialise that period (or run a full refresh) first"
+                    )
+                frames.append(pl.read_parquet(path))
+            return pl.concat(frames, how="vertical_relaxed") if frames else pl.DataFrame()
+        path = self._path(key)
         if not path.exists():
             raise FetchError(f"staged table {path.name} is absent: run a full refresh first")
         return pl.read_parquet(path)
+
+
+# A partition key names a file: period labels only (pipelines/assets/periods.py PARTITION_KEY).
+PARTITION_KEY = re.compile(r"^\d{4}(?:-Q[1-4])?$")
 
 
 def resources_for(

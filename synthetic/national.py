@@ -111,7 +111,7 @@ class NationalTerritory(Territory):
 
 
 def _dep3(dep: str) -> str:
-    return f"0{dep}" if dep.isdigit() else f"{dep}0"
+    return dep.zfill(3)  # 75 → 075, 2A → 02A (as INSEE writes QP02A001), 974 → 974
 
 
 def _names(rng: np.random.Generator, n: int) -> list[str]:
@@ -289,7 +289,7 @@ def build_national_territory(seed: int = DEFAULT_SEED, scale: float = 1.0) -> Na
     def qpv_name(k: int, home: int) -> str:
         return f"{_QPV_NAMES[k % len(_QPV_NAMES)]} ({names[home]})"
 
-    # Codes: 2024 QN + dep3 + 2-digit rank + letter; 2015 QP + dep3 + 3-digit rank (2A/2B: QP2A + 4 digits).
+    # Codes: 2024 QN + dep3 + 2-digit rank + letter; 2015 QP + dep3 + 3-digit rank (dep3 of 2A: 02A).
     letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
     per_dep: dict[str, int] = {}
     qpv2024: list[Qpv] = []
@@ -318,7 +318,7 @@ def build_national_territory(seed: int = DEFAULT_SEED, scale: float = 1.0) -> Na
     def code15(dep: str) -> str:
         per_dep15[dep] = per_dep15.get(dep, 0) + 1
         r = per_dep15[dep]
-        return f"QP{_dep3(dep)}{r:03d}" if dep.isdigit() else f"QP{dep}{r:04d}"
+        return f"QP{_dep3(dep)}{r:03d}"
 
     qpv2015: list[Qpv] = []
     for k, g in old_geoms:

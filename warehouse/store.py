@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import fcntl
 import os
-from collections.abc import Callable, Iterator
+import shutil
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import resources
@@ -24,6 +25,16 @@ from warehouse.spatial import load_spatial
 
 if TYPE_CHECKING:  # polars is imported where tables are written: readers (the CLI) start faster
     import polars as pl
+
+# Tables stored in the order their queries read them: DuckDB skips row groups by min/max, so a
+# territory's figures sit together (the profile, a fiche, a series read one territory at a time).
+TABLE_ORDER: dict[str, tuple[str, ...]] = {
+    "observation": ("territory_kind", "territory_code", "indicator_id", "period"),
+}
+
+# Memory DuckDB may hold while building (it spills sorts and joins to disk beyond that): the build runs
+# inside the refresh process, next to the Polars frames of the other steps.
+BUILD_MEMORY_LIMIT = "1GB"
 
 
 class WarehouseError(QuartiersError):
@@ -74,12 +85,15 @@ def _fsync(path: Path) -> None:
 
 def build_warehouse(
     path: Path,
-    tables: dict[str, pl.DataFrame],
+    tables: Mapping[str, pl.DataFrame | Path | Sequence[Path]],
     info: dict[str, str],
     *,
     before_swap: Callable[[Path], None] | None = None,
 ) -> Path:
     """Write every table into a fresh DuckDB file next to ``path`` and rename it over ``path``.
+
+    A table is a frame or its staged Parquet file(s) (read by DuckDB; a table declared in SQL gets
+    the files' columns; an undeclared table with no file at all is not created).
 
     ``before_swap`` receives the finished new file (used by tests and by the checks that must pass on
     the new warehouse before it is published).
@@ -87,9 +101,13 @@ def build_warehouse(
     path.parent.mkdir(parents=True, exist_ok=True)
     with refresh_lock(path):
         for stale in path.parent.glob(f".{path.name}.building-*"):
-            stale.unlink()  # left by a killed refresh; we hold the lock, so it is not anyone's
+            # left by a killed refresh (the file, its WAL, DuckDB's spill folder); we hold the lock
+            if stale.is_dir():
+                shutil.rmtree(stale)
+            else:
+                stale.unlink()
         tmp = path.with_name(f".{path.name}.building-{os.getpid()}")
-        con = duckdb.connect(str(tmp))
+        con = duckdb.connect(str(tmp), config={"memory_limit": BUILD_MEMORY_LIMIT})
         try:
             load_spatial(con)
             for name in _sql_files("schema"):
@@ -97,12 +115,9 @@ def build_warehouse(
                     con.execute(stmt)
             known = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
             stamped = {**info, "built_at": datetime.now(UTC).isoformat(timespec="seconds")}
-            tables = {
-                **tables,
-                "warehouse_info": _info_frame(stamped),
-            }
-            for name, frame in tables.items():
-                _write_table(con, name, frame, exists=name in known)
+            everything = {**tables, "warehouse_info": _info_frame(stamped)}
+            for name, source in everything.items():
+                _write_table(con, name, source, exists=name in known)
                 checkpoint(f"write.{name}")
             for name in _sql_files("views"):
                 _create_views(con, name)
@@ -143,19 +158,43 @@ def _info_frame(stamped: dict[str, str]) -> pl.DataFrame:
     return pl.DataFrame({"key": list(stamped), "value": list(stamped.values())})
 
 
-def _write_table(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame, *, exists: bool) -> None:
+def _write_table(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    source: pl.DataFrame | Path | Sequence[Path],
+    *,
+    exists: bool,
+) -> None:
     if not name.isidentifier():
         raise WarehouseError(f"invalid table name {name!r}")
-    arrow = frame.to_arrow()
-    con.register("_incoming", arrow)
+    import polars as pl
+
+    order = TABLE_ORDER.get(name, ())
+    params: list[object] = []
+    if isinstance(source, pl.DataFrame):
+        con.register("_incoming", source.to_arrow())
+        relation, columns = "_incoming", list(source.columns)
+    else:
+        # Staged Parquet (one file, or one per partition): DuckDB reads it itself, in parallel, and the
+        # rows never become Python or Arrow objects.
+        files = [str(p) for p in ([source] if isinstance(source, Path) else source)]
+        if not files:
+            return  # no staged partition yet: a declared table stays empty, an undeclared one absent
+        relation, params = "read_parquet(?, union_by_name = true)", [files]
+        columns = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {relation}", params).fetchall()]  # noqa: S608 (no value)
     try:
+        order_sql = ""
+        if order and set(order) <= set(columns):
+            order_sql = " ORDER BY " + ", ".join(f'"{c}"' for c in order)
         if exists:
-            cols = ", ".join(f'"{c}"' for c in frame.columns)
-            con.execute(f'INSERT INTO "{name}" ({cols}) SELECT {cols} FROM _incoming')  # noqa: S608 (identifiers)
+            cols = ", ".join(f'"{c}"' for c in columns)
+            sql = f'INSERT INTO "{name}" ({cols}) SELECT {cols} FROM {relation}{order_sql}'  # noqa: S608 (identifiers)
         else:
-            con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM _incoming')  # noqa: S608 (identifier)
+            sql = f'CREATE TABLE "{name}" AS SELECT * FROM {relation}{order_sql}'  # noqa: S608 (identifier)
+        con.execute(sql, params)
     finally:
-        con.unregister("_incoming")
+        if relation == "_incoming":
+            con.unregister("_incoming")
 
 
 def connect_readonly(path: Path, *, spatial: bool = True) -> duckdb.DuckDBPyConnection:

@@ -21,7 +21,9 @@ COMMENT ON TABLE observation_best IS 'observation reduced to one figure per indi
 ;;
 COMMENT ON VIEW v_observation_best IS 'One figure per indicator, territory and data period (and geography for the all-QPV aggregate): a published or estimated figure first, then the figure as published over a derived one, then the latest release.';
 ;;
-CREATE VIEW v_profile AS
+-- The profile of every QPV, materialised once at build time and physically sorted by geography and
+-- QPV code: a profile query reads the one or two row groups DuckDB's zonemaps keep (milliseconds).
+CREATE TABLE profile AS
 WITH qpv AS (
     SELECT DISTINCT territory_kind AS geography, territory_code AS qpv_code
     FROM observation WHERE territory_kind IN ('qpv2015', 'qpv2024')
@@ -52,7 +54,12 @@ refs AS (
 ),
 figures AS (
     SELECT DISTINCT q.geography, q.qpv_code, o.indicator_id, o.period
-    FROM qpv q JOIN v_observation_best o ON o.territory_kind = q.geography AND o.territory_code = q.qpv_code
+    FROM qpv q JOIN observation_best o ON o.territory_kind = q.geography AND o.territory_code = q.qpv_code
+    UNION
+    -- census IRIS figures of the QPV's commune(s) (diplomas, schooling…): no QPV file gives them
+    SELECT DISTINCT c.geography, c.qpv_code, o.indicator_id, o.period
+    FROM qpv_commune c JOIN observation_best o
+      ON o.territory_kind = 'commune' AND o.territory_code = c.commune_code AND o.source_dataset = 'insee_rp'
 ),
 names AS (SELECT kind, code, any_value(name) AS name FROM territory GROUP BY kind, code)
 SELECT f.geography, f.qpv_code, qn.name AS qpv_name,
@@ -63,69 +70,28 @@ SELECT f.geography, f.qpv_code, qn.name AS qpv_name,
        o.source_dataset, o.source_vintage, o.geo_version, sf.file_name AS source_file
 FROM figures f
 JOIN refs r ON r.geography = f.geography AND r.qpv_code = f.qpv_code
-LEFT JOIN v_observation_best o
+-- Equalities only (an OR in a LEFT JOIN condition makes DuckDB compare every pair of rows): the all-QPV
+-- aggregate is matched on its geography, every other reference on '' = ''.
+LEFT JOIN (
+    SELECT *, CASE WHEN territory_kind = 'ensemble_qpv' THEN geo_version ELSE '' END AS match_geography
+    FROM observation_best
+) o
   ON o.territory_kind = r.ref_kind AND o.territory_code = r.ref_code
  AND o.indicator_id = f.indicator_id AND o.period = f.period
- AND (r.ref_kind <> 'ensemble_qpv' OR o.geo_version = f.geography)
+ AND o.match_geography = CASE WHEN r.ref_kind = 'ensemble_qpv' THEN f.geography ELSE '' END
 LEFT JOIN indicator i ON i.indicator_id = f.indicator_id
 LEFT JOIN names qn ON qn.kind = f.geography AND qn.code = f.qpv_code
 LEFT JOIN names rn ON rn.kind = r.ref_kind AND rn.code = r.ref_code
-LEFT JOIN source_file sf ON sf.sha256 = o.source_sha256;
+LEFT JOIN source_file sf ON sf.sha256 = o.source_sha256
+ORDER BY f.geography, f.qpv_code, i.theme, f.indicator_id, f.period, r.ref_order, r.ref_code;
 ;;
-COMMENT ON VIEW v_profile IS 'The profile of every QPV (both geographies): for each indicator and data period of the QPV, one row per reference territory (role: qpv, commune(s), epci, departement, france = France métropolitaine, all_qpv = all QPVs of its geography) with value, status (published, suppressed = secret statistique, estimated, not_applicable = non estimable, missing), method (grid estimates carry interval_low/interval_high), source dataset, release (source_vintage), geography version and source file. A reference without a figure for that period has NULL status.';
-
+CREATE VIEW v_profile AS SELECT * FROM profile;
+;;
+COMMENT ON VIEW v_profile IS 'The profile of every QPV (both geographies): for each indicator and data period of the QPV (and each census IRIS indicator of its commune(s), source insee_rp, that no QPV file gives), one row per reference territory (role: qpv, commune(s), epci, departement, france = France métropolitaine, all_qpv = all QPVs of its geography) with value, status (published, suppressed = secret statistique, estimated, not_applicable = non estimable, missing), method (grid estimates carry interval_low/interval_high), source dataset, release (source_vintage), geography version and source file. A reference without a figure for that period has NULL status.';
+;;
+COMMENT ON TABLE profile IS 'v_profile materialised at build time, one row per QPV × indicator × data period × reference territory, sorted by geography and QPV code (read it through profile_of(geography, code)).';
 ;;
 CREATE MACRO profile_of(p_geography, p_code) AS TABLE
-WITH qpv AS (
-    SELECT DISTINCT territory_kind AS geography, territory_code AS qpv_code
-    FROM observation_best WHERE territory_kind = p_geography AND territory_code = p_code
-    UNION
-    SELECT kind, code FROM territory WHERE kind = p_geography AND code = p_code
-),
-qpv_commune AS (
-    SELECT q.geography, q.qpv_code, l.parent_code AS commune_code
-    FROM qpv q JOIN territory_link l
-      ON l.child_kind = q.geography AND l.child_code = q.qpv_code AND l.parent_kind = 'commune'
-),
-refs AS (
-    SELECT geography, qpv_code, 1 AS ref_order, 'qpv' AS role, geography AS ref_kind, qpv_code AS ref_code FROM qpv
-    UNION ALL
-    SELECT geography, qpv_code, 2, 'commune', 'commune', commune_code FROM qpv_commune
-    UNION ALL
-    SELECT DISTINCT c.geography, c.qpv_code, 3, 'epci', 'epci', e.parent_code
-    FROM qpv_commune c JOIN territory_link e
-      ON e.child_kind = 'commune' AND e.child_code = c.commune_code AND e.parent_kind = 'epci'
-    UNION ALL
-    SELECT DISTINCT c.geography, c.qpv_code, 4, 'departement', 'departement', d.parent_code
-    FROM qpv_commune c JOIN territory_link d
-      ON d.child_kind = 'commune' AND d.child_code = c.commune_code AND d.parent_kind = 'departement'
-    UNION ALL
-    SELECT geography, qpv_code, 5, 'france', 'france', 'FRM' FROM qpv
-    UNION ALL
-    SELECT geography, qpv_code, 6, 'all_qpv', 'ensemble_qpv', 'ensemble' FROM qpv
-),
-figures AS (
-    SELECT DISTINCT q.geography, q.qpv_code, o.indicator_id, o.period
-    FROM qpv q JOIN observation_best o ON o.territory_kind = q.geography AND o.territory_code = q.qpv_code
-),
-ref_obs AS (
-    SELECT o.* FROM observation_best o SEMI JOIN refs r ON o.territory_kind = r.ref_kind AND o.territory_code = r.ref_code
-),
-names AS (SELECT kind, code, any_value(name) AS name FROM territory SEMI JOIN refs ON kind = ref_kind AND code = ref_code GROUP BY kind, code)
-SELECT f.geography, f.qpv_code, qn.name AS qpv_name,
-       i.theme, f.indicator_id, i.label_fr, i.unit, f.period,
-       r.role, r.ref_order, r.ref_kind, r.ref_code,
-       CASE WHEN r.ref_kind = 'ensemble_qpv' THEN 'Ensemble des QPV' ELSE rn.name END AS ref_name,
-       o.value, o.status, o.method, o.interval_low, o.interval_high, o.numerator, o.denominator,
-       o.source_dataset, o.source_vintage, o.geo_version, sf.file_name AS source_file
-FROM figures f
-JOIN refs r ON r.geography = f.geography AND r.qpv_code = f.qpv_code
-LEFT JOIN ref_obs o
-  ON o.territory_kind = r.ref_kind AND o.territory_code = r.ref_code
- AND o.indicator_id = f.indicator_id AND o.period = f.period
- AND (r.ref_kind <> 'ensemble_qpv' OR o.geo_version = f.geography)
-LEFT JOIN indicator i ON i.indicator_id = f.indicator_id
-LEFT JOIN names qn ON qn.kind = f.geography AND qn.code = f.qpv_code
-LEFT JOIN names rn ON rn.kind = r.ref_kind AND rn.code = r.ref_code
-LEFT JOIN source_file sf ON sf.sha256 = o.source_sha256;
+SELECT * FROM profile WHERE geography = p_geography AND qpv_code = p_code;
 ;;
+

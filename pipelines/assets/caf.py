@@ -1,26 +1,30 @@
 """CAF / Cnaf allocataires: data.caf.fr commune export, INSEE's Cnaf base by QPV (2015 and 2024
 geographies) and by IRIS; observations as yearly series (counts as of 31 December), revisions logged.
 
-Partitions: the assets are not partitioned. A data.caf.fr export and a Cnaf base file each hold several
-years, the revision rule compares releases across years, and `run_refresh` runs every asset in one
-unpartitioned job (a partitioned asset in it would demand a partition key). The cadence lives in the
-schedule (yearly) and in the newer-period sensor, which reruns only the CAF assets and what depends on them.
+Partitions: `stg_caf` is partitioned by year (dynamic partitions `caf_period`, key `2024` for the counts
+as of 31 December 2024; why dynamic rather than time windows: pipelines/assets/periods.py). Every file
+is read (a data.caf.fr export holds many years) and each year's rows, all releases included, land in
+`<home>/staged/stg_caf/<year>.parquet`. `caf_observations` (revisions compared across releases, gaps)
+and everything after it are unpartitioned and read every year. The yearly schedule (1 July) runs the
+partition of the previous year; the newer-period sensor adds and runs a year the catalogue announces.
+`quartiers refresh` lists the years of the files and stages them all in one run.
 """
 
-from __future__ import annotations
-
 import re
+from datetime import datetime
 from pathlib import Path
 
 import polars as pl
 from dagster import (
     AssetCheckResult,
     AssetCheckSeverity,
+    AssetExecutionContext,
     AssetOut,
     AssetSelection,
+    BackfillPolicy,
+    DynamicPartitionsDefinition,
     MetadataValue,
     Output,
-    ScheduleDefinition,
     asset,
     asset_check,
     define_asset_job,
@@ -31,7 +35,8 @@ from checks.caf import caf_totals_not_adding_up, validate_caf_observations, vali
 from models.caf import aggregate_iris_to_commune, caf_indicator_catalog, caf_observations
 from models.observation import empty_observations
 from models.series import build_series, resolve_revisions
-from pipelines.assets.series import SHARED_DOWNSTREAM, newer_period_sensor
+from pipelines.assets.periods import PeriodPartitions, by_partition, keys_of, obtained, parsed, year_key
+from pipelines.assets.series import SHARED_DOWNSTREAM, newer_period_sensor, period_schedule
 from pipelines.resources import Obtained, SourcesResource
 from sources._errors import SourceFormatError
 from sources.caf import CAF_STAGED_SCHEMA, detect_cnaf_base_layout, parse_cnaf_base, parse_ods_export
@@ -139,21 +144,45 @@ def _preview(frame: pl.DataFrame, n: int = 20) -> MetadataValue:
     return MetadataValue.md(frame.head(n).to_pandas().to_markdown(index=False))
 
 
-@asset(group_name=GROUP, compute_kind="polars")
-def stg_caf(sources: SourcesResource) -> pl.DataFrame:
-    """Every CAF file of this build in one long table (one row per territory × period × variable):
-    data.caf.fr `s_ben_com_f` (foyers by benefit, communes, Decembers), INSEE's Cnaf base by QPV
-    (2015 and 2024 geographies) and by IRIS. Suppressed cells: value NULL, status `suppressed`, the
-    marker in `raw_value`. Unlocated codes kept (kind `unlocated`)."""
+caf_period = DynamicPartitionsDefinition(name="caf_period")
+
+
+def _stage_all(sources: SourcesResource) -> pl.DataFrame:
+    """Every CAF file of this build parsed into one staged frame (all years, all releases), validated."""
     frames = []
     for dataset in DATASETS:
-        for ob in sources.obtain(dataset, required=False if dataset not in VERIFIED else None):
-            frames.append(_parse(ob))
+        for ob in obtained(sources, dataset, required=False if dataset not in VERIFIED else None):
+            frames.append(parsed(ob, _parse))
     if not frames:
         return pl.DataFrame(schema=STAGED_SCHEMA)
     staged = pl.concat([f.select(list(STAGED_SCHEMA)) for f in frames])
     validate_caf_staged(staged.drop("source_dataset", "source_vintage", "source_sha256"))
     return staged
+
+
+def discover_caf_periods(sources: SourcesResource) -> list[str]:
+    """The years (partition keys) the CAF files of this build hold."""
+    return keys_of(_stage_all(sources), year_key)
+
+
+def _staged(frame: pl.DataFrame) -> pl.DataFrame:
+    """The staged CAF table as loaded (every partition); no partition yet → empty, typed."""
+    return frame if frame.width else pl.DataFrame(schema=STAGED_SCHEMA)
+
+
+@asset(
+    group_name=GROUP,
+    compute_kind="polars",
+    partitions_def=caf_period,
+    backfill_policy=BackfillPolicy.single_run(),
+)
+def stg_caf(context: AssetExecutionContext, sources: SourcesResource) -> dict[str, pl.DataFrame]:
+    """Every CAF file of this build in one long table (one row per territory × period × variable),
+    partitioned by year: data.caf.fr `s_ben_com_f` (foyers by benefit, communes, Decembers), INSEE's
+    Cnaf base by QPV (2015 and 2024 geographies) and by IRIS. A partition holds its year's rows from
+    every file (every release). Suppressed cells: value NULL, status `suppressed`, the marker in
+    `raw_value`. Unlocated codes kept (kind `unlocated`)."""
+    return by_partition(_stage_all(sources), context.partition_keys, year_key, context.log.warning)
 
 
 def caf_series(stg: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -204,8 +233,8 @@ def caf_observations_asset(
     """`caf_observations`: CAF figures as yearly series (period = 31 December), one series per
     territory and geography (qpv2015, qpv2024, IRIS/COG of the release year: never joined), gaps as
     `missing` rows, suppressed cells as `suppressed`. `caf_revisions`: periods republished with another
-    value (the later release wins)."""
-    obs, log = caf_series(stg_caf)
+    value (the later release wins). Reads every year's partition of `stg_caf`."""
+    obs, log = caf_series(_staged(stg_caf))
     validate_caf_observations(obs)
     meta: dict[str, MetadataValue] = {
         "revisions": MetadataValue.int(log.height),
@@ -232,7 +261,7 @@ def caf_indicators(caf_observations: pl.DataFrame) -> pl.DataFrame:
     description="Totals add up (A = AI+AM+ACSSENF+ACAVENF, ENF = sum of age bands); flagged, never corrected",
 )
 def caf_totals_add_up(stg_caf: pl.DataFrame) -> AssetCheckResult:
-    bad = caf_totals_not_adding_up(stg_caf)
+    bad = caf_totals_not_adding_up(_staged(stg_caf))
     return AssetCheckResult(
         passed=bad.is_empty(),
         severity=AssetCheckSeverity.WARN,
@@ -240,12 +269,29 @@ def caf_totals_add_up(stg_caf: pl.DataFrame) -> AssetCheckResult:
     )
 
 
-# --- jobs, schedule, sensor ----------------------------------------------------------------------------
+# --- partitions, jobs, schedule, sensor -----------------------------------------------------------------
+PERIODS = [PeriodPartitions(caf_period, ("stg_caf",), discover_caf_periods)]
 OWN_ASSETS = ["stg_caf", "caf_observations", "caf_revisions", "caf_indicators"]
-refresh_caf = define_asset_job("refresh_caf", selection=AssetSelection.assets(*OWN_ASSETS).downstream())
-# Counts as of 31 December, published once a year (data.caf.fr in the first half of the next year, NV):
-# a yearly run on 1 July; the sensor catches an earlier publication.
-yearly_caf = ScheduleDefinition(name="yearly_caf_refresh", cron_schedule="0 5 1 7 *", job=refresh_caf)
+# A period's run: its partition of stg_caf, then the unpartitioned CAF series and what publishes them.
+AFFECTED = [*OWN_ASSETS, *SHARED_DOWNSTREAM]
+refresh_caf = define_asset_job("refresh_caf", selection=AssetSelection.assets(*AFFECTED))
+
+
+def expected_caf_year(scheduled: datetime) -> str:
+    """Counts as of 31 December of year Y are published in the first half of Y+1 (data.caf.fr, NV):
+    the run of 1 July Y+1 expects year Y."""
+    return str(scheduled.year - 1)
+
+
+# A yearly run on 1 July for the previous year; the sensor catches an earlier publication.
+yearly_caf = period_schedule(
+    name="yearly_caf_refresh",
+    cron_schedule="0 5 1 7 *",
+    job=refresh_caf,
+    partitions_def=caf_period,
+    expected=expected_caf_year,
+    affected=AFFECTED,
+)
 caf_newer_period = newer_period_sensor(
     name="caf_newer_period",
     job=refresh_caf,
@@ -253,7 +299,9 @@ caf_newer_period = newer_period_sensor(
     period_field=s.ODS_DATE,
     staged_asset="stg_caf",
     dataset=s.DATASET_ODS_COMMUNE,
-    affected=[*OWN_ASSETS, *SHARED_DOWNSTREAM],
+    affected=AFFECTED,
+    partitions_def=caf_period,
+    key=year_key,
 )
 
 ASSETS = [stg_caf, caf_observations_asset, caf_indicators]

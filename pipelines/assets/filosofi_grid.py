@@ -86,8 +86,9 @@ def _preview(frame: pl.DataFrame, n: int = 10) -> MetadataValue:
 @asset(group_name=GROUP, compute_kind="polars")
 def stg_filosofi_grid(sources: SourcesResource) -> pl.DataFrame:
     """Filosofi 200 m cells (INSEE carreaux_200m_met.csv): households, individuals, poor households,
-    age bands, dwellings, income sums, one row per inhabited cell with its square in Lambert-93;
-    `release` = the data year of the grid. Optional with local files (the national file is large)."""
+    age bands, dwellings, income sums, one row per inhabited cell with its EPSG:3035 corner as integers
+    (no geometry: the square is [x, x + 200] × [y, y + 200]); `release` = the data year of the grid.
+    Optional with local files (the national file is large)."""
     frames = []
     for ob in sources.obtain(DATASET, required=False if sources.files else None):
         cells = checks.FilosofiGridCells.validate(parse_filosofi_grid_csv(ob.file.path, territories=["met"]))

@@ -2,27 +2,31 @@
 quarterly files by QPV (2015 and 2024 geographies); series with gaps, revisions, the QPV share of its
 commune(s)' job seekers.
 
-Partitions: the assets are not partitioned. The DARES export is one rolling file holding every T4 since
-2015, the QPV share pairs a QPV quarter with its commune's quarter, revisions compare releases across
-quarters, and `run_refresh` runs every asset in one unpartitioned job (a quarterly-partitioned asset
-there would demand a partition key). The quarterly cadence lives in the schedule and in the sensor,
-which reruns only these assets and what depends on them.
+Partitions: `stg_defm` is partitioned by quarter (dynamic partitions `defm_period`, keys `2024-Q4`; why
+dynamic rather than time windows: pipelines/assets/periods.py). Every file is read (the DARES export
+is one rolling file holding every T4 since 2015) and each quarter's rows, all releases included (a
+republished `_v2` file meets the first release), land in `<home>/staged/stg_defm/<quarter>.parquet`.
+`defm_observations` (revisions, gaps, the QPV share pairing a QPV quarter with its commune's quarter)
+and everything after it are unpartitioned and read every quarter. The quarterly schedule runs the
+partition of the quarter just ended; the newer-period sensor adds and runs a quarter the DARES
+catalogue announces. `quartiers refresh` lists the quarters of the files and stages them in one run.
 """
 
-from __future__ import annotations
-
 import re
+from datetime import datetime
 from pathlib import Path
 
 import polars as pl
 from dagster import (
     AssetCheckResult,
     AssetCheckSeverity,
+    AssetExecutionContext,
     AssetOut,
     AssetSelection,
+    BackfillPolicy,
+    DynamicPartitionsDefinition,
     MetadataValue,
     Output,
-    ScheduleDefinition,
     asset,
     asset_check,
     define_asset_job,
@@ -38,7 +42,8 @@ from checks.france_travail import (
 from models.france_travail import defm_indicator_catalog, defm_observations, defm_share_of_commune
 from models.observation import empty_observations
 from models.series import REVISION_LOG_SCHEMA, build_series, resolve_revisions
-from pipelines.assets.series import SHARED_DOWNSTREAM, newer_period_sensor
+from pipelines.assets.periods import PeriodPartitions, by_partition, keys_of, obtained, parsed, quarter_key
+from pipelines.assets.series import SHARED_DOWNSTREAM, newer_period_sensor, period_schedule
 from pipelines.resources import Obtained, SourcesResource
 from sources._errors import SourceFormatError
 from sources.france_travail import (
@@ -163,21 +168,45 @@ def _preview(frame: pl.DataFrame, n: int = 20) -> MetadataValue:
     return MetadataValue.md(frame.head(n).to_pandas().to_markdown(index=False))
 
 
-@asset(group_name=GROUP, compute_kind="polars")
-def stg_defm(sources: SourcesResource) -> pl.DataFrame:
-    """Every job-seeker file of this build in one long table (territory × period × breakdown): the
-    DARES `dares_defm_communales-brutes` export (T4 averages rounded to 5, communes, arrondissements
-    and the France line kept and labelled) and the QPV files (INSEE names, one file per quarter and
-    geography, republications included). Suppressed cells: NULL + `suppressed`, marker in `raw_value`."""
+defm_period = DynamicPartitionsDefinition(name="defm_period")
+
+
+def _stage_all(sources: SourcesResource) -> pl.DataFrame:
+    """Every job-seeker file of this build parsed into one staged frame (all quarters and releases)."""
     frames = []
     for dataset in DATASETS:
-        for ob in sources.obtain(dataset, required=False if dataset not in VERIFIED else None):
-            frames.append(_parse(ob))
+        for ob in obtained(sources, dataset, required=False if dataset not in VERIFIED else None):
+            frames.append(parsed(ob, _parse))
     if not frames:
         return pl.DataFrame(schema=STAGED_SCHEMA)
     staged = pl.concat([f.select(list(STAGED_SCHEMA)) for f in frames])
     validate_defm_staged(staged.drop("source_dataset", "source_vintage", "source_sha256"))
     return staged
+
+
+def discover_defm_periods(sources: SourcesResource) -> list[str]:
+    """The quarters (partition keys) the job-seeker files of this build hold."""
+    return keys_of(_stage_all(sources), quarter_key)
+
+
+def _staged(frame: pl.DataFrame) -> pl.DataFrame:
+    """The staged DEFM table as loaded (every partition); no partition yet → empty, typed."""
+    return frame if frame.width else pl.DataFrame(schema=STAGED_SCHEMA)
+
+
+@asset(
+    group_name=GROUP,
+    compute_kind="polars",
+    partitions_def=defm_period,
+    backfill_policy=BackfillPolicy.single_run(),
+)
+def stg_defm(context: AssetExecutionContext, sources: SourcesResource) -> dict[str, pl.DataFrame]:
+    """Every job-seeker file of this build in one long table (territory × period × breakdown),
+    partitioned by quarter: the DARES `dares_defm_communales-brutes` export (T4 averages rounded to 5,
+    communes, arrondissements and the France line kept and labelled) and the QPV files (INSEE names,
+    one file per quarter and geography, republications included). A partition holds its quarter's rows
+    from every file (every release). Suppressed cells: NULL + `suppressed`, marker in `raw_value`."""
+    return by_partition(_stage_all(sources), context.partition_keys, quarter_key, context.log.warning)
 
 
 def _commune_links(territory_link: pl.DataFrame) -> pl.DataFrame:
@@ -244,8 +273,9 @@ def defm_observations_asset(
     """`defm_observations`: job seekers as quarterly series per QPV (2015 and 2024 geographies, never
     joined) and per commune (T4), gaps as `missing` rows, suppressed cells as `suppressed`, and the
     share of the commune(s)' ABC job seekers living in each QPV (same quarter, from `territory_link`).
-    `defm_revisions`: quarters republished with another value (the later release wins)."""
-    obs, log = defm_series(stg_defm, territory_link)
+    `defm_revisions`: quarters republished with another value (the later release wins). Reads every
+    quarter's partition of `stg_defm`."""
+    obs, log = defm_series(_staged(stg_defm), territory_link)
     validate_defm_observations(obs)
     meta: dict[str, MetadataValue] = {
         "revisions": MetadataValue.int(log.height),
@@ -264,7 +294,7 @@ def defm_observations_asset(
 def defm_indicators(stg_defm: pl.DataFrame) -> pl.DataFrame:
     """Catalog of the job-seeker indicators (`defm_*`): categories, sex, age bands, seniority, RSA,
     training level, and the QPV share of the commune's job seekers."""
-    return defm_indicator_catalog(stg_defm)
+    return defm_indicator_catalog(_staged(stg_defm))
 
 
 @asset_check(
@@ -274,6 +304,7 @@ def defm_indicators(stg_defm: pl.DataFrame) -> pl.DataFrame:
     "tolerated), never corrected",
 )
 def defm_totals_add_up(stg_defm: pl.DataFrame) -> AssetCheckResult:
+    stg_defm = _staged(stg_defm)
     dares = stg_defm.filter(pl.col("layout") == "dares_communes")
     other = stg_defm.filter(pl.col("layout") != "dares_communes")
     bad = pl.concat(
@@ -289,15 +320,30 @@ def defm_totals_add_up(stg_defm: pl.DataFrame) -> AssetCheckResult:
     )
 
 
-# --- jobs, schedule, sensor ----------------------------------------------------------------------------
+# --- partitions, jobs, schedule, sensor -----------------------------------------------------------------
+PERIODS = [PeriodPartitions(defm_period, ("stg_defm",), discover_defm_periods)]
 OWN_ASSETS = ["stg_defm", "defm_observations", "defm_revisions", "defm_indicators"]
-refresh_defm = define_asset_job("refresh_defm", selection=AssetSelection.assets(*OWN_ASSETS).downstream())
+# A quarter's run: its partition of stg_defm, then the unpartitioned series and what publishes them.
+defm_newer_period_affected = [*OWN_ASSETS, *SHARED_DOWNSTREAM]
+refresh_defm = define_asset_job("refresh_defm", selection=AssetSelection.assets(*defm_newer_period_affected))
+
+
+def expected_defm_quarter(scheduled: datetime) -> str:
+    """The quarter that ended before the scheduled run (28 January → Q4 of the year before)."""
+    q = (scheduled.month - 1) // 3  # quarter index of the run's month, 0-based: the previous quarter is q
+    return f"{scheduled.year - 1}-Q4" if q == 0 else f"{scheduled.year}-Q{q}"
+
+
 # Quarterly publication (DARES: about four weeks after the quarter ends, NV for the exact day): the
 # 28th of the month after each quarter; the sensor catches an earlier or later publication.
-quarterly_defm = ScheduleDefinition(
-    name="quarterly_defm_refresh", cron_schedule="0 6 28 1,4,7,10 *", job=refresh_defm
+quarterly_defm = period_schedule(
+    name="quarterly_defm_refresh",
+    cron_schedule="0 6 28 1,4,7,10 *",
+    job=refresh_defm,
+    partitions_def=defm_period,
+    expected=expected_defm_quarter,
+    affected=defm_newer_period_affected,
 )
-defm_newer_period_affected = [*OWN_ASSETS, *SHARED_DOWNSTREAM]
 defm_newer_period = newer_period_sensor(
     name="defm_newer_period",
     job=refresh_defm,
@@ -306,6 +352,8 @@ defm_newer_period = newer_period_sensor(
     staged_asset="stg_defm",
     dataset=s.DATASET_COMMUNES,
     affected=defm_newer_period_affected,
+    partitions_def=defm_period,
+    key=quarter_key,
 )
 
 ASSETS = [stg_defm, defm_observations_asset, defm_indicators]

@@ -1,10 +1,12 @@
 """The `indicator` catalog and the `observation` table: every source's figures in one long table."""
 
 import polars as pl
-from dagster import AssetCheckResult, AssetIn, asset, asset_check
+from dagster import AssetCheckResult, AssetIn, ResourceParam, asset, asset_check
 
-from models.observation import INDICATOR_SCHEMA, conform_observations, empty_observations
+from models.observation import INDICATOR_SCHEMA, OBSERVATION_SCHEMA
 from pipelines.assets import collect
+from pipelines.resources import ParquetIOManager
+from pipelines.staged import staged_files
 
 OBSERVATION_INPUTS = [str(n) for n in collect("OBSERVATIONS")]
 CATALOG_INPUTS = [str(n) for n in collect("CATALOGS")]
@@ -23,14 +25,29 @@ KEY = [
 ]
 
 
-@asset(group_name="warehouse", ins={n: AssetIn(n) for n in OBSERVATION_INPUTS}, compute_kind="polars")
-def observation(**frames: pl.DataFrame) -> pl.DataFrame:
+def _conformed(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """models.observation.conform_observations on a lazy scan: missing columns as NULL, cast, ordered."""
+    present = set(frame.collect_schema().names())
+    return frame.select(
+        (pl.col(name) if name in present else pl.lit(None)).cast(dtype).alias(name)
+        for name, dtype in OBSERVATION_SCHEMA.items()
+    )
+
+
+@asset(group_name="warehouse", deps=OBSERVATION_INPUTS, compute_kind="polars")
+def observation(io_manager: ResourceParam[ParquetIOManager]) -> pl.DataFrame:
     """Every figure of every source: indicator × territory × geography version × period, with value,
     numerator, denominator, status (published, suppressed, estimated, missing, not_applicable),
     method, interval, and the source file's sha256 and vintage."""
-    parts = [conform_observations(f) for f in frames.values() if f.height]
-    out = pl.concat(parts) if parts else empty_observations()
-    dupes = out.filter(pl.struct(KEY).is_duplicated())
+    # The sources' staged files are scanned and concatenated lazily: one copy of the rows in memory.
+    scans = [
+        _conformed(pl.scan_parquet(f)) for name in OBSERVATION_INPUTS for f in staged_files(io_manager, name)
+    ]
+    out = pl.concat(scans).collect() if scans else pl.DataFrame(schema=OBSERVATION_SCHEMA)
+    # Key uniqueness on a 64-bit hash of each key first (8 bytes a row instead of the key's strings),
+    # then exactly on the few rows whose hash repeats (true duplicates, or a hash collision).
+    candidates = out.filter(out.select(KEY).hash_rows().is_duplicated())
+    dupes = candidates.filter(candidates.select(KEY).is_duplicated())
     if dupes.height:
         sample = dupes.select(KEY).head(5).to_dicts()
         raise ValueError(f"{dupes.height} observations share a key {KEY}; e.g. {sample}")
@@ -72,11 +89,15 @@ def indicator(**frames: pl.DataFrame) -> pl.DataFrame:
     blocking=True,
     description="Every observation's indicator is in the catalog",
 )
-def observations_have_a_catalog_entry(observation: pl.DataFrame, indicator: pl.DataFrame) -> AssetCheckResult:
-    unknown = observation.join(indicator.select("indicator_id"), on="indicator_id", how="anti")
-    ids = unknown["indicator_id"].unique().sort().to_list()
+def observations_have_a_catalog_entry(
+    io_manager: ResourceParam[ParquetIOManager], indicator: pl.DataFrame
+) -> AssetCheckResult:
+    # Only the indicator_id column of the staged observations is read.
+    ids_seen = pl.scan_parquet(staged_files(io_manager, "observation")).group_by("indicator_id").len()
+    unknown = ids_seen.join(indicator.lazy().select("indicator_id"), on="indicator_id", how="anti").collect()
+    ids = unknown["indicator_id"].sort().to_list()
     return AssetCheckResult(
-        passed=not ids, metadata={"unknown_ids": ", ".join(ids[:30]), "rows": unknown.height}
+        passed=not ids, metadata={"unknown_ids": ", ".join(ids[:30]), "rows": int(unknown["len"].sum())}
     )
 
 

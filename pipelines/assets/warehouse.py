@@ -3,12 +3,14 @@
 from pathlib import Path
 
 import polars as pl
-from dagster import AssetExecutionContext, AssetIn, MaterializeResult, asset
+from dagster import AssetExecutionContext, MaterializeResult, ResourceParam, asset
 
 from checks.geography import SourceFileModel
 from pipelines.assets import collect
 from pipelines.assets import observations as _observations
-from pipelines.resources import SourcesResource, WarehouseResource
+from pipelines.fingerprint import record_for_build
+from pipelines.resources import ParquetIOManager, SourcesResource, WarehouseResource
+from pipelines.staged import distinct_values, staged_files, staged_rows
 from warehouse.store import build_warehouse
 
 # Every table the warehouse publishes, and every staged table whose source files it records.
@@ -30,14 +32,12 @@ SOURCE_FILE_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
-@asset(group_name="warehouse", ins={name: AssetIn(name) for name in STAGED}, compute_kind="polars")
-def source_file(sources: SourcesResource, **staged: pl.DataFrame) -> pl.DataFrame:
+@asset(group_name="warehouse", deps=STAGED, compute_kind="polars")
+def source_file(sources: SourcesResource, io_manager: ResourceParam[ParquetIOManager]) -> pl.DataFrame:
     """One row per official file behind this build (sha256, URL or local path, vintage, licence),
-    read from the raw archive for every sha256 the staged tables carry."""
-    shas: set[str] = set()
-    for frame in staged.values():
-        if "source_sha256" in frame.columns:
-            shas.update(s for s in frame["source_sha256"].unique().to_list() if s)
+    read from the raw archive for every sha256 the staged tables carry (their `source_sha256` column
+    only, read from the staged Parquet files)."""
+    shas = distinct_values([f for name in STAGED for f in staged_files(io_manager, name)], "source_sha256")
     archive = sources.archive()
     rows = []
     for sha in sorted(shas):
@@ -64,19 +64,20 @@ def source_file(sources: SourcesResource, **staged: pl.DataFrame) -> pl.DataFram
     return SourceFileModel.validate(pl.DataFrame(rows, schema=SOURCE_FILE_SCHEMA))
 
 
-@asset(
-    group_name="warehouse",
-    ins={name: AssetIn(name) for name in [*PUBLISHED, "source_file"]},
-    compute_kind="duckdb",
-)
+@asset(group_name="warehouse", deps=[*PUBLISHED, "source_file"], compute_kind="duckdb")
 def warehouse(
-    context: AssetExecutionContext, warehouse: WarehouseResource, **tables: pl.DataFrame
+    context: AssetExecutionContext,
+    warehouse: WarehouseResource,
+    io_manager: ResourceParam[ParquetIOManager],
 ) -> MaterializeResult:
     """The DuckDB warehouse: all published tables plus analyst views, built into a new file and
-    swapped in atomically (readers never see a half-built warehouse)."""
+    swapped in atomically (readers never see a half-built warehouse). DuckDB reads the staged
+    Parquet files of the published tables itself."""
     path = Path(warehouse.path)
-    info = {"run_id": context.run_id, "label": warehouse.label}
-    build_warehouse(path, dict(tables), info)
+    # What this build was made from (pipelines/fingerprint.py), recorded inside the file swapped in.
+    info = {"run_id": context.run_id, "label": warehouse.label, **record_for_build(path)}
+    tables = {name: staged_files(io_manager, name) for name in [*PUBLISHED, "source_file"]}
+    build_warehouse(path, tables, info)
     return MaterializeResult(
-        metadata={"path": str(path), **{f"rows/{k}": v.height for k, v in tables.items()}},
+        metadata={"path": str(path), **{f"rows/{k}": staged_rows(v) for k, v in tables.items()}},
     )

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 # Same patterns as checks.geography (not imported: it pulls pandera into a quick command).
-QPV_CODE_RE = re.compile(r"^(QN(\d{3}|2A\d|2B\d)\d{2}[A-Z]|QP(\d{6}|2[AB]\d{4}))$")
+QPV_CODE_RE = re.compile(r"^(QN(\d{3}|02A|02B)\d{2}[A-Z]|QP(\d{3}|02A|02B)\d{3})$")
 
 SCHOOLS_SQL = """
 SELECT uai, name, commune_name, commune_code, level, ep_status, pupils, ips, ips_status, ips_ecart_type,

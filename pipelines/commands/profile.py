@@ -28,6 +28,7 @@ DATASET_SHORT = {
     "filosofi_iris": "Insee Filosofi IRIS",
     "insee_comparateur": "Insee comparateur",
     "filosofi_grid": "Filosofi carroyé",
+    "insee_rp": "Insee RP IRIS",
 }
 
 

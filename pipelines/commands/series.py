@@ -18,7 +18,7 @@ from rich.markup import escape
 from rich.table import Table
 
 # Strict patterns (a value is validated before it reaches SQL): QPV 2015/2024, commune, IRIS.
-CODE_RE = re.compile(r"^(QN(\d{3}|2A\d|2B\d)\d{2}[A-Z]|QP(\d{6}|2[AB]\d{4})|(\d{2}|2[AB])\d{3}(\d{4})?)$")
+CODE_RE = re.compile(r"^(QN(\d{3}|02A|02B)\d{2}[A-Z]|QP(\d{3}|02A|02B)\d{3}|(\d{2}|2[AB])\d{3}(\d{4})?)$")
 INDICATOR_RE = re.compile(r"^[a-z][a-z0-9_]{0,79}$")
 
 STATUS_FR = {

@@ -1,16 +1,21 @@
 """Parsers of the Filosofi 200 m grid: CSV (plain, in a zip, or in a .7z nested in a zip) and GeoPackage.
 
 Every parser returns the staged frame described by `STAGED_SCHEMA`: one row per inhabited cell, the cell's
-native corner parsed from its id, its square rebuilt in the native CRS of the id and reprojected to the
-published CRS (Lambert-93 for metropolitan France), and the counts as floats (imputed cells carry decimals).
+native CRS and south-west corner parsed from its id (integers on the 200 m grid), and the counts as floats
+(imputed cells carry decimals). No geometry is staged: a cell is the square [x, x + 200] × [y, y + 200] of
+its CRS, and whatever needs polygons (maps, exports, fragile zones) builds them for its few cells with
+`cell_squares` / `add_cell_geometry`; conformance to perimeters works on the integer corners
+(models.grid_estimates.cell_overlaps).
 """
 
 from __future__ import annotations
 
+import codecs
+import functools
 import io
 import re
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -44,15 +49,17 @@ STAGED_SCHEMA: dict[str, pl.DataType] = {
     "groupe": pl.String(),  # 2017/2019 only
     "lcog_geo": pl.String(),  # commune codes touched by the cell, concatenated
     **{name: pl.Float64() for name in COUNT_COLUMNS},
-    "geom_crs": pl.String(),  # EPSG:2154 for metropolitan France
+}
+
+# Columns `add_cell_geometry` adds for the cells that need a polygon.
+GEOMETRY_SCHEMA: dict[str, pl.DataType] = {
+    "geom_crs": pl.String(),  # published CRS: EPSG:2154 for metropolitan France
     "corner_x": pl.Float64(),  # south-west corner of the cell in geom_crs
     "corner_y": pl.Float64(),
     "geom_wkb": pl.Binary(),  # the cell square in geom_crs
 }
 
-_ID_RE = re.compile(CELL_ID_PATTERN)
 _MEMBER_RE = re.compile(r"carreaux_200m_(met|mart|reun)\.(csv|gpkg)$", re.IGNORECASE)
-_BOM = b"\xef\xbb\xbf"
 
 
 def _territory_of(name: str) -> str:
@@ -65,35 +72,43 @@ def parse_filosofi_grid_csv(path: Path, *, territories: Sequence[str] | None = N
     of CSVs (2017, 2019; needs the optional `py7zr` package). `territories` restricts the members read
     (`met`, `mart`, `reun`); by default every member is read and the frames are concatenated."""
     if not is_zip(path):  # by content: a zip saved under a .csv name is still opened as a zip
-        return _parse_csv_bytes(path.read_bytes(), str(path), _territory_of(path.name))
-    members = _read_members(path)
-    frames = [
-        _parse_csv_bytes(data, f"{path}!{name}", _territory_of(name))
-        for name, data in members
-        if territories is None or _territory_of(name) in territories
-    ]
+        return stage_attributes(
+            _read_csv_bytes(path.read_bytes(), str(path)), str(path), _territory_of(path.name)
+        )
+    frames = []
+    for label, member in _members(path, territories):
+        # One member in memory at a time, and its bytes released before the checks run.
+        frames.append(stage_attributes(_read_csv_bytes(member(), label), label, _territory_of(label)))
     if not frames:
         raise SourceFormatError(str(path), "no carreaux_200m_*.csv member for the requested territories")
     return pl.concat(frames, how="vertical")
 
 
-def _read_members(path: Path) -> list[tuple[str, bytes]]:
-    """(member name, bytes) of every grid CSV in a zip, looking inside a nested .7z when there is one.
-
-    Members are inflated under the size and ratio caps of ``sources._archive`` (a zip bomb raises
-    ArchiveError naming the file and the member)."""
+def _members(path: Path, territories: Sequence[str] | None) -> list[tuple[str, Callable[[], bytes]]]:
+    """(label, reader of its bytes) of every grid CSV of a zip for the wanted territories, looking inside a
+    nested .7z when there is one. Members are inflated under the size and ratio caps of
+    ``sources._archive`` (a zip bomb raises ArchiveError naming the file and the member)."""
     try:
         with zipfile.ZipFile(path) as archive:
             names = archive.namelist()
     except (zipfile.BadZipFile, OSError) as exc:
         raise SourceFormatError(str(path), f"not a zip archive: {exc}") from exc
+
+    def wanted(name: str) -> bool:
+        return territories is None or _territory_of(name) in territories
+
     csvs = [n for n in names if _MEMBER_RE.search(n) and n.lower().endswith(".csv")]
     if csvs:
-        return [(n, read_member_bounded(path, n)) for n in sorted(csvs)]
+        return [
+            (f"{path}!{n}", functools.partial(read_member_bounded, path, n))
+            for n in sorted(csvs)
+            if wanted(n)
+        ]
     sevens = [n for n in names if n.lower().endswith(".7z")]
     if not sevens:
         raise SourceFormatError(str(path), f"no grid CSV and no .7z member; members: {names}")
-    return _read_7z(path, sevens[0], read_member_bounded(path, sevens[0]))
+    inner = _read_7z(path, sevens[0], read_member_bounded(path, sevens[0]))
+    return [(f"{path}!{n}", functools.partial(bytes, data)) for n, data in inner if wanted(n)]
 
 
 def _read_7z(path: Path, name: str, data: bytes) -> list[tuple[str, bytes]]:
@@ -121,33 +136,58 @@ def _read_7z(path: Path, name: str, data: bytes) -> list[tuple[str, bytes]]:
     return out
 
 
-def _decode(data: bytes) -> bytes:
-    """UTF-8 bytes without BOM (the 2017 CSV was loaded as LATIN1 by one consumer: transcode if not UTF-8)."""
-    if data.startswith(_BOM):
-        data = data[len(_BOM) :]
+def _is_utf8(data: bytes) -> bool:
+    """Whether `data` decodes as UTF-8, checked in 16 MiB blocks (no copy of the whole file as text)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
+    block = 1 << 24
     try:
-        data.decode("utf-8")
+        for start in range(0, len(view), block):
+            decoder.decode(view[start : start + block], final=False)
+        decoder.decode(b"", final=True)
     except UnicodeDecodeError:
-        data = data.decode("latin-1").encode("utf-8")
-    return data
+        return False
+    return True
 
 
-def _parse_csv_bytes(data: bytes, file_label: str, territory: str) -> pl.DataFrame:
+def _decode(data: bytes) -> bytes:
+    """UTF-8 bytes (the 2017 CSV was loaded as LATIN1 by one consumer: transcode if not UTF-8). A UTF-8 BOM
+    is left in place: the CSV reader skips it (and `stage_attributes` strips it from a column name)."""
+    if _is_utf8(data):
+        return data
+    return data.decode("latin-1").encode("utf-8")
+
+
+def _read_csv_bytes(data: bytes, file_label: str) -> pl.DataFrame:
+    """The CSV as a frame: counts as floats when the reader can parse them all, else every column as text."""
     data = _decode(data)
-    first_line = data.split(b"\n", 1)[0].decode("utf-8").strip("\r")
+    first_line = data[: data.find(b"\n") if b"\n" in data[:65536] else 65536].decode("utf-8", "replace")
+    first_line = first_line.strip("\r").removeprefix("\ufeff")
     separator = ";" if first_line.count(";") > first_line.count(",") else ","
+    header = [name.strip().strip('"').strip() for name in first_line.split(separator)]
+    counts = {name: pl.Float64 for name in header if name.lower() in COUNT_COLUMNS}
     try:
-        raw = pl.read_csv(io.BytesIO(data), separator=separator, infer_schema=False)
-    except pl.exceptions.PolarsError as exc:
-        raise SourceFormatError(file_label, f"unreadable CSV: {exc}") from exc
-    return stage_attributes(raw, file_label, territory)
+        # Fast path: counts parsed as numbers by the reader. Any value it cannot read (a marker, a decimal
+        # comma…) sends the file down the all-strings path, whose checks name the row and the column.
+        raw = pl.read_csv(data, separator=separator, infer_schema=False, schema_overrides=counts)
+    except pl.exceptions.PolarsError:
+        try:
+            raw = pl.read_csv(data, separator=separator, infer_schema=False)
+        except pl.exceptions.PolarsError as exc:
+            raise SourceFormatError(file_label, f"unreadable CSV: {exc}") from exc
+    return raw
 
 
 def stage_attributes(raw: pl.DataFrame, file_label: str, territory: str) -> pl.DataFrame:
-    """Validate and type the attribute columns of a grid file (all read as strings), then add geometry."""
+    """Validate and type the attribute columns of a grid file (read as strings, or counts already read as
+    floats), parse the cell's CRS and corner from its id. No geometry (see the module docstring).
+
+    The checks run as one vectorised pass (every rule's `any` in one select); only when a rule fails is the
+    first offending row looked up, so that the error names the file, the 1-based row (header = row 1) and
+    the column, in the same order of precedence as the rules below."""
     rename: dict[str, str] = {}
     for col in raw.columns:
-        key = col.strip().lower()
+        key = col.strip().removeprefix("\ufeff").strip().lower()
         if key in rename.values():
             raise SourceFormatError(file_label, f"duplicate column {col!r}", row=1, column=col)
         rename[col] = key
@@ -155,43 +195,55 @@ def stage_attributes(raw: pl.DataFrame, file_label: str, territory: str) -> pl.D
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
     if missing:
         raise SourceFormatError(file_label, f"missing columns {missing}; header: {raw.columns}", row=1)
+    numeric = {c for c in COUNT_COLUMNS if frame.schema[c].is_numeric()}
     frame = frame.with_columns(
-        pl.col(c).cast(pl.String).str.strip_chars().fill_null("") for c in REQUIRED_COLUMNS
+        pl.col(c).cast(pl.String).str.strip_chars().fill_null("")
+        for c in REQUIRED_COLUMNS
+        if c not in numeric
     )
-    row_no = pl.int_range(pl.len(), dtype=pl.Int64) + 2  # 1-based, header = row 1
-
-    def fail_first(mask: pl.Expr, column: str, message: str) -> None:
-        bad = frame.select(row_no.alias("row"), pl.col(column).alias("v"), mask.alias("bad")).filter("bad")
-        if bad.height:
-            raise SourceFormatError(
-                file_label, f"{message}: {bad['v'][0]!r}", row=int(bad["row"][0]), column=column
-            )
-
-    # Cell ids.
-    fail_first(~pl.col("idcar_200m").str.contains(CELL_ID_PATTERN), "idcar_200m", "not a 200 m cell id")
-    fail_first(pl.col("idcar_200m").is_duplicated(), "idcar_200m", "duplicate cell id")
     parts = pl.col("idcar_200m").str.extract_groups(CELL_ID_PATTERN)
     frame = frame.with_columns(
         parts.struct.field("1").alias("_epsg"),
-        parts.struct.field("2").cast(pl.Int64).alias("cell_y"),
-        parts.struct.field("3").cast(pl.Int64).alias("cell_x"),
+        parts.struct.field("2").cast(pl.Int64, strict=False).alias("cell_y"),
+        parts.struct.field("3").cast(pl.Int64, strict=False).alias("cell_x"),
     )
-    fail_first(~pl.col("_epsg").is_in(list(ID_CRS_TO_TARGET_CRS)), "idcar_200m", "cell id in an unknown CRS")
-    fail_first(
-        (pl.col("cell_x") % CELL_SIZE_M != 0) | (pl.col("cell_y") % CELL_SIZE_M != 0),
-        "idcar_200m",
-        "cell corner not on the 200 m grid",
-    )
-    # Flags.
-    for flag in FLAG_COLUMNS:
-        fail_first(~pl.col(flag).is_in(["0", "1"]), flag, "flag is neither 0 nor 1")
-    # Counts: numbers, never negative; empty → NULL (no marker is known for these files).
-    casts = []
+    casts: dict[str, pl.Expr] = {}
     for name in COUNT_COLUMNS:
-        value = pl.when(pl.col(name) == "").then(None).otherwise(pl.col(name)).cast(pl.Float64, strict=False)
-        fail_first((pl.col(name) != "") & value.is_null(), name, "not a number")
-        fail_first(value < 0, name, "negative count")
-        casts.append(value.alias(name))
+        if name in numeric:
+            casts[name] = pl.col(name).cast(pl.Float64)
+        else:  # empty → NULL (no marker is known for these files)
+            casts[name] = (
+                pl.when(pl.col(name) == "").then(None).otherwise(pl.col(name)).cast(pl.Float64, strict=False)
+            )
+    # (column, message, mask of the bad rows), in order of precedence.
+    rules: list[tuple[str, str, pl.Expr]] = [
+        ("idcar_200m", "not a 200 m cell id", pl.col("_epsg").is_null()),
+        ("idcar_200m", "duplicate cell id", ~pl.col("idcar_200m").is_first_distinct()),  # 2nd one named
+        ("idcar_200m", "cell id in an unknown CRS", ~pl.col("_epsg").is_in(list(ID_CRS_TO_TARGET_CRS))),
+        ("idcar_200m", "cell corner out of range", pl.col("cell_x").is_null() | pl.col("cell_y").is_null()),
+        (
+            "idcar_200m",
+            "cell corner not on the 200 m grid",
+            (pl.col("cell_x") % CELL_SIZE_M != 0) | (pl.col("cell_y") % CELL_SIZE_M != 0),
+        ),
+        *((flag, "flag is neither 0 nor 1", ~pl.col(flag).is_in(["0", "1"])) for flag in FLAG_COLUMNS),
+    ]
+    for name in COUNT_COLUMNS:
+        if name not in numeric:
+            rules.append((name, "not a number", (pl.col(name) != "") & casts[name].is_null()))
+        rules.append((name, "negative count", casts[name] < 0))
+    failed = frame.select(rule[2].fill_null(False).any().alias(str(k)) for k, rule in enumerate(rules)).row(0)
+    for (column, message, mask), bad in zip(rules, failed, strict=True):
+        if bad:
+            row_no = pl.int_range(pl.len(), dtype=pl.Int64) + 2  # 1-based, header = row 1
+            first = (
+                frame.select(
+                    row_no.alias("row"), pl.col(column).alias("v"), mask.fill_null(False).alias("bad")
+                )
+                .filter("bad")
+                .row(0)
+            )
+            raise SourceFormatError(file_label, f"{message}: {first[1]!r}", row=int(first[0]), column=column)
     groupe = (
         pl.col("groupe").cast(pl.String).str.strip_chars()
         if "groupe" in frame.columns
@@ -209,16 +261,23 @@ def stage_attributes(raw: pl.DataFrame, file_label: str, territory: str) -> pl.D
         (pl.col("i_est_1km") == "1").alias("imputed_1km"),
         groupe.alias("groupe"),
         pl.col(GEO_COLUMN).alias("lcog_geo"),
-        *casts,
+        *(expr.alias(name) for name, expr in casts.items()),
     )
-    return add_cell_geometry(staged)
+    return staged.select([pl.col(c).cast(t) for c, t in STAGED_SCHEMA.items()])
+
+
+def published_crs(cell_crs: str) -> str:
+    """The CRS a cell's square is published in: Lambert-93 for the EPSG:3035 grid of metropolitan France,
+    the local CRS itself overseas (ID_CRS_TO_TARGET_CRS); an unknown grid CRS is its own."""
+    return ID_CRS_TO_TARGET_CRS.get(cell_crs.removeprefix("EPSG:"), cell_crs)
 
 
 def cell_squares(
     cell_x: np.ndarray, cell_y: np.ndarray, source_crs: str, target_crs: str
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The 200 m squares whose south-west corners are (cell_x, cell_y) in `source_crs`, reprojected corner by
-    corner to `target_crs`. Returns (shapely polygons, corner x, corner y) in target_crs."""
+    corner to `target_crs`. Returns (shapely polygons, corner x, corner y) in target_crs. Meant for the few
+    cells that need a polygon (maps, exports, fragile zones), never for the whole grid."""
     x0 = cell_x.astype(np.float64)
     y0 = cell_y.astype(np.float64)
     s = float(CELL_SIZE_M)
@@ -235,24 +294,26 @@ def cell_squares(
     return polygons, xs[:, 0], ys[:, 0]
 
 
-def add_cell_geometry(staged: pl.DataFrame) -> pl.DataFrame:
-    """Add geom_crs, corner_x, corner_y and geom_wkb from cell_crs/cell_x/cell_y."""
+def add_cell_geometry(cells: pl.DataFrame) -> pl.DataFrame:
+    """`cells` (at least cell_crs, cell_x, cell_y) with the GEOMETRY_SCHEMA columns added: the published CRS,
+    the south-west corner and the square (WKB) in it. For a selection of cells, not the staged grid."""
     parts = []
-    for (crs,), group in staged.group_by(["cell_crs"], maintain_order=True):
-        target = ID_CRS_TO_TARGET_CRS[str(crs).removeprefix("EPSG:")]
+    indexed = cells.with_row_index("_order")
+    for (crs,), group in indexed.group_by(["cell_crs"], maintain_order=True):
+        target = published_crs(str(crs))
         polys, cx, cy = cell_squares(group["cell_x"].to_numpy(), group["cell_y"].to_numpy(), str(crs), target)
         parts.append(
             group.with_columns(
                 pl.lit(target).alias("geom_crs"),
                 pl.Series("corner_x", cx, dtype=pl.Float64),
                 pl.Series("corner_y", cy, dtype=pl.Float64),
-                pl.Series("geom_wkb", list(shapely.to_wkb(polys)) if len(polys) else [], dtype=pl.Binary),
+                pl.Series("geom_wkb", shapely.to_wkb(polys) if len(polys) else [], dtype=pl.Binary),
             )
         )
     if not parts:
-        return pl.DataFrame(schema=STAGED_SCHEMA)
-    out = pl.concat(parts)
-    return out.select([pl.col(c).cast(t) for c, t in STAGED_SCHEMA.items() if c in out.columns])
+        return cells.with_columns(pl.lit(None, dtype=t).alias(c) for c, t in GEOMETRY_SCHEMA.items())
+    out = pl.concat(parts).sort("_order").drop("_order")  # rows in the order given
+    return out.with_columns(pl.col(c).cast(t) for c, t in GEOMETRY_SCHEMA.items())
 
 
 def parse_filosofi_grid_gpkg(path: Path, *, layer: str | None = None) -> pl.DataFrame:
@@ -284,7 +345,9 @@ def parse_filosofi_grid_gpkg(path: Path, *, layer: str | None = None) -> pl.Data
     staged = stage_attributes(attributes, f"{path}:{layer}", _territory_of(layer + ".gpkg"))
     if published_wkb is not None:
         published = shapely.from_wkb(np.asarray(published_wkb, dtype=object))
-        rebuilt = shapely.from_wkb(staged["geom_wkb"].to_numpy())
+        rebuilt = shapely.from_wkb(
+            add_cell_geometry(staged.select("cell_crs", "cell_x", "cell_y"))["geom_wkb"].to_numpy()
+        )
         distance = shapely.hausdorff_distance(published, rebuilt)
         bad = np.flatnonzero(~(distance <= 1.0))
         if len(bad):

@@ -19,8 +19,9 @@ QPV2015_VINTAGE = "2015"
 
 # Code patterns of each geography: the letter of a 2024 code says N (new), M (modified), I (unchanged).
 CODE_PATTERNS = {
-    "qpv2024": r"^QN(0[1-9]|[1-8]\d|9[0-5]|2A|2B|97\d)\d{2}[NMI]$|^QN\d{3}\d{2}[A-Z]$",
-    "qpv2015": r"^QP\d{6}$|^QP2[AB]\d{4}$",
+    # Département on 3 characters, Corsica included: QN02A01M, QP02A001 (INSEE's QPV files, V for 2015).
+    "qpv2024": r"^QN(\d{3}|02A|02B)\d{2}[A-Z]$",
+    "qpv2015": r"^QP(\d{3}|02A|02B)\d{3}$",
 }
 
 # Property names seen across vintages and republications, lower-cased → our names.

@@ -106,8 +106,9 @@ def test_kill_at(point: str, killed: dict[str, tuple[Path, bytes, ChildResult]])
     assert_unchanged(warehouse_path(home), before, f"kill -9 at {point}")
     assert warehouse_checks_pass(warehouse_path(home))
     assert_raw_archive_sound(home / "raw", f"kill -9 at {point}")
-    # A new refresh completes and cleans what the killed one left.
-    report = run_refresh(home=home, env="sample")
+    # A new refresh completes and cleans what the killed one left (forced: a kill before anything was
+    # staged changed nothing, and an unforced refresh would rightly stop with "nothing changed").
+    report = run_refresh(home=home, env="sample", force=True)
     assert report.success, report.error
     assert warehouse_checks_pass(warehouse_path(home))
     assert warehouse_path(home).read_bytes() != before

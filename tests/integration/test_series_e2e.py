@@ -9,10 +9,12 @@ from pathlib import Path
 
 import pytest
 from dagster import (
+    AddDynamicPartitionsRequest,
     AssetCheckResult,
     AssetCheckSeverity,
     AssetKey,
-    RunRequest,
+    SensorDefinition,
+    SensorResult,
     SkipReason,
     build_sensor_context,
 )
@@ -21,6 +23,7 @@ from typer.testing import CliRunner
 from checks.caf import caf_totals_not_adding_up
 from pipelines.assets import france_travail as ft_assets
 from pipelines.assets.caf import caf_totals_add_up
+from pipelines.assets.periods import quarter_key
 from pipelines.assets.series import newer_period_sensor
 from pipelines.cli import app
 from pipelines.paths import sample_mirror, warehouse_path
@@ -191,42 +194,47 @@ class FakeCatalogue:
         return {"results": [{"date": q} for q in self.quarters]}
 
 
-def test_sensor_requests_only_affected_assets_for_a_newer_quarter(built: Path) -> None:
-    newer = FakeCatalogue(["2024-T4", "2025-T4", "2023-T4"])
-    sensor = newer_period_sensor(
-        name="test_defm_newer_period",
+def _defm_sensor(name: str, catalogue: FakeCatalogue, home: Path) -> SensorDefinition:
+    return newer_period_sensor(
+        name=name,
         job=ft_assets.refresh_defm,
         catalogue_url=ft.DEFM_COMMUNES_PERIODS_URL,
         period_field="date",
         staged_asset="stg_defm",
         dataset=ft.DATASET_COMMUNES,
         affected=ft_assets.defm_newer_period_affected,
-        client=newer,
-        home=lambda: built,
+        partitions_def=ft_assets.defm_period,
+        key=quarter_key,
+        client=catalogue,
+        home=lambda: home,
     )
-    context = build_sensor_context()
-    request = sensor(context)
-    assert isinstance(request, RunRequest)
+
+
+def test_sensor_requests_only_affected_assets_for_a_newer_quarter(built: Path) -> None:
+    newer = FakeCatalogue(["2024-T4", "2025-T4", "2023-T4"])
+    sensor = _defm_sensor("test_defm_newer_period", newer, built)
+    result = sensor(build_sensor_context())
+    assert isinstance(result, SensorResult)
     assert newer.urls == [ft.DEFM_COMMUNES_PERIODS_URL]
+    (request,) = result.run_requests or []
+    # only the new quarter's partition, of the job-seeker assets and what publishes them
+    assert request.partition_key == "2025-Q4"
     keys = set(request.asset_selection or [])
     assert {AssetKey("stg_defm"), AssetKey("defm_observations"), AssetKey("warehouse")} <= keys
     assert AssetKey("stg_caf") not in keys and AssetKey("territory") not in keys
-    assert context.cursor == "2025-Q4"
+    added = {
+        (r.partitions_def_name, k)
+        for r in result.dynamic_partitions_requests or []
+        if isinstance(r, AddDynamicPartitionsRequest)
+        for k in r.partition_keys
+    }
+    assert ("defm_period", "2025-Q4") in added
+    assert result.cursor == "2025-Q4"
     # the same newer quarter seen again: no second run
-    again = sensor(build_sensor_context(cursor=context.cursor))
+    again = sensor(build_sensor_context(cursor=result.cursor))
     assert isinstance(again, SkipReason)
     # nothing newer than the staged 2024-Q4: skip
-    same = newer_period_sensor(
-        name="test_defm_same_period",
-        job=ft_assets.refresh_defm,
-        catalogue_url=ft.DEFM_COMMUNES_PERIODS_URL,
-        period_field="date",
-        staged_asset="stg_defm",
-        dataset=ft.DATASET_COMMUNES,
-        affected=ft_assets.defm_newer_period_affected,
-        client=FakeCatalogue(["2023-T4", "2024-T4"]),
-        home=lambda: built,
-    )
+    same = _defm_sensor("test_defm_same_period", FakeCatalogue(["2023-T4", "2024-T4"]), built)
     assert isinstance(same(build_sensor_context()), SkipReason)
 
 

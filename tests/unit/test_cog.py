@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -126,6 +127,59 @@ def test_contours_drop_arrondissements_and_read_gzip(tmp_path: Path) -> None:
     frame = read_commune_contours(path)
     assert frame["code"].to_list() == ["75056"]
     assert recognise(path) is not None and recognise(path).dataset == "commune_contours"  # type: ignore[union-attr]
+
+
+def _contours_file(tmp_path: Path, feats: list[dict[str, object]]) -> Path:
+    path = tmp_path / "communes-100m.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": feats}), encoding="utf-8")
+    return path
+
+
+def _feature(code: str, geometry: Mapping[str, object] | None) -> dict[str, object]:
+    return {"type": "Feature", "properties": {"code": code, "nom": f"C{code}"}, "geometry": geometry}
+
+
+def test_contours_projected_to_lambert93_and_repaired(tmp_path: Path) -> None:
+    import shapely
+    from pyproj import Transformer
+
+    ring = [[2.0, 46.0], [2.1, 46.0], [2.1, 46.1], [2.0, 46.1], [2.0, 46.0]]
+    square = {"type": "Polygon", "coordinates": [ring]}
+    # a bow-tie (self-intersecting ring) is invalid as published: it must come out valid
+    bow = [[3.0, 45.0], [3.1, 45.1], [3.1, 45.0], [3.0, 45.1], [3.0, 45.0]]
+    bowtie = {"type": "Polygon", "coordinates": [bow]}
+    two = {
+        "type": "MultiPolygon",
+        "coordinates": [[ring], [[[4.0, 44.0], [4.1, 44.0], [4.1, 44.1], [4.0, 44.0]]]],
+    }
+    feats = [_feature("01001", square), _feature("01002", bowtie), _feature("01003", two)]
+    path = _contours_file(tmp_path, feats)
+    frame = read_commune_contours(path, sha256="abc")
+    assert frame["code"].to_list() == ["01001", "01002", "01003"]
+    assert frame["name"].to_list() == ["C01001", "C01002", "C01003"]
+    assert frame["source_sha256"].to_list() == ["abc"] * 3
+    geoms = shapely.from_wkb(frame["geom_wkb"].to_list())
+    assert shapely.is_valid(geoms).all()
+    # the first corner, projected on its own with pyproj, is a vertex of the Lambert-93 square
+    x, y = Transformer.from_crs("OGC:CRS84", "EPSG:2154", always_xy=True).transform(2.0, 46.0)
+    assert shapely.distance(shapely.points(x, y), shapely.boundary(geoms[0])) < 1e-6
+    assert 60e6 < shapely.area(geoms[0]) < 100e6  # ~7.7 km × 11.1 km
+    assert shapely.get_type_id(geoms[2]) == 6 and shapely.get_num_geometries(geoms[2]) == 2
+
+
+@pytest.mark.parametrize(
+    "geometry",
+    [None, {"type": "Polygon", "coordinates": []}],
+    ids=["null", "empty"],
+)
+def test_contours_without_geometry_name_the_feature(
+    tmp_path: Path, geometry: dict[str, object] | None
+) -> None:
+    square = {"type": "Polygon", "coordinates": [[[2.0, 46.0], [2.1, 46.0], [2.1, 46.1], [2.0, 46.0]]]}
+    path = _contours_file(tmp_path, [_feature("01001", square), _feature("01002", geometry)])
+    with pytest.raises(SourceFormatError, match="commune 01002 has no geometry") as err:
+        read_commune_contours(path)
+    assert err.value.row == 2 and err.value.column == "geometry"
 
 
 def test_unknown_file_named_explicitly_is_refused_with_closest_layouts(tmp_path: Path) -> None:

@@ -1,14 +1,23 @@
-"""Grid estimates on perimeters: tiny inline grids in Lambert-93."""
+"""Grid estimates on perimeters: tiny inline grids in Lambert-93, and the conformance of the EPSG:3035 grid
+to Lambert-93 perimeters against shapely on explicit cell squares."""
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 import pytest
 import shapely
-from shapely.geometry import box
+from pyproj import Transformer
+from shapely.geometry import MultiPolygon, Polygon, box
 
 from checks.filosofi_grid import GridEstimateObservations, GridEstimateQuality
-from models.grid_estimates import estimate_on_perimeters, measure_grid_error
+from models.grid_estimates import (
+    cell_overlaps,
+    estimate_on_perimeters,
+    grid_overlap_areas,
+    measure_grid_error,
+)
+from sources.filosofi_grid import cell_squares
 from sources.filosofi_grid.settings import COUNT_COLUMNS
 
 
@@ -26,7 +35,10 @@ def grid(nx: int, ny: int, men: float = 40.0, pauv: float = 10.0) -> pl.DataFram
                 ind=2.5 * men * k,
                 ind_snv=2.5 * men * k * 20_000,
                 imputed_200m=False,
-                geom_wkb=shapely.to_wkb(box(200 * i, 200 * j, 200 * i + 200, 200 * j + 200)),
+                # A 200 m grid in the perimeters' own CRS: no reprojection (see the EPSG:3035 tests below).
+                cell_crs="EPSG:2154",
+                cell_x=200 * i,
+                cell_y=200 * j,
             )
             rows.append(row)
     return pl.DataFrame(rows)
@@ -159,3 +171,80 @@ def test_measure_error_against_published() -> None:
     assert err["mean_absolute_error"] == pytest.approx(10.0)
     assert err["mean_relative_error"] == pytest.approx((0 + 20 / (est_b + 20)) / 2)
     assert err["mean_error"] == pytest.approx(-10.0)
+
+
+def _reference_areas(geom: shapely.Geometry, cell: float) -> dict[tuple[int, int], float]:
+    """Overlap area of `geom` with every cell of its bounding box, by shapely on explicit squares."""
+    x0, y0, x1, y1 = geom.bounds
+    out = {}
+    for i in range(int(np.floor(x0 / cell)) - 1, int(np.ceil(x1 / cell)) + 1):
+        for j in range(int(np.floor(y0 / cell)) - 1, int(np.ceil(y1 / cell)) + 1):
+            area = shapely.intersection(geom, box(i * cell, j * cell, (i + 1) * cell, (j + 1) * cell)).area
+            if area > 0:
+                out[(i, j)] = area
+    return out
+
+
+def _star(cx: float, cy: float, radius: float, n: int, seed: int) -> Polygon:
+    rng = np.random.default_rng(seed)
+    angles = np.sort(rng.uniform(0, 2 * np.pi, n))
+    radii = radius * rng.uniform(0.3, 1.0, n)
+    return Polygon(np.column_stack([cx + radii * np.cos(angles), cy + radii * np.sin(angles)]))
+
+
+def test_grid_overlap_areas_match_shapely_on_awkward_shapes() -> None:
+    ring = box(-1_010.0, -390.0, 1_230.5, 777.7).difference(box(-400.0, -200.0, 600.0, 400.0))  # a hole
+    shapes = [
+        _star(4_321_037.3, 2_910_411.9, 900.0, 300, seed=1),  # hundreds of vertices, EPSG:3035-like values
+        ring,
+        MultiPolygon([box(0, 0, 150, 150), box(150, 0, 390, 170)]),  # parts sharing cells and an edge
+        box(400, 400, 600, 600),  # exactly one cell: wholly inside
+        box(600, 0, 800, 0.5),  # a sliver along a grid line
+        Polygon([(0, 0), (400, 400), (400, 0), (0, 400)]),  # invalid (bow tie): repaired as two triangles
+        Polygon(),  # empty: no pair
+    ]
+    gi, ix, iy, area = grid_overlap_areas(np.array(shapes, dtype=object), 200.0)
+    for g, shape in enumerate(shapes):
+        valid = shapely.make_valid(shape)
+        expected = _reference_areas(valid, 200.0) if not valid.is_empty else {}
+        mine = {
+            (int(i), int(j)): float(a)
+            for i, j, a in zip(ix[gi == g], iy[gi == g], area[gi == g], strict=True)
+        }
+        assert set(mine) == set(expected), g
+        for key, value in expected.items():
+            assert mine[key] == pytest.approx(value, abs=1e-6), (g, key)
+    assert {(int(i), int(j)) for i, j in zip(ix[gi == 3], iy[gi == 3], strict=True)} == {
+        (2, 2)
+    }  # no edge neighbour
+    assert area[gi == 3].tolist() == [40_000.0]
+
+
+def test_laea_cells_against_lambert93_perimeters_match_the_reprojected_squares() -> None:
+    """The staged grid (EPSG:3035 corners) against a Lambert-93 perimeter: same pairs and shares as
+    intersecting the cells' squares reprojected to Lambert-93 (the former method), to a few millionths."""
+    to_l93 = Transformer.from_crs("EPSG:3035", "EPSG:2154", always_xy=True)
+    cx, cy = 3_758_400 + 37, 2_893_000 + 81  # near Paris
+    perimeter = shapely.transform(
+        _star(cx, cy, 700.0, 250, seed=3),
+        lambda c: np.column_stack(to_l93.transform(c[:, 0], c[:, 1])),
+    )
+    xs, ys = np.meshgrid(
+        np.arange(cx - 1_200, cx + 1_200, 200) // 200 * 200,
+        np.arange(cy - 1_200, cy + 1_200, 200) // 200 * 200,
+    )
+    cells = pl.DataFrame({"cell_crs": "EPSG:3035", "cell_x": xs.ravel(), "cell_y": ys.ravel()}).sample(
+        fraction=0.8, seed=5
+    )  # some cells absent (uninhabited): never paired
+    pairs = cell_overlaps(cells, perimeters(P=perimeter))
+    squares, _, _ = cell_squares(
+        cells["cell_x"].to_numpy(), cells["cell_y"].to_numpy(), "EPSG:3035", "EPSG:2154"
+    )
+    share = shapely.area(shapely.intersection(perimeter, squares)) / shapely.area(squares)
+    expected = {k: s for k, s in enumerate(share) if s > 1e-9}
+    got = dict(zip(pairs["cell_index"].to_list(), pairs["area_share"].to_list(), strict=True))
+    assert set(got) == set(expected) and len(got) > 20
+    assert max(abs(got[k] - expected[k]) for k in got) < 1e-5
+    inside = pairs.filter("inside")["cell_index"].to_list()
+    assert set(inside) == {k for k, s in expected.items() if s >= 1 - 1e-9} and inside
+    assert (pairs["cell_x"] == cells["cell_x"].gather(pairs["cell_index"])).all()

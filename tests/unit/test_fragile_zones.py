@@ -8,7 +8,7 @@ from shapely.geometry import box
 
 from checks.filosofi_grid import FragileZones
 from models.fragile_zones import FragileZoneSettings, detect_fragile_zones
-from sources.filosofi_grid import add_cell_geometry, parse_filosofi_grid_csv
+from sources.filosofi_grid import parse_filosofi_grid_csv
 from synthetic.filosofi_grid import write_filosofi_grid
 from synthetic.territory import build_territory
 
@@ -30,7 +30,7 @@ def cells_frame(spec: dict[tuple[int, int], tuple[float, float, str]]) -> pl.Dat
         }
         for (i, j), (men, poor, commune) in spec.items()
     ]
-    return add_cell_geometry(pl.DataFrame(rows).with_columns(pl.lit(False).alias("imputed_200m")))
+    return pl.DataFrame(rows).with_columns(pl.lit(False).alias("imputed_200m"))  # no geometry needed
 
 
 def no_qpv() -> pl.DataFrame:

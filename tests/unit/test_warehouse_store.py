@@ -24,8 +24,11 @@ TERRITORY = pl.DataFrame(
 
 def build(path: Path, name: str, **kw: object) -> None:
     build_warehouse(
-        path, {"territory": TERRITORY.with_columns(pl.lit(name).alias("name"))}, {"label": name}, **kw
-    )  # type: ignore[arg-type]
+        path,
+        {"territory": TERRITORY.with_columns(pl.lit(name).alias("name"))},
+        {"label": name},
+        **kw,  # type: ignore[arg-type]
+    )
 
 
 def test_reader_opened_before_a_swap_keeps_reading_the_previous_warehouse(tmp_path: Path) -> None:
@@ -129,3 +132,76 @@ def test_sql_is_read_only(tmp_path: Path, sql: str) -> None:
 def test_no_warehouse_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(WarehouseError, match="run `quartiers refresh` first"):
         connect_readonly(tmp_path / "absent.duckdb")
+
+
+# --- tables given as staged Parquet files (read by DuckDB itself) -------------------------------------
+def _obs_frame(codes: list[str]) -> pl.DataFrame:
+    n = len(codes)
+    return pl.DataFrame(
+        {
+            "indicator_id": ["pop"] * n,
+            "territory_kind": ["qpv2024"] * n,
+            "territory_code": codes,
+            "geo_version": ["qpv2024"] * n,
+            "period": ["2021"] * n,
+            "value": [float(i) for i in range(n)],
+            "status": ["published"] * n,
+            "method": ["published"] * n,
+        }
+    )
+
+
+def test_tables_from_parquet_files_declared_or_not_and_partitioned(tmp_path: Path) -> None:
+    staged = tmp_path / "staged"
+    staged.mkdir()
+    TERRITORY.write_parquet(staged / "territory.parquet")
+    # a partitioned table: one file per partition, columns in another order in the second file
+    _obs_frame(["QN3", "QN1"]).write_parquet(staged / "p1.parquet")
+    _obs_frame(["QN2"]).select(reversed(_obs_frame([]).columns)).write_parquet(staged / "p2.parquet")
+    pl.DataFrame({"a": [1, 2], "b": ["x", None]}).write_parquet(staged / "extra.parquet")
+    path = tmp_path / "w.duckdb"
+    build_warehouse(
+        path,
+        {
+            "territory": staged / "territory.parquet",
+            "observation": [staged / "p1.parquet", staged / "p2.parquet"],
+            "extra_table": [staged / "extra.parquet"],
+            "not_staged_yet": [],
+        },
+        {"label": "files"},
+    )
+    con = connect_readonly(path, spatial=False)
+    assert con.execute("SELECT kind, code, name FROM territory").fetchall() == [
+        ("commune", "99101", "Valbourg")
+    ]
+    # declared columns the files lack are NULL; rows come out in the territory order the queries use
+    rows = con.execute("SELECT territory_code, value, period_type FROM observation").fetchall()
+    assert rows == [("QN1", 1.0, None), ("QN2", 0.0, None), ("QN3", 0.0, None)]
+    assert con.execute("SELECT * FROM extra_table ORDER BY a").fetchall() == [(1, "x"), (2, None)]
+    tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    assert "not_staged_yet" not in tables
+    assert con.execute("SELECT value FROM warehouse_info WHERE key = 'label'").fetchone() == ("files",)
+
+
+def test_bad_parquet_table_lands_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "w.duckdb"
+    build(path, "old")
+    bad = tmp_path / "territory.parquet"
+    TERRITORY.with_columns(pl.lit(None, dtype=pl.String).alias("code")).write_parquet(bad)
+    with pytest.raises(Exception, match="NOT NULL"):
+        build_warehouse(path, {"territory": bad}, {"label": "new"})
+    assert connect_readonly(path).execute(
+        "SELECT value FROM warehouse_info WHERE key = 'label'"
+    ).fetchone() == ("old",)
+
+
+def test_leftovers_of_a_killed_build_are_cleaned_files_and_folders(tmp_path: Path) -> None:
+    path = tmp_path / "w.duckdb"
+    (tmp_path / ".w.duckdb.building-123").write_bytes(b"half")
+    (tmp_path / ".w.duckdb.building-123.wal").write_bytes(b"wal")
+    spill = tmp_path / ".w.duckdb.building-123.tmp"  # DuckDB's spill folder
+    spill.mkdir()
+    (spill / "duckdb_temp_storage-0.tmp").write_bytes(b"x")
+    build(path, "fresh")
+    assert [p.name for p in tmp_path.iterdir() if "building" in p.name] == []
+    assert connect_readonly(path).execute("SELECT name FROM territory").fetchone() == ("fresh",)

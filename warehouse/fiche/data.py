@@ -340,15 +340,36 @@ FROM best o
 LEFT JOIN indicator i ON i.indicator_id = o.indicator_id
 LEFT JOIN source_file sf ON sf.sha256 = o.source_sha256
 WHERE o.rk = 1
+ORDER BY list_position(?, o.territory_kind || ':' || o.territory_code),
+         o.indicator_id, o.period, o.geo_version
+"""
+# The same rows read from `observation_best`, ranked once when the warehouse was built: no window per fiche.
+# Both sort the rows in the order of ``keys`` (the fiche's columns), so the charts list the territories in
+# that order (the window's output order varied from one call to the next).
+BEST_TABLE_SQL = """
+SELECT o.indicator_id, o.territory_kind, o.territory_code, o.geo_version, o.period, o.period_type, o.value,
+       o.status, o.method, o.interval_low, o.interval_high, o.source_dataset, o.source_vintage,
+       i.label_fr, i.unit, sf.file_name
+FROM observation_best o
+LEFT JOIN indicator i ON i.indicator_id = o.indicator_id
+LEFT JOIN source_file sf ON sf.sha256 = o.source_sha256
+WHERE list_contains(?, o.indicator_id) AND list_contains(?, o.territory_code)
+  AND list_contains(?, o.territory_kind || ':' || o.territory_code)
+ORDER BY list_position(?, o.territory_kind || ':' || o.territory_code),
+         o.indicator_id, o.period, o.geo_version
 """
 
 
 def best_figures(
     con: duckdb.DuckDBPyConnection, indicators: list[str], keys: list[str]
 ) -> list[dict[str, Any]]:
-    """The v_observation_best rows of ``indicators`` for the territories ``keys`` (``kind:code``)."""
+    """The v_observation_best rows of ``indicators`` for the territories ``keys`` (``kind:code``), in the
+    order of ``keys``."""
     codes = sorted({k.split(":", 1)[1] for k in keys})
-    return _rows(con, BEST_SQL, [indicators, codes, keys])
+    try:
+        return _rows(con, BEST_TABLE_SQL, [indicators, codes, keys, keys])
+    except duckdb.CatalogException:  # a warehouse built before `observation_best` existed
+        return _rows(con, BEST_SQL, [indicators, codes, keys, keys])
 
 
 def _pick(figures: list[dict[str, Any]], period: str | None) -> dict[str, Any] | None:
