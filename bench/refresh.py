@@ -26,6 +26,16 @@ from bench._common import (
 )
 
 
+def _jumps(steps_rss: list[tuple[str, int]], top: int = 5) -> list[tuple[str, int, int]]:
+    """The steps during which the peak RSS grew most: (step, growth MiB, peak after it MiB)."""
+    grown = []
+    before = 0
+    for step, peak in steps_rss:
+        grown.append((step, peak - before, peak))
+        before = max(before, peak)
+    return sorted(grown, key=lambda g: -g[1])[:top]
+
+
 def _child(mode: str, home: Path, mirror: Path, group: str | None) -> None:
     """One refresh in this process; prints a JSON line."""
     from pipelines.refresh import run_refresh
@@ -36,8 +46,21 @@ def _child(mode: str, home: Path, mirror: Path, group: str | None) -> None:
 
         profiler = cProfile.Profile()
         profiler.enable()
+    import pipelines.refresh as refresh_module
+
+    # Peak RSS after each step (ru_maxrss only grows): the step where it jumps is the one to look at.
+    steps_rss: list[tuple[str, int]] = []
+    refresh_module._STEP_LISTENERS.append(lambda step, _ok: steps_rss.append((step, round(peak_rss_mib()))))
+    # "full" and "one" force a rebuild (change detection would otherwise stop them: the mirror is the same);
+    # "nochange" measures exactly that early stop.
     with timed() as t:
-        report = run_refresh(home=home, env="mirror", mirror=mirror, only=[group] if group else None)
+        report = run_refresh(
+            home=home,
+            env="mirror",
+            mirror=mirror,
+            only=[group] if group else None,
+            force=mode in ("full", "one"),
+        )
     if profiler is not None:
         profiler.disable()
         profiler.dump_stats(os.environ["QUARTIERS_BENCH_PROFILE"])
@@ -60,6 +83,7 @@ def _child(mode: str, home: Path, mirror: Path, group: str | None) -> None:
                 "assets_materialised": len(report.rows),
                 "assets_total": total,
                 "rows": biggest,
+                "rss_jumps": _jumps(steps_rss),
             }
         )
     )
@@ -104,6 +128,10 @@ def main() -> None:
             flush=True,
         )
         print(f"  largest tables: {res['rows']}", flush=True)
+        jumps = res.get("rss_jumps")
+        if isinstance(jumps, list) and jumps:
+            text = ", ".join(f"{step} +{grew} MiB (→ {peak})" for step, grew, peak in jumps)
+            print(f"  peak RSS grew most during: {text}", flush=True)
     print(load_average())
     sys.exit(0)
 

@@ -32,10 +32,11 @@ BREAKDOWN_LABELS = {
     "moins_26": "moins de 26 ans",
     "26_49": "26 à 49 ans",
     "50_plus": "50 ans ou plus",
-    "dur1": "ancienneté, tranche 1 (NV)",
-    "dur2": "ancienneté, tranche 2 (NV)",
-    "dur3": "ancienneté, tranche 3 (NV)",
-    "dur4": "ancienneté, tranche 4 (NV)",
+    # Bounds inferred, not read in a data dictionary (see LONG_TERM and sources/france_travail/README.md).
+    "dur1": "inscrits depuis moins de 6 mois (bornes déduites)",
+    "dur2": "inscrits depuis 6 mois à moins d'un an (bornes déduites)",
+    "dur3": "inscrits depuis 1 an à moins de 2 ans (bornes déduites)",
+    "dur4": "inscrits depuis 2 ans ou plus (bornes déduites)",
     "rsa": "bénéficiaires du RSA",
     "inf_cap_bep": "niveau de formation inférieur au CAP-BEP",
     "cap_bep": "niveau CAP-BEP",
@@ -85,7 +86,8 @@ def _id_expr() -> pl.Expr:
 def defm_observations(
     staged: pl.DataFrame, *, source_dataset: str, source_vintage: str, sha256: str
 ) -> pl.DataFrame:
-    """Staged DEFM rows → observations (communes and QPVs only; aggregates/arrondissements stay staged)."""
+    """Staged DEFM rows → observations (communes and QPVs only; aggregates/arrondissements stay staged),
+    plus the derived count registered for a year or more (`defm_long_term`) where the file has the bands."""
     kept = staged.filter(pl.col("territory_kind").is_in(list(OBSERVED_KINDS)))
     obs = kept.with_columns(
         _id_expr().alias("indicator_id"),
@@ -94,7 +96,57 @@ def defm_observations(
         pl.lit(source_vintage).alias("source_vintage"),
         pl.lit(sha256).alias("source_sha256"),
     )
-    return conform_observations(obs)
+    published = conform_observations(obs)
+    return pl.concat([published, defm_long_term(published)])
+
+
+# "Demandeurs d'emploi ABC inscrits depuis un an ou plus" = DUR3 + DUR4. INSEE's QPV files carry four
+# seniority bands without their bounds in any file we hold. They partition ABC exactly (sum = ABC on
+# every published QPV of the real IPRO_2019 and IPRO_2022, tests/integration/test_france_travail_real.py)
+# and their national QPV shares (35 / 16 / 18 / 30 % in IPRO_2022) match the Dares bands < 6 months,
+# 6–12 months, 1–2 years, ≥ 2 years (≈ 48 % registered for a year or more at end 2022) — an inference,
+# said in the indicator's definition, not a verified fact.
+LONG_TERM = "defm_abc_un_an_ou_plus"
+_LONG_TERM_PARTS = ("defm_abc_dur3", "defm_abc_dur4")
+
+
+def defm_long_term(observations: pl.DataFrame) -> pl.DataFrame:
+    """Job seekers ABC registered for a year or more (DUR3 + DUR4), per territory, period and source file.
+    Published only when both bands are published; one band hidden → NULL with status ``suppressed``
+    (never a partial sum); a territory/period with only one of the two bands in its file gets nothing."""
+    obs = conform_observations(observations)
+    key = [
+        "territory_kind",
+        "territory_code",
+        "geo_version",
+        "period",
+        "period_type",
+        "source_dataset",
+        "source_vintage",
+        "source_sha256",
+    ]
+    parts = obs.filter(pl.col("indicator_id").is_in(list(_LONG_TERM_PARTS)))
+    if parts.is_empty():
+        return obs.clear()
+    summed = (
+        parts.group_by(key)
+        .agg(
+            pl.col("indicator_id").n_unique().alias("_bands"),
+            (pl.col("status") == "published").all().alias("_all_published"),
+            pl.col("value").sum().alias("_sum"),
+        )
+        .filter(pl.col("_bands") == len(_LONG_TERM_PARTS))
+        .with_columns(
+            pl.lit(LONG_TERM).alias("indicator_id"),
+            pl.when(pl.col("_all_published")).then(pl.col("_sum")).alias("value"),
+            pl.when(pl.col("_all_published"))
+            .then(pl.lit("published"))
+            .otherwise(pl.lit("suppressed"))
+            .alias("status"),
+            pl.lit("summed").alias("method"),
+        )
+    )
+    return conform_observations(summed)
 
 
 def _label(breakdown: dict[str, str]) -> str:
@@ -154,6 +206,22 @@ def defm_indicator_catalog(staged: pl.DataFrame | None = None) -> pl.DataFrame:
         "aggregation": "ratio",
         "source": SOURCE,
         "method": "recomputed",
+    }
+    rows[LONG_TERM] = {
+        "indicator_id": LONG_TERM,
+        "theme": "demandeurs_emploi",
+        "label_fr": "Demandeurs d'emploi A, B, C inscrits depuis un an ou plus",
+        "definition": "Somme des tranches d'ancienneté 3 et 4 (DUR3 + DUR4) des fichiers QPV. Bornes des "
+        "tranches déduites, non lues dans un dictionnaire : les quatre tranches font exactement ABC et leurs "
+        "parts correspondent aux tranches Dares < 6 mois, 6-12 mois, 1-2 ans, 2 ans ou plus. "
+        "Secret statistique si une des deux tranches est masquée.",
+        "unit": "count",
+        "numerator_def": None,
+        "denominator_def": None,
+        "summable": True,
+        "aggregation": "sum",
+        "source": SOURCE,
+        "method": "summed",
     }
     frame = pl.DataFrame(list(rows.values()), infer_schema_length=None)
     return frame.select(

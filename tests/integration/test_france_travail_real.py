@@ -61,3 +61,22 @@ def test_hackaviz_sex_totals(shared_data: Path) -> None:
     # every QPV of the file where the three cells are published satisfies abcde_f + abcde_h = abcde
     assert report.height == 0
     assert staged["territory_code"].n_unique() == 105
+
+
+@pytest.mark.parametrize("name", ["IPRO_2019.csv", "IPRO_2022.csv"])
+def test_seniority_bands_partition_abc(shared_data: Path, name: str) -> None:
+    """The basis of `defm_abc_un_an_ou_plus` (models/france_travail.LONG_TERM): in INSEE's real QPV files
+    the four seniority bands ABC_DUR1..4 add up to ABC on every QPV where all five are published, and the
+    bands 3 + 4 hold close to half of ABC (Dares: ≈ 48 % registered for a year or more, end 2022)."""
+    path = shared_data / "insee" / "qpv2015" / name
+    frame = pl.read_csv(path, separator=";", infer_schema=False, encoding="utf8-lossy")
+    frame = frame.rename({c: c.strip().lstrip("\ufeff") for c in frame.columns})
+    cols = ["ABC", "ABC_DUR1", "ABC_DUR2", "ABC_DUR3", "ABC_DUR4"]
+    num = frame.select(
+        "CODGEO", *[pl.col(c).str.replace(",", ".").cast(pl.Float64, strict=False).alias(c) for c in cols]
+    ).drop_nulls()
+    assert num.height > 1_000  # QPVs with the whole block published
+    gap = num.select((pl.sum_horizontal(cols[1:]) - pl.col("ABC")).abs().max()).item()
+    assert gap == 0
+    long_share = num.select(pl.col("ABC_DUR3").sum() + pl.col("ABC_DUR4").sum()).item() / num["ABC"].sum()
+    assert 0.40 < long_share < 0.55

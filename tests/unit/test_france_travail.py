@@ -13,7 +13,13 @@ from checks.france_travail import (
     validate_defm_observations,
     validate_defm_staged,
 )
-from models.france_travail import defm_indicator_catalog, defm_observations, defm_share_of_commune
+from models.france_travail import (
+    LONG_TERM,
+    defm_indicator_catalog,
+    defm_long_term,
+    defm_observations,
+    defm_share_of_commune,
+)
 from sources._errors import SourceFormatError
 from sources.france_travail import describe_qpv_variable, parse_defm_communes, parse_defm_qpv
 
@@ -152,3 +158,47 @@ def test_observations_catalog_and_share(ft_dir: Path) -> None:
     assert p["value"] == pytest.approx(100 * 227 / 1455)
     withheld = share.filter(pl.col("territory_code") == "QP062036").row(0, named=True)
     assert withheld["value"] is None and withheld["status"] == "suppressed"
+
+
+def _band(code: str, band: int, value: float | None, sha: str = "f1") -> dict[str, object]:
+    return {
+        "indicator_id": f"defm_abc_dur{band}",
+        "territory_kind": "qpv2015",
+        "territory_code": code,
+        "geo_version": "qpv2015",
+        "period": "2022-Q4",
+        "period_type": "quarter",
+        "value": value,
+        "status": "published" if value is not None else "suppressed",
+        "method": "published",
+        "source_dataset": "defm_qpv2015",
+        "source_vintage": "2022",
+        "source_sha256": sha,
+    }
+
+
+def test_long_term_job_seekers_are_bands_3_and_4_never_a_partial_sum() -> None:
+    obs = pl.DataFrame(
+        [
+            _band("QP001001", 1, 40.0),
+            _band("QP001001", 2, 20.0),
+            _band("QP001001", 3, 25.0),
+            _band("QP001001", 4, 35.0),
+            _band("QP001002", 3, 10.0),
+            _band("QP001002", 4, None),  # hidden band: the sum is secret too, not 10
+            _band("QP001003", 3, 7.0),  # band 4 absent from the file: no figure at all
+            _band("QP001001", 3, 1.0, sha="f2"),  # another file: its own figure, never mixed
+            _band("QP001001", 4, 2.0, sha="f2"),
+        ]
+    )
+    out = defm_long_term(obs).sort("territory_code", "source_sha256")
+    assert out["indicator_id"].unique().to_list() == [LONG_TERM]
+    rows = {(r["territory_code"], r["source_sha256"]): r for r in out.iter_rows(named=True)}
+    assert set(rows) == {("QP001001", "f1"), ("QP001001", "f2"), ("QP001002", "f1")}
+    assert rows[("QP001001", "f1")]["value"] == 60.0 and rows[("QP001001", "f1")]["status"] == "published"
+    assert rows[("QP001001", "f2")]["value"] == 3.0
+    assert rows[("QP001002", "f1")]["value"] is None and rows[("QP001002", "f1")]["status"] == "suppressed"
+    assert all(r["method"] == "summed" for r in rows.values())
+    catalog = defm_indicator_catalog()
+    entry = catalog.filter(pl.col("indicator_id") == LONG_TERM).row(0, named=True)
+    assert entry["unit"] == "count" and "déduites" in entry["definition"]
