@@ -32,15 +32,17 @@ def main(home: Path, http: bool) -> int:
     from pipelines.paths import sample_mirror
     from pipelines.refresh import run_refresh
 
+    # Forced: the children refresh copies of an already built home with nothing changed, and change
+    # detection would rightly stop them before any fault point is reached.
     if not http:
-        report = run_refresh(home=home, env="sample")
+        report = run_refresh(home=home, env="sample", force=True)
     else:
         from sources.registry import DEFAULT_URLS
         from tests.faults.http_server import serve_mirror, urls_through
 
         with serve_mirror(sample_mirror(home)) as base:
             DEFAULT_URLS.update(urls_through(base))  # type: ignore[arg-type]
-            report = run_refresh(home=home, env="live")
+            report = run_refresh(home=home, env="live", force=True)
     if not report.success:
         print(f"refresh failed at {report.failed_step}: {report.error}", file=sys.stderr)
     return 0 if report.success else 1
