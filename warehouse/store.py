@@ -32,9 +32,11 @@ TABLE_ORDER: dict[str, tuple[str, ...]] = {
     "observation": ("territory_kind", "territory_code", "indicator_id", "period"),
 }
 
-# Memory DuckDB may hold while building (it spills sorts and joins to disk beyond that): the build runs
-# inside the refresh process, next to the Polars frames of the other steps.
-BUILD_MEMORY_LIMIT = "1GB"
+# Memory DuckDB may hold while building: half the machine (it spills sorts and joins to disk beyond that;
+# DuckDB's own default is 80 %), because the build runs inside the refresh process next to the Polars frames
+# of the other steps. A fixed 1 GB was too little for some operators that cannot spill (the real contracts'
+# build failed with "Out of Memory" while the national synthetic one passed).
+BUILD_MEMORY_LIMIT = f"{max(2, os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') // 2**31)}GB"
 
 
 class WarehouseError(QuartiersError):
