@@ -32,6 +32,12 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def current_rss_mib() -> float:
+    """Resident set size of this process now (Linux /proc/self/statm): what a step left held."""
+    pages = int(Path("/proc/self/statm").read_text().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
 def load_average() -> str:
     one, five, _ = os.getloadavg()
     return f"load average {one:.1f} / {five:.1f} on {os.cpu_count()} cores"

@@ -13,10 +13,12 @@ import argparse
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 from bench._common import (
     bench_home,
+    current_rss_mib,
     ensure_mirror,
     load_average,
     national_mirror,
@@ -50,7 +52,19 @@ def _child(mode: str, home: Path, mirror: Path, group: str | None) -> None:
 
     # Peak RSS after each step (ru_maxrss only grows): the step where it jumps is the one to look at.
     steps_rss: list[tuple[str, int]] = []
-    refresh_module._STEP_LISTENERS.append(lambda step, _ok: steps_rss.append((step, round(peak_rss_mib()))))
+    # In-process steps run one after another: a step's time is the gap since the previous one ended.
+    steps_time: list[tuple[str, float]] = []
+    held: list[tuple[str, int]] = []  # RSS when each step ended: memory kept from one step to the next
+    last = [time.monotonic()]
+
+    def on_step(step: str, _ok: bool) -> None:
+        now = time.monotonic()
+        steps_rss.append((step, round(peak_rss_mib())))
+        steps_time.append((step, round(now - last[0], 1)))
+        held.append((step, round(current_rss_mib())))
+        last[0] = now
+
+    refresh_module._STEP_LISTENERS.append(on_step)
     # "full" and "one" force a rebuild (change detection would otherwise stop them: the mirror is the same);
     # "nochange" measures exactly that early stop.
     with timed() as t:
@@ -84,6 +98,8 @@ def _child(mode: str, home: Path, mirror: Path, group: str | None) -> None:
                 "assets_total": total,
                 "rows": biggest,
                 "rss_jumps": _jumps(steps_rss),
+                "slowest_steps": sorted(steps_time, key=lambda st: -st[1])[:8],
+                "most_held_after": sorted(held, key=lambda h: -h[1])[:5],
             }
         )
     )
@@ -132,6 +148,12 @@ def main() -> None:
         if isinstance(jumps, list) and jumps:
             text = ", ".join(f"{step} +{grew} MiB (→ {peak})" for step, grew, peak in jumps)
             print(f"  peak RSS grew most during: {text}", flush=True)
+        slow = res.get("slowest_steps")
+        if isinstance(slow, list) and slow:
+            print("  slowest steps: " + ", ".join(f"{s} {t} s" for s, t in slow), flush=True)
+        kept = res.get("most_held_after")
+        if isinstance(kept, list) and kept:
+            print("  RSS held after: " + ", ".join(f"{s} {m} MiB" for s, m in kept), flush=True)
     print(load_average())
     sys.exit(0)
 

@@ -185,17 +185,40 @@ def cell_overlaps(
     the perimeters are reprojected to the grid CRS and their overlap with every cell of their bounding box
     is computed from the grid's integer coordinates (`grid_overlap_areas`); the pairs are then joined to
     `cells` on the integer corner."""
-    keys = (
-        perimeters.select(KEYS)
-        .with_row_index("perimeter_index")
-        .with_columns(pl.col("perimeter_index").cast(pl.Int64))
-    )
+    pairs = _overlap_pairs(cells, perimeters, perimeter_crs=perimeter_crs, eps=eps)
+    corners = cells.select(pl.col("cell_x", "cell_y").cast(pl.Int64))
+    return pl.concat(
+        [
+            perimeters.select(KEYS)[pairs["perimeter_index"]],
+            pairs.select("cell_index", "cell_crs"),
+            corners[pairs["cell_index"]],
+            pairs.select("area_share", "inside"),
+        ],
+        how="horizontal",
+    ).sort([*KEYS, "cell_index"])
+
+
+_PAIR_SCHEMA: dict[str, pl.DataType] = {
+    "perimeter_index": pl.Int64(),
+    "cell_index": pl.Int64(),
+    "cell_crs": pl.String(),
+    "area_share": pl.Float64(),
+    "inside": pl.Boolean(),
+}
+
+
+def _overlap_pairs(
+    cells: pl.DataFrame, perimeters: pl.DataFrame, *, perimeter_crs: str | None, eps: float
+) -> pl.DataFrame:
+    """`cell_overlaps` by row numbers only: `perimeter_index` (row of `perimeters`), `cell_index` (row of
+    `cells`), `cell_crs`, `area_share`, `inside`, ordered by cell then perimeter (reading the cells' values
+    in their own order is the cheaper gather)."""
     frames: list[pl.DataFrame] = []
     geoms = shapely.from_wkb(perimeters["geom_wkb"].to_numpy())
-    crs_values = cells["cell_crs"].unique().drop_nulls().sort().to_list()
+    crs_values = _grid_crs_values(cells["cell_crs"])
     for cell_crs in crs_values:
         source = perimeter_crs or published_crs(cell_crs)
-        pi, ix, iy, area = grid_overlap_areas(to_crs(geoms, source, cell_crs), float(CELL_SIZE_M))
+        pi, ix, iy, area = _reprojected_overlap_areas(geoms, source, cell_crs, float(CELL_SIZE_M))
         share = np.minimum(area / float(CELL_SIZE_M) ** 2, 1.0)
         keep = share > eps
         pairs = pl.DataFrame(
@@ -212,42 +235,33 @@ def cell_overlaps(
                 "inside": pl.Boolean,
             },
         )
-        # Hash join on one integer per cell (its grid column and row), the cells of this grid only.
-        grid = cells.select("cell_x", "cell_y").with_row_index("cell_index")
+        # Hash join on one integer per cell (its grid column and row), the cells of this grid only (all
+        # the cells when there is one grid).
+        index = cells.select(_cell_key_expr(CELL_SIZE_M).alias("_key")).with_row_index("cell_index")
         if len(crs_values) > 1:
-            grid = grid.filter(cells["cell_crs"] == cell_crs)
-        index = grid.select(
-            pl.col("cell_index").cast(pl.Int64),
-            _cell_key_expr(CELL_SIZE_M).alias("_key"),
-            pl.col("cell_x").cast(pl.Int64),
-            pl.col("cell_y").cast(pl.Int64),
-        )
+            index = index.filter(cells["cell_crs"] == cell_crs)
         frames.append(
             pairs.join(index, on="_key", how="inner").select(
                 "perimeter_index",
-                "cell_index",
+                pl.col("cell_index").cast(pl.Int64),
                 pl.lit(cell_crs).alias("cell_crs"),
-                "cell_x",
-                "cell_y",
                 "area_share",
                 "inside",
             )
         )
-    schema = {
-        "perimeter_index": pl.Int64,
-        "cell_index": pl.Int64,
-        "cell_crs": pl.String,
-        "cell_x": pl.Int64,
-        "cell_y": pl.Int64,
-        "area_share": pl.Float64,
-        "inside": pl.Boolean,
-    }
-    out = pl.concat(frames, how="vertical") if frames else pl.DataFrame(schema=schema)
-    return (
-        out.join(keys, on="perimeter_index", how="left")
-        .select(*KEYS, "cell_index", "cell_crs", "cell_x", "cell_y", "area_share", "inside")
-        .sort([*KEYS, "cell_index"])
-    )
+    out = pl.concat(frames, how="vertical") if frames else pl.DataFrame(schema=_PAIR_SCHEMA)
+    return out.sort("cell_index", "perimeter_index")
+
+
+def _grid_crs_values(crs: pl.Series) -> list[str]:
+    """The distinct non-null CRSs of the cells, sorted (one comparison pass when there is only one)."""
+    present = crs.drop_nulls() if crs.null_count() else crs
+    if present.len() == 0:
+        return []
+    first = str(present[0])
+    if bool((present == first).all()):
+        return [first]
+    return [str(v) for v in present.unique().sort().to_list()]
 
 
 def _cell_key(ix: np.ndarray, iy: np.ndarray) -> np.ndarray:
@@ -267,11 +281,36 @@ def to_crs(geoms: np.ndarray, source: str, target: str) -> np.ndarray:
         return geoms
     transformer = Transformer.from_crs(source, target, always_xy=True)
 
-    def move(coords: np.ndarray) -> np.ndarray:
-        x, y = transformer.transform(coords[:, 0], coords[:, 1])
-        return np.column_stack([np.asarray(x), np.asarray(y)])
+    def move(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        moved_x, moved_y = transformer.transform(x, y)
+        return np.asarray(moved_x), np.asarray(moved_y)
 
-    return np.asarray(shapely.transform(geoms, move))
+    return np.asarray(shapely.transform(geoms, move, interleaved=False))
+
+
+def _reprojected_overlap_areas(
+    geoms: np.ndarray, source: str, target: str, cell_size: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """`grid_overlap_areas(to_crs(geoms, source, target), cell_size)`, with one extraction of the vertices
+    when every geometry is a (multi)polygon still valid once reprojected (the usual case): the reprojected
+    vertices go straight to the area computation, rings oriented there, no polygon rebuilt but for the
+    validity test. Anything else takes the general path (repair, collections, missing geometries)."""
+    types = shapely.get_type_id(geoms)
+    if source == target or len(geoms) == 0 or not np.isin(types, (3, 6)).all():
+        return grid_overlap_areas(to_crs(geoms, source, target), cell_size)
+    coords = shapely.get_coordinates(geoms)
+    x, y = Transformer.from_crs(source, target, always_xy=True).transform(coords[:, 0], coords[:, 1])
+    coords[:, 0], coords[:, 1] = x, y
+    if not shapely.is_valid(shapely.set_coordinates(np.array(geoms, dtype=object), coords)).all():
+        return grid_overlap_areas(to_crs(geoms, source, target), cell_size)
+    # Same order as get_coordinates: geometry, polygon, ring. Empty polygons hold no ring.
+    parts, owner = shapely.get_parts(geoms, return_index=True)
+    rings, ring_part = shapely.get_rings(parts, return_index=True)
+    count = shapely.get_num_coordinates(rings)
+    ring_part = ring_part[count > 0]
+    ring_of = np.repeat(np.arange(len(ring_part)), count[count > 0])
+    used, ring_part = np.unique(ring_part, return_inverse=True)
+    return _ring_overlap_areas(coords, ring_of, ring_part, owner[used], cell_size, orient=True)
 
 
 def _polygon_parts(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -310,33 +349,73 @@ def grid_overlap_areas(
     get s·dx (difference array summed down each column). Vectorised over all edges of all perimeters;
     exact up to floating point (≈ 1e-6 m² for 200 m cells)."""
     polys, owner = _polygon_parts(geoms)
-    empty = (np.zeros(0, np.int64),) * 3 + (np.zeros(0, np.float64),)
-    if len(polys) == 0:
-        return empty
-    s = float(cell_size)
-    bounds = shapely.bounds(polys)
-    ix0 = np.floor(bounds[:, 0] / s).astype(np.int64)
-    iy0 = np.floor(bounds[:, 1] / s).astype(np.int64)
-    nx = np.maximum(np.ceil(bounds[:, 2] / s).astype(np.int64) - ix0, 1)
-    ny = np.maximum(np.ceil(bounds[:, 3] / s).astype(np.int64) - iy0, 1)
+    rings, ring_part = shapely.get_rings(polys, return_index=True)
+    coords, ring_of = shapely.get_coordinates(rings, return_index=True)
+    return _ring_overlap_areas(coords, ring_of, ring_part, owner, float(cell_size), orient=False)
+
+
+def _ring_overlap_areas(
+    coords: np.ndarray,
+    ring_of: np.ndarray,
+    ring_part: np.ndarray,
+    owner: np.ndarray,
+    s: float,
+    *,
+    orient: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """`grid_overlap_areas` from the vertices (`coords`, ring of each vertex `ring_of`, polygon of each
+    ring `ring_part`, geometry of each polygon `owner`; every polygon has a ring, vertices in polygon,
+    ring order). `orient`: the rings' orientation is not known yet (the exterior ring of each polygon is
+    its first): edges of a ring turning the wrong way count with the opposite sign."""
+    if len(owner) == 0:
+        return (np.zeros(0, np.int64),) * 3 + (np.zeros(0, np.float64),)
+    vertex_part = ring_part[ring_of]
+    start = np.flatnonzero(np.r_[True, vertex_part[1:] != vertex_part[:-1]])
+    ix0 = np.floor(np.minimum.reduceat(coords[:, 0], start) / s).astype(np.int64)
+    iy0 = np.floor(np.minimum.reduceat(coords[:, 1], start) / s).astype(np.int64)
+    nx = np.maximum(np.ceil(np.maximum.reduceat(coords[:, 0], start) / s).astype(np.int64) - ix0, 1)
+    ny = np.maximum(np.ceil(np.maximum.reduceat(coords[:, 1], start) / s).astype(np.int64) - iy0, 1)
     offset = np.concatenate([[0], np.cumsum(nx * ny)])
     total = int(offset[-1])
 
-    # Edges of every ring, in coordinates local to the part's grid origin (keeps the numbers small).
-    rings, ring_part = shapely.get_rings(polys, return_index=True)
-    coords, ring_of = shapely.get_coordinates(rings, return_index=True)
-    same_ring = ring_of[:-1] == ring_of[1:]
-    part = ring_part[ring_of[:-1][same_ring]]
-    xa = coords[:-1, 0][same_ring] - ix0[part] * s
-    ya = coords[:-1, 1][same_ring] - iy0[part] * s
-    xb = coords[1:, 0][same_ring] - ix0[part] * s
-    yb = coords[1:, 1][same_ring] - iy0[part] * s
-    moving = xa != xb  # vertical edges contribute nothing to ∫ … dx
-    part, xa, ya, xb, yb = part[moving], xa[moving], ya[moving], xb[moving], yb[moving]
-    sign = np.where(xb > xa, -1.0, 1.0)  # −σ: edges running left (the top of a CCW ring) add area
-    xl, xr = np.minimum(xa, xb), np.maximum(xa, xb)
+    # Vertices of every ring, in coordinates local to their part's grid origin (keeps the numbers small),
+    # with the (column, row) of their cell in the part's box and its flat index (column-major in a part).
+    vx = coords[:, 0] - (ix0 * s)[vertex_part]
+    vy = coords[:, 1] - (iy0 * s)[vertex_part]
+    vcol = np.minimum(np.maximum(np.floor(vx / s), 0), (nx - 1)[vertex_part]).astype(np.int64)
+    vrow = np.minimum(np.maximum(np.floor(vy / s), 0), (ny - 1)[vertex_part]).astype(np.int64)
+    vcell = offset[:-1][vertex_part] + vcol * ny[vertex_part] + vrow
+    # Edges: vertex k → k + 1 of the same ring; vertical ones add nothing to ∫ … dx.
+    edge = (ring_of[:-1] == ring_of[1:]) & (vx[:-1] != vx[1:])
+    # Fast path, nearly every edge: both ends in one cell. With weight −σ·|dx| = xa − xb (edges running
+    # left, the top of a CCW ring, add area), it adds weight · (mean y − row·s) to that cell and weight · s
+    # to every cell below it in the column. Computed on every vertex pair, weight 0 off the fast path.
+    simple = edge & (vcell[:-1] == vcell[1:])
+    weight = np.where(simple, vx[:-1] - vx[1:], 0.0)
+    flip = np.ones(len(ring_part))
+    if orient:  # shoelace per ring: exterior rings must turn counter-clockwise, holes clockwise
+        same_ring = ring_of[:-1] == ring_of[1:]
+        twice_area = np.bincount(
+            ring_of[:-1][same_ring],
+            weights=(vx[:-1] * vy[1:] - vx[1:] * vy[:-1])[same_ring],
+            minlength=len(ring_part),
+        )
+        exterior = np.r_[True, ring_part[1:] != ring_part[:-1]]
+        flip = np.where(exterior == (twice_area >= 0), 1.0, -1.0)
+        weight *= flip[ring_of[:-1]]
+    row = vrow[:-1]
+    height = np.minimum(np.maximum((vy[:-1] + vy[1:]) / 2 - row * s, 0.0), s)
+    area = np.bincount(vcell[:-1], weights=weight * height, minlength=total)
+    drop = np.bincount(
+        np.maximum(vcell[:-1] - 1, 0), weights=np.where(row >= 1, weight * s, 0.0), minlength=total
+    )
 
-    # Cut each edge at the column lines: one piece per column it crosses.
+    # The other edges, cut at the column lines: one piece per column they cross.
+    edge = np.flatnonzero(edge & ~simple)
+    part = vertex_part[edge]
+    xa, ya, xb, yb = vx[edge], vy[edge], vx[edge + 1], vy[edge + 1]
+    sign = np.where(xb > xa, -1.0, 1.0)
+    xl, xr = np.minimum(xa, xb), np.maximum(xa, xb)
     c0 = np.clip(np.floor(xl / s).astype(np.int64), 0, nx[part] - 1)
     c1 = np.clip(np.ceil(xr / s).astype(np.int64) - 1, c0, nx[part] - 1)
     e, col = _expand(c0, c1)
@@ -351,24 +430,24 @@ def grid_overlap_areas(
     t_right = np.clip((right - xa[e]) / dx, 0.0, 1.0)
     y_left = ya[e] + t_left * (yb[e] - ya[e])
     y_right = ya[e] + t_right * (yb[e] - ya[e])
-    weight = sign[e] * width
-    base = offset[p] + col * ny[p]  # flat index of (part, column, row 0): column-major inside a part
+    piece_weight = sign[e] * width * flip[ring_of[edge]][e]
+    at = offset[p] + col * ny[p]
 
     # Rows the piece spans: exact integral of clamp(y − row·s, 0, s) along the piece.
     ylo, yhi = np.minimum(y_left, y_right), np.maximum(y_left, y_right)
     r0 = np.clip(np.floor(ylo / s).astype(np.int64), 0, ny[p] - 1)
     r1 = np.clip(np.floor(yhi / s).astype(np.int64), r0, ny[p] - 1)
     k, row = _expand(r0, r1)
-    area = np.bincount(
-        base[k] + row,
-        weights=weight[k] * _mean_clamped(y_left[k] - row * s, y_right[k] - row * s, s),
+    area += np.bincount(
+        at[k] + row,
+        weights=piece_weight[k] * _mean_clamped(y_left[k] - row * s, y_right[k] - row * s, s),
         minlength=total,
     )
     # Rows below the piece: the whole strip of the column under it, s · width each (summed down).
     below = r0 >= 1
-    drop = np.bincount(base[below] + r0[below] - 1, weights=weight[below] * s, minlength=total)
+    drop += np.bincount(at[below] + r0[below] - 1, weights=piece_weight[below] * s, minlength=total)
     suffix = np.concatenate([np.cumsum(drop[::-1])[::-1], [0.0]])
-    cell_part = np.repeat(np.arange(len(polys)), nx * ny)
+    cell_part = np.repeat(np.arange(len(owner)), nx * ny)
     flat = np.arange(total)
     local = flat - offset[cell_part]
     col_all, row_all = local // ny[cell_part], local % ny[cell_part]
@@ -384,7 +463,7 @@ def grid_overlap_areas(
             "area": area[hit],
         }
     )
-    if len(polys) > len(np.unique(owner)):  # parts of one multipolygon may share a cell: add them up
+    if len(owner) > len(np.unique(owner)):  # parts of one multipolygon may share a cell: add them up
         frame = frame.group_by("g", "i", "j").agg(pl.col("area").sum().clip(upper_bound=s * s))
     frame = frame.sort("g", "i", "j")
     return (
@@ -443,70 +522,112 @@ def estimate_on_perimeters(
         {c for c, *_ in COUNT_INDICATORS.values()}
         | {v for num, den, *_ in RATE_INDICATORS.values() for v in (num, den)}
     )
-    pairs = cell_overlaps(cells, perimeters, perimeter_crs=perimeter_crs)
+    # Perimeters are grouped on KEYS (`_g`: row of `base`, in order of first appearance); the pairs carry
+    # that integer rather than the three strings.
+    grouped = (
+        perimeters.select(KEYS)
+        .with_row_index("_p")
+        .group_by(KEYS, maintain_order=True)
+        .agg(pl.col("_p"))
+        .with_row_index("_g")
+        .with_columns(pl.col("_g").cast(pl.Int64))
+    )
+    base = grouped.select("_g", *KEYS)
+    group_of = grouped.select("_g", "_p").explode("_p").sort("_p")["_g"].to_numpy()
+    found = _overlap_pairs(cells, perimeters, perimeter_crs=perimeter_crs, eps=1e-9)
     # Only the cells that overlap a perimeter are read (a gather on the pairs' row numbers).
     sources = sorted({c for cols in _DERIVED.values() for c in cols} | (set(value_cols) - set(_DERIVED)))
-    attrs = _with_derived(cells.select(pl.col([*sources, "imputed_200m"]).gather(pairs["cell_index"])))
-    pairs = pl.concat([pairs, attrs.select([*value_cols, "imputed_200m"])], how="horizontal")
+    attrs = _with_derived(cells.select(pl.col([*sources, "imputed_200m"]).gather(found["cell_index"])))
+    pairs = pl.concat(
+        [
+            pl.DataFrame({"_g": group_of[found["perimeter_index"].to_numpy()]}, schema={"_g": pl.Int64}),
+            found.select("area_share", "inside"),
+            attrs.select([*value_cols, "imputed_200m"]),
+        ],
+        how="horizontal",
+    )
 
-    agg = [pl.len().alias("_cells")]
+    # One pass over the pairs for every sum: estimates, bounds, the `part` rates' cut sums, quality.
+    inside, weighted_ind = pl.col("inside"), pl.col("ind") * pl.col("area_share")
+    agg = [
+        pl.len().alias("_cells"),
+        inside.sum().cast(pl.Int64).alias("cells_inside"),
+        (~inside).sum().cast(pl.Int64).alias("cells_cut"),
+        weighted_ind.filter(~inside).sum().alias("ind_cut_weighted"),
+        weighted_ind.filter(pl.col("imputed_200m")).sum().alias("ind_imputed_weighted"),
+    ]
     for c in value_cols:
         agg += [
             (pl.col(c) * pl.col("area_share")).sum().alias(f"{c}__est"),
-            pl.col(c).filter(pl.col("inside")).sum().alias(f"{c}__low"),
+            pl.col(c).filter(inside).sum().alias(f"{c}__low"),
             pl.col(c).sum().alias(f"{c}__high"),
         ]
-    sums = pairs.group_by(KEYS).agg(agg)
-    base = perimeters.select(KEYS).unique(maintain_order=True)
-    sums = base.join(sums, on=KEYS, how="left").with_columns(pl.exclude(KEYS).fill_null(0))
-    bounds = _rate_bounds(pairs, base)
-    sums = sums.join(bounds, on=KEYS, how="left")
+    agg += [pl.col(c).filter(~inside).sum().alias(f"{c}__cut") for c in sorted({*_part_columns(), "ind"})]
+    sums = pairs.group_by("_g").agg(agg)
+    sums = base.join(sums, on="_g", how="left", maintain_order="left").with_columns(
+        pl.exclude("_g", *KEYS).fill_null(0)
+    )
+    sums = sums.with_columns(_part_bounds())
+    for ind_id, (num, den, _scale, _unit, kind, _label) in RATE_INDICATORS.items():
+        if kind != "part":
+            sums = sums.join(
+                _homogeneous_bounds(pairs, num, den, ind_id), on="_g", how="left", maintain_order="left"
+            )
 
+    # One row per perimeter and indicator, ordered on KEYS then indicator_id: the perimeters sorted once,
+    # every (indicator, column) computed in one select, then interleaved (numpy) into the long shape.
     small = pl.col("men__est") < min_households
-    rows: list[pl.DataFrame] = []
+    columns: dict[str, dict[str, pl.Expr]] = {}
     for ind_id, (col, household, _unit, _label) in COUNT_INDICATORS.items():
         suppressed = small | (pl.col(f"{col}__est") < min_households) if household else small
-        rows.append(
-            sums.select(
-                *KEYS,
-                pl.lit(ind_id).alias("indicator_id"),
-                pl.when(suppressed).then(None).otherwise(pl.col(f"{col}__est")).alias("value"),
-                pl.when(suppressed).then(None).otherwise(pl.col(f"{col}__low")).alias("interval_low"),
-                pl.when(suppressed).then(None).otherwise(pl.col(f"{col}__high")).alias("interval_high"),
-                pl.when(suppressed).then(pl.lit("suppressed")).otherwise(pl.lit("estimated")).alias("status"),
-            )
-        )
+        columns[ind_id] = {
+            "value": pl.col(f"{col}__est"),
+            "interval_low": pl.col(f"{col}__low"),
+            "interval_high": pl.col(f"{col}__high"),
+            "suppressed": suppressed,
+        }
     for ind_id, (num, den, scale, _unit, _kind, _label) in RATE_INDICATORS.items():
         suppressed = small | (pl.col(f"{den}__est") <= 0)
         if num in _HOUSEHOLD_COLUMNS:
             suppressed = suppressed | (pl.col(f"{num}__est") < min_households)
-        rows.append(
-            sums.select(
-                *KEYS,
-                pl.lit(ind_id).alias("indicator_id"),
-                pl.when(suppressed)
-                .then(None)
-                .otherwise(scale * pl.col(f"{num}__est") / pl.col(f"{den}__est"))
-                .alias("value"),
-                pl.when(suppressed).then(None).otherwise(pl.col(f"{num}__est")).alias("numerator"),
-                pl.when(suppressed).then(None).otherwise(pl.col(f"{den}__est")).alias("denominator"),
-                pl.when(suppressed)
-                .then(None)
-                .otherwise(scale * pl.col(f"{ind_id}__lo"))
-                .alias("interval_low"),
-                pl.when(suppressed)
-                .then(None)
-                .otherwise(scale * pl.col(f"{ind_id}__hi"))
-                .alias("interval_high"),
-                pl.when(suppressed).then(pl.lit("suppressed")).otherwise(pl.lit("estimated")).alias("status"),
-            )
-        )
-    for ind_id in NOT_ESTIMABLE_INDICATORS:
-        rows.append(
-            base.with_columns(pl.lit(ind_id).alias("indicator_id"), pl.lit("not_applicable").alias("status"))
-        )
+        columns[ind_id] = {
+            "value": scale * pl.col(f"{num}__est") / pl.col(f"{den}__est"),
+            "numerator": pl.col(f"{num}__est"),
+            "denominator": pl.col(f"{den}__est"),
+            "interval_low": scale * pl.col(f"{ind_id}__lo"),
+            "interval_high": scale * pl.col(f"{ind_id}__hi"),
+            "suppressed": suppressed,
+        }
+    ids = sorted([*columns, *NOT_ESTIMABLE_INDICATORS])
+    ordered = sums.sort(KEYS)
+    wide = ordered.select(
+        *(
+            pl.when(exprs["suppressed"]).then(None).otherwise(expr).cast(pl.Float64).alias(f"{ind_id}|{name}")
+            for ind_id, exprs in columns.items()
+            for name, expr in exprs.items()
+            if name != "suppressed"
+        ),
+        *(exprs["suppressed"].alias(f"{ind_id}|suppressed") for ind_id, exprs in columns.items()),
+    )
+    n = ordered.height
+    # status codes: 0 estimated, 1 suppressed, 2 not applicable (the medians, never estimated).
+    status = np.full((n, len(ids)), 2, dtype=np.int64)
+    long: dict[str, pl.Series] = {}
+    for name in ("value", "numerator", "denominator", "interval_low", "interval_high"):
+        block = np.full((n, len(ids)), np.nan)
+        for k, ind_id in enumerate(ids):
+            if name in columns.get(ind_id, {}):
+                block[:, k] = wide[f"{ind_id}|{name}"].to_numpy()
+        # NaN only where the figure is NULL: every published figure is finite (denominators > 0).
+        long[name] = pl.Series(name, block.ravel(), dtype=pl.Float64, nan_to_null=True)
+    for k, ind_id in enumerate(ids):
+        if ind_id in columns:
+            status[:, k] = wide[f"{ind_id}|suppressed"].to_numpy().astype(np.int64)
     observations = conform_observations(
-        pl.concat(rows, how="diagonal_relaxed").with_columns(
+        ordered.select(KEYS)[np.repeat(np.arange(n), len(ids))].with_columns(
+            pl.Series("indicator_id", ids, dtype=pl.String).gather(np.tile(np.arange(len(ids)), n)),
+            *long.values(),
+            pl.Series("status", ["estimated", "suppressed", "not_applicable"]).gather(status.ravel()),
             pl.lit(period).alias("period"),
             pl.lit("year").alias("period_type"),
             pl.lit(METHOD).alias("method"),
@@ -514,41 +635,34 @@ def estimate_on_perimeters(
             pl.lit(source_vintage).alias("source_vintage"),
             pl.lit(sha256).alias("source_sha256"),
         )
-    ).sort([*KEYS, "indicator_id"])
-    return GridEstimates(observations=observations, quality=_quality(pairs, base, min_households))
+    )
+    return GridEstimates(observations=observations, quality=_quality(sums, min_households))
 
 
-def _rate_bounds(pairs: pl.DataFrame, base: pl.DataFrame) -> pl.DataFrame:
-    """Bounds of each rate (before scaling): columns `<indicator>__lo`, `<indicator>__hi` per perimeter.
+def _part_columns() -> list[str]:
+    return sorted(
+        {c for n, d, _s, _u, kind, _l in RATE_INDICATORS.values() if kind == "part" for c in (n, d)}
+    )
+
+
+def _part_bounds() -> list[pl.Expr]:
+    """Bounds of each `part` rate (before scaling), `<indicator>__lo` and `<indicator>__hi`, from the sums
+    per perimeter over the inside cells (`<col>__low`) and the cut cells (`<col>__cut`).
 
     `part` (numerator households ⊆ denominator households), with a = numerator and b = denominator over the
     wholly-inside cells, X and Y over the cut cells: the perimeter may hold any part of the cut cells, so
-    the rate lies in [a / (b + Y - X), (a + X) / (b + X)], an assumption-free bound.
-    `mean` (e.g. sum of standards of living / individuals): the individuals of a cut cell are not known one
-    by one, so the bound assumes each cut cell is homogeneous (any share of it has its mean): the extremes
-    of (a + Σ fᵢxᵢ) / (b + Σ fᵢyᵢ), fᵢ ∈ [0, 1], are reached by taking the cut cells in order of their mean.
-    """
-    inside = pl.col("inside")
-    parts = {i: (num, den) for i, (num, den, _s, _u, kind, _l) in RATE_INDICATORS.items() if kind == "part"}
-    columns = sorted({c for pair in parts.values() for c in pair})
-    # One pass for every `part` rate: sums over the inside cells and over the cut cells, per perimeter.
-    sums = pairs.group_by(KEYS).agg(
-        *(pl.col(c).filter(inside).sum().alias(f"{c}__in") for c in columns),
-        *(pl.col(c).filter(~inside).sum().alias(f"{c}__cut") for c in columns),
-    )
+    the rate lies in [a / (b + Y - X), (a + X) / (b + X)], an assumption-free bound."""
     bounds: list[pl.Expr] = []
-    for ind_id, (num, den) in parts.items():
-        a, b = pl.col(f"{num}__in"), pl.col(f"{den}__in")
+    for ind_id, (num, den, _s, _u, kind, _l) in RATE_INDICATORS.items():
+        if kind != "part":
+            continue
+        a, b = pl.col(f"{num}__low"), pl.col(f"{den}__low")
         x, y = pl.col(f"{num}__cut"), pl.col(f"{den}__cut")
         bounds += [
             _safe_div(a, b + y - x).alias(f"{ind_id}__lo"),
             _safe_div(a + x, b + x).alias(f"{ind_id}__hi"),
         ]
-    out = base.join(sums.select(*KEYS, *bounds), on=KEYS, how="left")
-    for ind_id, (num, den, _scale, _unit, kind, _label) in RATE_INDICATORS.items():
-        if kind != "part":
-            out = out.join(_homogeneous_bounds(pairs, num, den, ind_id), on=KEYS, how="left")
-    return out
+    return bounds
 
 
 def _safe_div(num: pl.Expr, den: pl.Expr) -> pl.Expr:
@@ -556,68 +670,74 @@ def _safe_div(num: pl.Expr, den: pl.Expr) -> pl.Expr:
 
 
 def _homogeneous_bounds(pairs: pl.DataFrame, num: str, den: str, ind_id: str) -> pl.DataFrame:
-    ab = pairs.group_by(KEYS).agg(
-        pl.col(num).filter(pl.col("inside")).sum().alias("a"),
-        pl.col(den).filter(pl.col("inside")).sum().alias("b"),
-    )
-    cut = pairs.filter(~pl.col("inside") & (pl.col(den) > 0)).with_columns(
-        (pl.col(num) / pl.col(den)).alias("_r")
-    )
-    results = []
+    """Bounds of a `mean` rate (e.g. sum of standards of living / individuals), `<indicator>__hi` and
+    `<indicator>__lo`, per perimeter `_g` of `pairs`. The individuals of a cut cell are not known one by
+    one, so the bound assumes each cut cell is homogeneous (any share of it has its mean): the extremes of
+    (a + Σ fᵢxᵢ) / (b + Σ fᵢyᵢ), fᵢ ∈ [0, 1] (a, b over the inside cells, x, y over the cut cells) are
+    reached by taking the cut cells in order of their mean, so they are among the running sums of the cut
+    cells sorted by mean, or a / b.
+
+    numpy on the pairs (a few 10⁴ rows), with the null semantics of polars: a null count adds nothing to a
+    sum; a cut cell with a null numerator sorts first and yields no candidate; one with a null or zero
+    denominator is left out."""
+    g = pairs["_g"].to_numpy()
+    inside = pairs["inside"].to_numpy()
+    x = pairs[num].cast(pl.Float64).to_numpy()
+    y = pairs[den].cast(pl.Float64).to_numpy()
+    size = int(g.max()) + 1 if len(g) else 0
+    groups = np.flatnonzero(np.bincount(g, minlength=size))
+    a = np.bincount(g[inside], weights=np.nan_to_num(x[inside], nan=0.0), minlength=size)
+    b = np.bincount(g[inside], weights=np.nan_to_num(y[inside], nan=0.0), minlength=size)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        c0 = np.where(b > 0, a / np.where(b > 0, b, 1.0), np.nan)
+    cut = ~inside & (y > 0)  # NaN (null) > 0 is False
+    gc, xc, yc = g[cut], x[cut], y[cut]
+    if len(gc) and bool(np.any(gc[1:] < gc[:-1])):
+        by_g = np.argsort(gc, kind="stable")
+        gc, xc, yc = gc[by_g], xc[by_g], yc[by_g]
+    ratio = xc / yc
+    # The cut cells of each perimeter on one row of a padded matrix (a perimeter has a few dozen).
+    first = np.flatnonzero(np.r_[True, gc[1:] != gc[:-1]]) if len(gc) else np.zeros(0, np.int64)
+    count = np.diff(np.r_[first, len(gc)])
+    row = np.repeat(np.arange(len(first)), count)
+    pos = np.arange(len(gc)) - first[row]
+    width = int(count.max()) if len(count) else 0
+    filled = np.arange(width)[None, :] < count[:, None]
+    owner = gc[first]
+    x0 = np.nan_to_num(xc, nan=0.0)
+    out: dict[str, np.ndarray] = {"_g": groups}
     for label, descending in (("hi", True), ("lo", False)):
-        ordered = cut.sort([*KEYS, "_r"], descending=[False, False, False, descending])
-        cand = (
-            ordered.with_columns(
-                pl.col(num).cum_sum().over(KEYS).alias("_cx"), pl.col(den).cum_sum().over(KEYS).alias("_cy")
-            )
-            .join(ab, on=KEYS, how="left")
-            .with_columns(((pl.col("a") + pl.col("_cx")) / (pl.col("b") + pl.col("_cy"))).alias("_c"))
-        )
-        agg = pl.col("_c").max() if descending else pl.col("_c").min()
-        extremes = cand.group_by(KEYS).agg(agg.alias("_c"))
-        joined = ab.join(extremes, on=KEYS, how="left").with_columns(
-            _safe_div(pl.col("a"), pl.col("b")).alias("_c0")
-        )
-        combine = pl.max_horizontal if descending else pl.min_horizontal
-        results.append(joined.select(*KEYS, combine("_c", "_c0").alias(f"{ind_id}__{label}")))
-    return results[0].join(results[1], on=KEYS, how="full", coalesce=True)
+        key = np.full((len(first), width), np.inf)  # padding sorts last
+        key[row, pos] = np.where(np.isnan(ratio), -np.inf, -ratio if descending else ratio)  # nulls first
+        src = np.where(filled, first[:, None] + np.argsort(key, axis=1, kind="stable"), 0)
+        # Running sums inside each perimeter, from 0, in order of the cells' mean.
+        cx = np.cumsum(np.where(filled, x0[src], 0.0), axis=1)
+        cy = np.cumsum(np.where(filled, yc[src], 0.0), axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cand = (a[owner][:, None] + cx) / (b[owner][:, None] + cy)
+        cand = np.where(filled & ~np.isnan(xc[src]), cand, np.nan)
+        reduce = np.fmax if descending else np.fmin
+        best = np.full(size, np.nan)
+        best[owner] = reduce.reduce(cand, axis=1) if width else np.nan
+        out[f"{ind_id}__{label}"] = reduce(best, c0)[groups]
+    frame = pl.DataFrame(
+        out, schema={"_g": pl.Int64, f"{ind_id}__hi": pl.Float64, f"{ind_id}__lo": pl.Float64}
+    )
+    return frame.with_columns(pl.exclude("_g").fill_nan(None))
 
 
-def _quality(pairs: pl.DataFrame, base: pl.DataFrame, min_households: float) -> pl.DataFrame:
-    """Per perimeter: cells wholly inside / cut, the estimated population and how much of it comes from cut
-    cells and from imputed cells (INSEE models cells of fewer than 11 households)."""
-    w_ind = pl.col("ind") * pl.col("area_share")
-    q = pairs.group_by(KEYS).agg(
-        pl.col("inside").sum().cast(pl.Int64).alias("cells_inside"),
-        (~pl.col("inside")).sum().cast(pl.Int64).alias("cells_cut"),
-        w_ind.sum().alias("ind_estimate"),
-        pl.col("ind").filter(pl.col("inside")).sum().alias("ind_inside"),
-        pl.col("ind").sum().alias("ind_touching"),
-        w_ind.filter(~pl.col("inside")).sum().alias("ind_cut_weighted"),
-        pl.col("ind").filter(~pl.col("inside")).sum().alias("ind_cut_cells"),
-        w_ind.filter(pl.col("imputed_200m")).sum().alias("ind_imputed_weighted"),
-        (pl.col("men") * pl.col("area_share")).sum().alias("men_estimate"),
-    )
-    q = base.join(q, on=KEYS, how="left").with_columns(
-        pl.col("cells_inside", "cells_cut").fill_null(0),
-        pl.col(
-            "ind_estimate",
-            "ind_inside",
-            "ind_touching",
-            "ind_cut_weighted",
-            "ind_cut_cells",
-            "ind_imputed_weighted",
-            "men_estimate",
-        ).fill_null(0.0),
-    )
-    return q.select(
+def _quality(sums: pl.DataFrame, min_households: float) -> pl.DataFrame:
+    """Per perimeter (`sums`: KEYS and the sums of `estimate_on_perimeters`): cells wholly inside / cut,
+    the estimated population and how much of it comes from cut cells and from imputed cells (INSEE models
+    cells of fewer than 11 households)."""
+    return sums.select(
         *KEYS,
         "cells_inside",
         "cells_cut",
-        _safe_div(pl.col("ind_cut_weighted"), pl.col("ind_estimate")).alias("cut_estimate_share"),
-        _safe_div(pl.col("ind_cut_cells"), pl.col("ind_touching")).alias("cut_cells_population_share"),
-        _safe_div(pl.col("ind_imputed_weighted"), pl.col("ind_estimate")).alias("imputed_population_share"),
-        (pl.col("men_estimate") < min_households).alias("suppressed"),
+        _safe_div(pl.col("ind_cut_weighted"), pl.col("ind__est")).alias("cut_estimate_share"),
+        _safe_div(pl.col("ind__cut"), pl.col("ind__high")).alias("cut_cells_population_share"),
+        _safe_div(pl.col("ind_imputed_weighted"), pl.col("ind__est")).alias("imputed_population_share"),
+        (pl.col("men__est") < min_households).alias("suppressed"),
     )
 
 

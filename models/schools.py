@@ -6,19 +6,19 @@ Pure functions over the staged frames of `sources.education_*`. Rules:
   an aggregate that would mix series raises.
 - A school is placed only if its coordinates are usable (`coord_status` ok or imprecise, in Lambert-93);
   the others are listed by `unplaced_schools`, never dropped silently nor moved.
-- "near" is the true distance from the point to the polygon (DuckDB spatial, `ST_Distance` in EPSG:2154),
-  not to its centroid.
+- "near" is the true distance from the point to the polygon (shapely/GEOS `distance` in EPSG:2154), not
+  to its centroid.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-import duckdb
+import numpy as np
 import polars as pl
+import shapely
 
 from models.observation import INDICATOR_SCHEMA, conform_observations, empty_observations
-from warehouse.spatial import load_spatial
 
 LEVELS = ("ecole", "college", "lycee")
 SERIES_ORDER = ("legacy", "ap2022", "ap2023")
@@ -349,55 +349,84 @@ def conform_schools(school: pl.DataFrame, perimeters: pl.DataFrame, near_m: floa
     """`school_qpv`: each placeable school against each perimeter within `near_m` metres.
 
     relation `inside` (point in or on the polygon, distance 0) or `near` (outside, true distance to the
-    polygon ≤ `near_m`). DuckDB spatial with a bounding-box prefilter, all in Lambert-93.
+    polygon ≤ `near_m`, the bound included). All in Lambert-93, with shapely (GEOS): the candidate pairs
+    come from the perimeters' bounding boxes widened by `near_m` (a sort of the points on x, no spatial
+    index to build) and are kept if the distance to the box is ≤ `near_m`; then one vectorised
+    point-in-polygon test (`intersects_xy` on prepared polygons) for the points in the box, and one true
+    distance (to the polygon's rings) for every candidate left outside.
     `perimeters`: territory_kind, territory_code, geo_version, geom_wkb (WKB, EPSG:2154).
     """
     if near_m < 0:
         raise ValueError("near_m must be ≥ 0")
+    # The last placeable row of each UAI (a point with no y is never near anything).
     points = (
-        school.filter(pl.col("coord_status").is_in(PLACEABLE) & pl.col("x_l93").is_not_null())
-        .group_by("uai")
-        .agg(
-            pl.col("x_l93").last().alias("x"),
-            pl.col("y_l93").last().alias("y"),
-            pl.col("coord_status").last(),
-        )
+        school.select("uai", "x_l93", "y_l93", "coord_status")
+        .filter(pl.col("coord_status").is_in(PLACEABLE) & pl.col("x_l93").is_not_null())
+        .unique(subset="uai", keep="last")
+        .filter(pl.col("y_l93").is_not_null())
     )
     if points.height == 0 or perimeters.height == 0:
         return pl.DataFrame(schema=SCHOOL_QPV_SCHEMA)
-    con = duckdb.connect()
-    try:
-        load_spatial(con)
-        con.register("pts", points.to_arrow())
-        con.register(
-            "perims",
-            perimeters.select("territory_kind", "territory_code", "geo_version", "geom_wkb").to_arrow(),
-        )
-        con.execute(
-            """
-            CREATE TEMP TABLE poly AS
-            SELECT territory_kind, territory_code, geo_version, g
-            FROM (SELECT *, ST_GeomFromWKB(geom_wkb) AS g FROM perims)
-            """
-        )
-        con.execute("CREATE TEMP TABLE pt AS SELECT uai, coord_status, ST_Point(x, y) AS p, x, y FROM pts")
-        rel = con.execute(
-            """
-            SELECT pt.uai, poly.territory_kind, poly.territory_code, poly.geo_version,
-                   ST_Intersects(pt.p, poly.g) AS inside, ST_Distance(pt.p, poly.g) AS d, pt.coord_status
-            FROM pt JOIN poly ON ST_DWithin(pt.p, poly.g, $near)
-            """,
-            {"near": float(near_m)},
-        ).pl()
-    finally:
-        con.close()
-    out = rel.with_columns(
-        pl.when(pl.col("inside")).then(pl.lit("inside")).otherwise(pl.lit("near")).alias("relation"),
-        pl.when(pl.col("inside")).then(pl.lit(0.0)).otherwise(pl.col("d")).alias("distance_m"),
+    x = points["x_l93"].to_numpy()
+    y = points["y_l93"].to_numpy()
+    geoms = shapely.from_wkb(perimeters["geom_wkb"].to_numpy())
+    bounds = shapely.bounds(geoms)
+    gi, pi = _bbox_candidates(bounds, x, y, float(near_m))
+    # Distance to the bounding box: a lower bound of the distance to the polygon (0 only in the box).
+    dx = np.maximum(np.maximum(bounds[gi, 0] - x[pi], x[pi] - bounds[gi, 2]), 0.0)
+    dy = np.maximum(np.maximum(bounds[gi, 1] - y[pi], y[pi] - bounds[gi, 3]), 0.0)
+    box_distance = np.hypot(dx, dy)
+    close = box_distance <= near_m + 1e-6
+    gi, pi, in_box = gi[close], pi[close], box_distance[close] == 0.0
+    shapely.prepare(geoms)
+    inside = np.zeros(len(gi), dtype=bool)
+    inside[in_box] = shapely.intersects_xy(geoms[gi[in_box]], x[pi[in_box]], y[pi[in_box]])
+    # Outside, the distance to the polygon is the distance to its rings (no point-in-polygon test again).
+    out = ~inside
+    rings = np.empty(len(geoms), dtype=object)
+    used = np.unique(gi[out])
+    rings[used] = shapely.boundary(geoms[used])
+    distance = np.zeros(len(gi), dtype=np.float64)
+    distance[out] = shapely.distance(rings[gi[out]], shapely.points(x[pi[out]], y[pi[out]]))
+    keep = inside | (distance <= near_m)
+    gi, pi, inside, distance = gi[keep], pi[keep], inside[keep], distance[keep]
+    rel = pl.concat(
+        [
+            points.select("uai", "coord_status")[pi],
+            perimeters.select("territory_kind", "territory_code", "geo_version")[gi],
+            pl.DataFrame(
+                {
+                    "relation": pl.Series(["near", "inside"]).gather(inside.astype(np.int64)),
+                    "distance_m": distance,
+                }
+            ),
+        ],
+        how="horizontal",
     )
-    return out.select(pl.col(c).cast(t) for c, t in SCHOOL_QPV_SCHEMA.items()).sort(
+    return rel.select(pl.col(c).cast(t) for c, t in SCHOOL_QPV_SCHEMA.items()).sort(
         "geo_version", "territory_code", "uai"
     )
+
+
+def _bbox_candidates(
+    bounds: np.ndarray, x: np.ndarray, y: np.ndarray, near: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """(polygon index, point index) of the points inside each bounding box (rows of `bounds`: minx, miny,
+    maxx, maxy; NaN for a missing or empty geometry) widened by `near` plus a metre of slack: a superset
+    of the pairs within `near` of each other. Points sorted on x, each box a searchsorted range."""
+    valid = ~np.isnan(bounds).any(axis=1)
+    order = np.argsort(x, kind="stable")
+    xs = x[order]
+    pad = near + 1.0
+    lo = np.searchsorted(xs, bounds[:, 0] - pad, side="left")
+    hi = np.searchsorted(xs, bounds[:, 2] + pad, side="right")
+    count = np.where(valid, hi - lo, 0)
+    gi = np.repeat(np.arange(len(bounds)), count)
+    starts = np.cumsum(count) - count
+    pi = order[lo[gi] + np.arange(len(gi)) - starts[gi]]
+    yi = y[pi]
+    keep = (yi >= bounds[gi, 1] - pad) & (yi <= bounds[gi, 3] + pad)
+    return gi[keep], pi[keep]
 
 
 # ----------------------------------------------------------------------------------------------------

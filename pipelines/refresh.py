@@ -12,11 +12,8 @@ from dagster import (
     AssetSelection,
     DagsterInstance,
     Definitions,
-    HookContext,
     JobDefinition,
     define_asset_job,
-    failure_hook,
-    success_hook,
 )
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 from rich.console import Console
@@ -33,6 +30,7 @@ from pipelines.fingerprint import (
     recording,
     unchanged,
 )
+from pipelines.inprocess import execute_uncaptured
 from pipelines.resources import ParquetIOManager, SourcesResource, WarehouseResource, resources_for
 from sources._http import RawArchive
 
@@ -42,16 +40,9 @@ QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 PERIODS = [p for p in collect("PERIODS") if isinstance(p, PeriodPartitions)]
 
 
-@success_hook
-def _step_succeeded(context: HookContext) -> None:
+def _step_ended(step: str, ok: bool) -> None:
     for listener in _STEP_LISTENERS:
-        listener(context.op.name, True)
-
-
-@failure_hook
-def _step_failed(context: HookContext) -> None:
-    for listener in _STEP_LISTENERS:
-        listener(context.op.name, False)
+        listener(step, ok)
 
 
 @dataclass
@@ -126,8 +117,8 @@ def run_refresh(
             with progress:
                 for job_def, job_tags in zip(job_defs, tags, strict=True):
                     results.append(
-                        job_def.execute_in_process(
-                            run_config=QUIET, instance=instance, raise_on_error=False, tags=job_tags
+                        execute_uncaptured(
+                            job_def, run_config=QUIET, instance=instance, tags=job_tags, on_step=_step_ended
                         )
                     )
                     if not results[-1].success:
@@ -203,7 +194,6 @@ def _plan(
     """The runs of a refresh and their tags: one per partitioned source selected (every period its
     files hold, in one run: the assets' single-run backfill policy), then everything else. Registers
     every source's periods in `instance` (the unpartitioned assets read all of them)."""
-    hooks = {_step_succeeded, _step_failed}
     graph = Definitions(assets=ASSETS, asset_checks=CHECKS, resources=resources).resolve_asset_graph()  # type: ignore[arg-type]
     selected = {k.to_user_string() for k in selection.resolve(graph)}
     io = resources["io_manager"]
@@ -223,7 +213,7 @@ def _plan(
         instance.add_dynamic_partitions(periods.name, keys)
         if mine and keys:
             stage = AssetSelection.assets(*mine)
-            jobs.append(define_asset_job(f"refresh_{periods.name}", selection=stage, hooks=hooks))
+            jobs.append(define_asset_job(f"refresh_{periods.name}", selection=stage))
             tags.append(
                 {
                     ASSET_PARTITION_RANGE_START_TAG: keys[0],
@@ -232,7 +222,7 @@ def _plan(
                 }
             )
     rest = selection - AssetSelection.assets(*partitioned)
-    jobs.append(define_asset_job("refresh", selection=rest, hooks=hooks))
+    jobs.append(define_asset_job("refresh", selection=rest))
     tags.append({})
     defs = Definitions(assets=ASSETS, asset_checks=CHECKS, jobs=jobs, resources=resources)  # type: ignore[arg-type]
     return [defs.resolve_job_def(j.name) for j in jobs], tags

@@ -92,6 +92,7 @@ CREATE TABLE observation (
     interval_high DOUBLE,
     source_dataset VARCHAR,
     source_vintage VARCHAR,         -- the release label, not the data year
-    source_sha256 VARCHAR
+    source_sha256 VARCHAR,
+    best BOOLEAN                    -- the one figure per indicator, territory and period views show
 );
 COMMENT ON TABLE observation IS 'Every figure: indicator × territory × geography version × period, with status, method, and its source file.';

@@ -1,23 +1,12 @@
 -- Profile views (INSEE, Filosofi, grid estimates and every other source in `observation`).
--- The best figure per indicator, territory and period is ranked once, at build time, into a table
--- sorted by territory: a profile query then reads a few row groups instead of ranking millions of rows.
-CREATE TABLE observation_best AS
-SELECT * EXCLUDE (rk) FROM (
-    SELECT o.*, row_number() OVER (
-        PARTITION BY indicator_id, territory_kind, territory_code, period,
-                     CASE WHEN territory_kind = 'ensemble_qpv' THEN geo_version END
-        ORDER BY CASE status WHEN 'published' THEN 0 WHEN 'estimated' THEN 0 WHEN 'suppressed' THEN 1
-                             WHEN 'not_applicable' THEN 2 ELSE 3 END,
-                 CASE method WHEN 'published' THEN 0 WHEN 'grid_estimate' THEN 1 WHEN 'recomputed' THEN 2 ELSE 3 END,
-                 source_vintage DESC, source_dataset, geo_version DESC
-    ) AS rk
-    FROM observation o
-) WHERE rk = 1
-ORDER BY territory_kind, territory_code, indicator_id, period;
+-- The best figure per indicator, territory and period was chosen when `observation` was staged
+-- (models/observation_best.py: the `best` flag), and the table is sorted by territory: a filter on a
+-- territory reads a few row groups, and no window ranks millions of rows at build or query time.
+CREATE VIEW observation_best AS SELECT * EXCLUDE (best) FROM observation WHERE best;
 ;;
 CREATE VIEW v_observation_best AS SELECT * FROM observation_best;
 ;;
-COMMENT ON TABLE observation_best IS 'observation reduced to one figure per indicator, territory and period (see v_observation_best), sorted by territory.';
+COMMENT ON VIEW observation_best IS 'observation reduced to one figure per indicator, territory and period (the rows flagged best; see v_observation_best).';
 ;;
 COMMENT ON VIEW v_observation_best IS 'One figure per indicator, territory and data period (and geography for the all-QPV aggregate): a published or estimated figure first, then the figure as published over a derived one, then the latest release.';
 ;;
@@ -72,9 +61,12 @@ FROM figures f
 JOIN refs r ON r.geography = f.geography AND r.qpv_code = f.qpv_code
 -- Equalities only (an OR in a LEFT JOIN condition makes DuckDB compare every pair of rows): the all-QPV
 -- aggregate is matched on its geography, every other reference on '' = ''.
+-- Only the figures of reference territories go into the join's hash table (most commune figures are of
+-- communes without a QPV: 15 s → 11 s on the national warehouse).
 LEFT JOIN (
     SELECT *, CASE WHEN territory_kind = 'ensemble_qpv' THEN geo_version ELSE '' END AS match_geography
     FROM observation_best
+    WHERE (territory_kind, territory_code) IN (SELECT ref_kind, ref_code FROM refs)
 ) o
   ON o.territory_kind = r.ref_kind AND o.territory_code = r.ref_code
  AND o.indicator_id = f.indicator_id AND o.period = f.period

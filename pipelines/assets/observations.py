@@ -4,6 +4,7 @@ import polars as pl
 from dagster import AssetCheckResult, AssetIn, ResourceParam, asset, asset_check
 
 from models.observation import INDICATOR_SCHEMA, OBSERVATION_SCHEMA
+from models.observation_best import with_best
 from pipelines.assets import collect
 from pipelines.resources import ParquetIOManager
 from pipelines.staged import staged_files
@@ -38,12 +39,17 @@ def _conformed(frame: pl.LazyFrame) -> pl.LazyFrame:
 def observation(io_manager: ResourceParam[ParquetIOManager]) -> pl.DataFrame:
     """Every figure of every source: indicator × territory × geography version × period, with value,
     numerator, denominator, status (published, suppressed, estimated, missing, not_applicable),
-    method, interval, and the source file's sha256 and vintage."""
-    # The sources' staged files are scanned and concatenated lazily: one copy of the rows in memory.
+    method, interval, and the source file's sha256 and vintage; ``best`` marks the one figure per
+    indicator, territory and period that views and fiches show (`observation_best`)."""
+    # The sources' staged files are scanned, concatenated and sorted in one lazy query (one copy of the
+    # rows plus the sort's); the figure views and fiches show is chosen there, once
+    # (models/observation_best.py), so the warehouse build does not rank millions of rows.
     scans = [
         _conformed(pl.scan_parquet(f)) for name in OBSERVATION_INPUTS for f in staged_files(io_manager, name)
     ]
-    out = pl.concat(scans).collect() if scans else pl.DataFrame(schema=OBSERVATION_SCHEMA)
+    if not scans:
+        return pl.DataFrame(schema={**OBSERVATION_SCHEMA, "best": pl.Boolean()})
+    out = with_best(pl.concat(scans)).collect()
     # Key uniqueness on a 64-bit hash of each key first (8 bytes a row instead of the key's strings),
     # then exactly on the few rows whose hash repeats (true duplicates, or a hash collision).
     candidates = out.filter(out.select(KEY).hash_rows().is_duplicated())

@@ -64,9 +64,13 @@ def test_observation_concatenates_the_staged_frames(tmp_path: Path) -> None:
     rows = _stage_observations(io)
     out = observation(io_manager=io)
     assert isinstance(out, pl.DataFrame)
-    assert out.schema == pl.Schema(OBSERVATION_SCHEMA)
+    assert out.schema == pl.Schema({**OBSERVATION_SCHEMA, "best": pl.Boolean()})
     assert out.height == rows
-    assert out.equals(conform_observations(out))
+    figures = out.drop("best")
+    assert figures.equals(conform_observations(figures))
+    # one figure flagged per indicator, territory and period (models/observation_best.py)
+    groups = out.select("territory_kind", "territory_code", "indicator_id", "period").n_unique()
+    assert out["best"].sum() == groups
     assert out.filter(pl.col("source_dataset") == OBSERVATION_INPUTS[1])["status"].null_count() == 2
     assert set(out["source_dataset"]) == set(OBSERVATION_INPUTS)
 
