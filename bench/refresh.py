@@ -99,6 +99,7 @@ def _child(mode: str, home: Path, mirror: Path, group: str | None) -> None:
                 "rows": biggest,
                 "rss_jumps": _jumps(steps_rss),
                 "slowest_steps": sorted(steps_time, key=lambda st: -st[1])[:8],
+                "all_steps": steps_time,
                 "most_held_after": sorted(held, key=lambda h: -h[1])[:5],
             }
         )

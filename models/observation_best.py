@@ -4,8 +4,8 @@ Several rows may give a figure for the same indicator, territory and period: rel
 figure, a published QPV figure and its grid estimate, a commune figure as published and as summed from
 IRIS. Views, profiles and fiches show one, chosen in this order:
 
-1. status: a published or estimated figure, then a suppressed one (secret statistique: shown as such,
-   never replaced by a derived figure), then not applicable, then missing;
+1. status: a published or estimated figure, then a suppressed one (secret statistique, shown as such
+   when nothing was published nor estimated), then not applicable, then missing;
 2. method: as published, then a grid estimate, then recomputed, then anything else (summed);
 3. the latest release (source_vintage, descending), then the dataset name, then the latest geography.
 
@@ -17,10 +17,10 @@ choice as that window).
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 
-# The warehouse stores `observation` in this order (warehouse/store.TABLE_ORDER): a territory's figures
-# sit together, and within a group the chosen figure comes first.
+# A group: the figures of one indicator, territory and period (and geography, for the all-QPV aggregate).
 GROUP = ["territory_kind", "territory_code", "indicator_id", "period"]
 
 STATUS_RANK = {"published": 0, "estimated": 0, "suppressed": 1, "not_applicable": 2}
@@ -31,35 +31,65 @@ def _rank(column: str, ranks: dict[str, int]) -> pl.Expr:
     return pl.col(column).replace_strict(ranks, default=3, return_dtype=pl.Int8)
 
 
-def with_best(frame: pl.LazyFrame) -> pl.LazyFrame:
-    """``frame`` (observation rows) sorted by territory, indicator and period, the preferred figure of
-    each group first, with a boolean ``best`` column true on exactly one row per group. Lazy: collected
-    in the same query as the scans that feed it, the sort's peak memory is about a third lower than
-    sorting a collected frame (measured on the 7.5 M national observations: 3.5 GB vs 5.2 GB)."""
-    group_geo = (
+def _group_geo() -> pl.Expr:
+    return (
         pl.when(pl.col("territory_kind") == "ensemble_qpv").then(pl.col("geo_version")).otherwise(pl.lit(""))
     )
-    keys = [
-        *GROUP,
-        "_group_geo",
-        "_status_rank",
-        "_method_rank",
-        "source_vintage",
-        "source_dataset",
-        "geo_version",
-    ]
-    ranked = frame.with_columns(
-        group_geo.alias("_group_geo"),
-        _rank("status", STATUS_RANK).alias("_status_rank"),
-        _rank("method", METHOD_RANK).alias("_method_rank"),
-    ).sort(
-        keys,
-        descending=[False] * 7 + [True, False, True],
-        nulls_last=True,
-        maintain_order=True,
+
+
+def _identity(frame: pl.DataFrame, key: pl.Expr) -> pl.Series:
+    """An integer standing for each value of ``key`` (equal values, equal integers; any order): groups
+    are compared on these, not on their strings."""
+    return frame.select(key.cast(pl.Categorical).to_physical()).to_series()
+
+
+def _lexical(frame: pl.DataFrame, column: str) -> pl.Series:
+    """The rank of each value of a low-cardinality column in its sorted distinct values (NULL stays NULL):
+    sorting on it is sorting on the strings, at four bytes a row."""
+    values = frame.get_column(column).drop_nulls().unique().sort()
+    return frame.get_column(column).replace_strict(
+        values, pl.int_range(values.len(), dtype=pl.UInt32, eager=True), return_dtype=pl.UInt32
     )
-    # Sorted: a group's first row is the one whose group key differs from the previous row's.
-    first = pl.any_horizontal(
-        [pl.col(c).ne_missing(pl.col(c).shift(1)) for c in [*GROUP, "_group_geo"]]
-    ).fill_null(True)
-    return ranked.with_columns(first.alias("best")).drop("_group_geo", "_status_rank", "_method_rank")
+
+
+def best_flag(frame: pl.DataFrame) -> pl.Series:
+    """``best``: true on the one preferred figure of each group, rows in ``frame``'s order.
+
+    Memory: the sort runs on integer stand-ins of the string keys (`_identity`, `_lexical`) and yields a
+    permutation; no column is copied in sorted order. Sorting the frame itself copied every column and
+    row-encoded the string keys (the national observation step peaked at 3.5 GB for a 1.6 GB table)."""
+    if frame.height == 0:
+        return pl.Series("best", [], dtype=pl.Boolean)
+    group = [_identity(frame, pl.col(c)) for c in GROUP] + [_identity(frame, _group_geo())]
+    keys = pl.DataFrame(
+        [
+            *(g.alias(f"g{i}") for i, g in enumerate(group)),
+            frame.select(_rank("status", STATUS_RANK)).to_series().alias("status"),
+            frame.select(_rank("method", METHOD_RANK)).to_series().alias("method"),
+            _lexical(frame, "source_vintage").alias("vintage"),
+            _lexical(frame, "source_dataset").alias("dataset"),
+            _lexical(frame, "geo_version").alias("geo"),
+        ]
+    )
+    order = keys.select(
+        pl.arg_sort_by(
+            keys.columns,
+            descending=[False] * 7 + [True, False, True],
+            nulls_last=True,
+            maintain_order=True,
+        )
+    ).to_series()
+    # In sorted order, a group's first row is the one whose group key differs from the previous row's.
+    first = np.zeros(frame.height, dtype=bool)
+    first[0] = True
+    for g in group:
+        sorted_key = g.gather(order)
+        first |= sorted_key.ne_missing(sorted_key.shift(1)).fill_null(True).to_numpy()
+    best = np.empty(frame.height, dtype=bool)
+    best[order.to_numpy()] = first
+    return pl.Series("best", best)
+
+
+def with_best(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with its ``best`` column (see `best_flag`), rows in the same order."""
+    return frame.with_columns(best_flag(frame))

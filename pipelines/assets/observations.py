@@ -41,15 +41,13 @@ def observation(io_manager: ResourceParam[ParquetIOManager]) -> pl.DataFrame:
     numerator, denominator, status (published, suppressed, estimated, missing, not_applicable),
     method, interval, and the source file's sha256 and vintage; ``best`` marks the one figure per
     indicator, territory and period that views and fiches show (`observation_best`)."""
-    # The sources' staged files are scanned, concatenated and sorted in one lazy query (one copy of the
-    # rows plus the sort's); the figure views and fiches show is chosen there, once
-    # (models/observation_best.py), so the warehouse build does not rank millions of rows.
+    # The sources' staged files are scanned and concatenated lazily: one copy of the rows in memory.
     scans = [
         _conformed(pl.scan_parquet(f)) for name in OBSERVATION_INPUTS for f in staged_files(io_manager, name)
     ]
     if not scans:
         return pl.DataFrame(schema={**OBSERVATION_SCHEMA, "best": pl.Boolean()})
-    out = with_best(pl.concat(scans)).collect()
+    out = pl.concat(scans).collect()
     # Key uniqueness on a 64-bit hash of each key first (8 bytes a row instead of the key's strings),
     # then exactly on the few rows whose hash repeats (true duplicates, or a hash collision).
     candidates = out.filter(out.select(KEY).hash_rows().is_duplicated())
@@ -57,7 +55,9 @@ def observation(io_manager: ResourceParam[ParquetIOManager]) -> pl.DataFrame:
     if dupes.height:
         sample = dupes.select(KEY).head(5).to_dicts()
         raise ValueError(f"{dupes.height} observations share a key {KEY}; e.g. {sample}")
-    return out
+    # The figure views and fiches show is chosen here, once (models/observation_best.py): the warehouse
+    # build does not rank millions of rows.
+    return with_best(out)
 
 
 @asset(group_name="warehouse", ins={n: AssetIn(n) for n in CATALOG_INPUTS}, compute_kind="polars")
