@@ -10,6 +10,7 @@ import duckdb
 import polars as pl
 
 from models.observation_best import with_best
+from pipelines.assets.observations import KEY  # the table's key
 
 # The window of the former `observation_best` table (warehouse/views_insee.sql before it became a view
 # on this flag), kept here as the specification.
@@ -26,16 +27,6 @@ SELECT indicator_id, territory_kind, territory_code, geo_version, period, method
     ) = 1 AS best
 FROM frame
 """
-KEY = [
-    "indicator_id",
-    "territory_kind",
-    "territory_code",
-    "geo_version",
-    "period",
-    "method",
-    "source_dataset",
-    "source_vintage",
-]
 
 
 def _frame(seed: int, n: int) -> pl.DataFrame:
