@@ -76,7 +76,7 @@ class TerritoryLinkModel(pa.DataFrameModel):
     parent_kind: str = pa.Field(isin=KINDS)
     parent_code: str
     area_share: float = pa.Field(nullable=True, ge=0, le=1.000001)
-    method: str = pa.Field(isin=["spatial", "declared", "cog"])
+    method: str = pa.Field(isin=["spatial", "declared", "cog", "insee_lib_com"])
 
     class Config:
         unique = ["child_kind", "child_code", "child_version", "parent_kind", "parent_code", "parent_version"]  # noqa: RUF012

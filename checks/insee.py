@@ -41,6 +41,7 @@ class StagedInseeModel(pa.DataFrameModel):
     territory_kind: str
     codgeo: str
     libgeo: str = pa.Field(nullable=True)
+    libcom: str = pa.Field(nullable=True)
     variable: str = pa.Field(str_matches=r"^[A-Z0-9_]+$")
     block: str
     period: str = pa.Field(nullable=True, str_matches=r"^20\d\d(-Q[1-4]|-\d\d-\d\d)?$")

@@ -89,6 +89,17 @@ class Contract:
             seen[c] = None
         return list(seen)
 
+    def qpv_rows(self) -> pl.DataFrame:
+        """The contract's 2024 QPVs and the 2015 QPVs it declares they replace (CONTRACT_QPV_SCHEMA of
+        models/predecessors.py): one row per pair, code_2015 NULL for a QPV declaring none."""
+        rows = [
+            {"contract": self.name, "code_2024": q.code, "name_2024": q.name, "code_2015": c}
+            for q in self.qpvs
+            for c in (q.replaces or (None,))
+        ]
+        schema = {k: pl.String() for k in ("contract", "code_2024", "name_2024", "code_2015")}
+        return pl.DataFrame(rows, schema=schema)
+
     def territory_rows(self) -> pl.DataFrame:
         """Every territory the contract follows: role (qpv, qpv2015, reference), the 2024 QPV a 2015
         QPV is attached to (NULL for references and for 2015 QPVs that left the geography)."""

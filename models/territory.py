@@ -34,7 +34,7 @@ LINK_SCHEMA: dict[str, pl.DataType] = {
     "parent_code": pl.String(),
     "parent_version": pl.String(),
     "area_share": pl.Float64(),  # share of the child's area inside the parent (NULL: not measured)
-    "method": pl.String(),  # spatial | declared | cog
+    "method": pl.String(),  # spatial | declared | cog | insee_lib_com (name in INSEE QPV bases)
     "declared": pl.Boolean(),  # the publisher lists this parent for the child
 }
 

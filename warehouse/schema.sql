@@ -43,7 +43,7 @@ CREATE TABLE territory_link (
     parent_code VARCHAR NOT NULL,
     parent_version VARCHAR NOT NULL,
     area_share DOUBLE,              -- share of the child's area inside the parent; NULL = not measured
-    method VARCHAR,                 -- spatial | declared | cog
+    method VARCHAR,                 -- spatial | declared | cog | insee_lib_com (LIB_COM of INSEE QPV bases)
     declared BOOLEAN,               -- the publisher lists this parent for the child
     PRIMARY KEY (child_kind, child_code, child_version, parent_kind, parent_code, parent_version)
 );
@@ -60,6 +60,26 @@ CREATE TABLE qpv_crosswalk (
     relation VARCHAR NOT NULL       -- unchanged, extended, reduced, merged, split, new, removed, added_area, dropped_area, sliver
 );
 COMMENT ON TABLE qpv_crosswalk IS 'QPV 2015 × QPV 2024 overlaps measured on the perimeters; per QPV the shares sum to 1.';
+
+CREATE TABLE qpv_predecessor (
+    code_2024 VARCHAR NOT NULL,
+    code_2015 VARCHAR NOT NULL,
+    basis VARCHAR NOT NULL,         -- official_list (ANCT's correspondence list), overlap (qpv_crosswalk), contract
+    share_of_2015 DOUBLE,           -- part of the 2015 QPV's area inside the 2024 one (NULL: not measured)
+    share_of_2024 DOUBLE,           -- part of the 2024 QPV's area the 2015 one covers (NULL: not measured)
+    relation VARCHAR,               -- crosswalk relation, or the official list's status as published
+    declared_by VARCHAR,            -- contracts declaring the pair, comma-joined
+    used BOOLEAN NOT NULL           -- the most authoritative basis held for this 2024 QPV
+);
+COMMENT ON TABLE qpv_predecessor IS 'The 2015 QPVs each 2024 QPV replaces, one row per piece of evidence (ANCT list, measured overlap, contract declaration); used = the basis its figures are shown on (the list wins, then the overlap, then the contract).';
+
+CREATE TABLE contract_qpv (
+    contract VARCHAR NOT NULL,
+    code_2024 VARCHAR NOT NULL,
+    name_2024 VARCHAR,
+    code_2015 VARCHAR               -- a 2015 QPV the contract declares this 2024 QPV replaces (NULL: none)
+);
+COMMENT ON TABLE contract_qpv IS 'The QPVs of every contract in contracts/ and the 2015 QPVs each declares they replace (replaces).';
 
 CREATE TABLE indicator (
     indicator_id VARCHAR PRIMARY KEY,

@@ -4,6 +4,7 @@ in without editing a shared file.
 A source module may define:
 - ``ASSETS``, ``CHECKS``: its assets and asset checks;
 - ``PUBLISHED``: names of its assets that are warehouse tables;
+- ``EXTENDS``: (table, asset) pairs: the asset's rows are added to a table another module publishes;
 - ``STAGED``: names of its assets carrying ``source_sha256`` (their files land in ``source_file``);
 - ``OBSERVATIONS``: names of its assets in the observation shape (concatenated into ``observation``);
 - ``CATALOGS``: names of its assets in the indicator-catalog shape (concatenated into ``indicator``);

@@ -13,10 +13,20 @@ import polars as pl
 from dagster import AssetCheckResult, AssetIn, asset, asset_check
 
 from models.baseline import EVALUATION_SCHEMA, current_figures, evaluate
+from models.contracts import available_contracts, load_contract
+from models.predecessors import CONTRACT_QPV_SCHEMA
 from pipelines.resources import SourcesResource
 from warehouse.baseline_store import all_baselines
 
 GROUP = "contracts"
+
+
+@asset(group_name=GROUP, compute_kind="polars")
+def contract_qpv() -> pl.DataFrame:
+    """The QPVs of every contract in ``contracts/`` and the 2015 QPVs each declares its 2024 QPVs
+    replace (`replaces`): the last evidence `qpv_predecessor` uses, after ANCT's list and the overlap."""
+    frames = [load_contract(name).qpv_rows() for name in available_contracts()]
+    return pl.concat(frames) if frames else pl.DataFrame(schema=CONTRACT_QPV_SCHEMA)
 
 
 @asset(group_name=GROUP, compute_kind="polars")
@@ -70,6 +80,6 @@ def every_evaluation_line_has_a_reason(contract_evaluation: pl.DataFrame) -> Ass
     return AssetCheckResult(passed=bad.height == 0, metadata={"lines_without_reason": bad.height})
 
 
-ASSETS = [contract_baseline, contract_evaluation]
+ASSETS = [contract_qpv, contract_baseline, contract_evaluation]
 CHECKS = [every_evaluation_line_has_a_reason]
-PUBLISHED = ["contract_baseline", "contract_evaluation"]
+PUBLISHED = ["contract_qpv", "contract_baseline", "contract_evaluation"]

@@ -13,11 +13,13 @@ from dagster import (
     Output,
     asset,
     asset_check,
+    get_dagster_logger,
     multi_asset,
 )
 
 from checks import geography as checks
 from models.crosswalk import build_crosswalk
+from models.predecessors import CORRESPONDENCE_COLUMNS, build_predecessors, replaces_conflicts
 from models.territory import build_territory, hierarchy_links, qpv_commune_links
 from pipelines.resources import Obtained, SourcesResource
 from sources import cog
@@ -197,6 +199,20 @@ def qpv_crosswalk(stg_qpv_perimeters: pl.DataFrame) -> pl.DataFrame:
     return checks.CrosswalkModel.validate(build_crosswalk(stg_qpv_perimeters))
 
 
+@asset(group_name=GROUP, compute_kind="polars", ins={"contract_qpv": AssetIn("contract_qpv")})
+def qpv_predecessor(
+    qpv_crosswalk: pl.DataFrame, contract_qpv: pl.DataFrame
+) -> pl.DataFrame:
+    """The 2015 QPVs each 2024 QPV replaces, every piece of evidence a row: ANCT's correspondence list
+    (when loaded), the measured overlap of the perimeters (`qpv_crosswalk`), the contracts'
+    declarations (`contract_qpv`); `used` marks the most authoritative basis held for each 2024 QPV."""
+    correspondence = pl.DataFrame(schema={c: pl.String() for c in CORRESPONDENCE_COLUMNS})
+    frame = build_predecessors(qpv_crosswalk, correspondence, contract_qpv)
+    for message in replaces_conflicts(frame, contract_qpv):
+        get_dagster_logger().warning(message)
+    return frame
+
+
 @asset_check(
     asset=territory_link,
     additional_ins={"territory": AssetIn("territory")},
@@ -262,6 +278,7 @@ ASSETS = [
     territory,
     territory_link,
     qpv_crosswalk,
+    qpv_predecessor,
 ]
 CHECKS = [
     every_qpv_has_a_commune,
@@ -270,7 +287,7 @@ CHECKS = [
     crosswalk_shares_sum_to_one,
 ]
 # Tables published in the warehouse by this module, and staged tables whose files are recorded.
-PUBLISHED = ["territory", "territory_link", "qpv_crosswalk"]
+PUBLISHED = ["territory", "territory_link", "qpv_crosswalk", "qpv_predecessor"]
 STAGED = [
     "stg_qpv_perimeters",
     "stg_communes",

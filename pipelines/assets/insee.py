@@ -12,13 +12,25 @@ import functools
 from pathlib import Path
 
 import polars as pl
-from dagster import AssetCheckResult, AssetIn, MetadataValue, Output, asset, asset_check
+from dagster import (
+    AssetCheckResult,
+    AssetIn,
+    AssetOut,
+    MetadataValue,
+    Output,
+    asset,
+    asset_check,
+    get_dagster_logger,
+    multi_asset,
+)
 
+from checks import geography as geo_checks
 from checks import insee as checks
 from models.aggregate import aggregate_to_references
 from models.indicators import indicator_catalog
 from models.insee_observations import combine_file_observations, insee_observations
 from models.observation import empty_observations
+from models.qpv_identity import qpv_identities
 from pipelines.resources import Obtained, SourcesResource
 from sources import registry
 from sources._archive import is_zip, list_members
@@ -247,6 +259,37 @@ def insee_observation(
     )
 
 
+@multi_asset(
+    outs={
+        "insee_qpv_territory": AssetOut(),
+        "insee_qpv_territory_link": AssetOut(),
+    },
+    group_name=GROUP,
+    compute_kind="polars",
+)
+def insee_qpv_territory(
+    stg_insee_qpv: pl.DataFrame,
+    stg_communes: pl.DataFrame,
+    territory: pl.DataFrame,
+) -> tuple[Output[pl.DataFrame], Output[pl.DataFrame]]:
+    """QPVs the INSEE QPV bases name but whose perimeter is not held: their name (`LIBGEO`, latest
+    release) as territory rows without geometry, and their commune(s) (`LIB_COM`, matched by name on the
+    COG communes of the code's département) as territory links; the warehouse adds both to `territory`
+    and `territory_link`. A commune name matching no commune, or several, is reported, never guessed."""
+    held = set(territory.filter(pl.col("kind").str.starts_with("qpv")).select("kind", "code").iter_rows())
+    rows, links, report = qpv_identities(stg_insee_qpv, stg_communes, held)
+    for r in report.iter_rows(named=True):
+        found = f"matches several communes: {r['candidates']}" if r["candidates"] else "matches no commune"
+        get_dagster_logger().warning(
+            f"{r['qpv_code']}: commune {r['commune_name']!r} of département {r['departement']} {found}"
+        )
+    meta = {"qpvs": rows.height, "links": links.height, "unmatched_names": report.height}
+    return (
+        Output(geo_checks.TerritoryModel.validate(rows), metadata=meta),
+        Output(geo_checks.TerritoryLinkModel.validate(links), metadata={"unmatched": _preview(report)}),
+    )
+
+
 def _refuse_conflicts(sources: SourcesResource, conflicts: pl.DataFrame) -> None:
     """Two files of the same dataset and release disagree on a figure: refused, both files named."""
     archive = sources.archive()
@@ -364,6 +407,7 @@ ASSETS = [
     insee_observation,
     insee_indicator,
     insee_reference_observation,
+    insee_qpv_territory,
 ]
 CHECKS = [
     insee_shares_in_range,
@@ -372,6 +416,8 @@ CHECKS = [
     insee_vintage_one_geography,
 ]
 PUBLISHED: list[str] = []
+# Rows the warehouse adds to a table another module publishes (QPVs known only from INSEE files).
+EXTENDS = [("territory", "insee_qpv_territory"), ("territory_link", "insee_qpv_territory_link")]
 STAGED = ["stg_insee_qpv", "stg_filosofi", "stg_insee_comparateur"]
 OBSERVATIONS = ["insee_observation", "insee_reference_observation"]
 CATALOGS = ["insee_indicator"]

@@ -1,6 +1,7 @@
 """The `source_file` table and the `warehouse` asset, which publishes every table in one atomic swap."""
 
 from pathlib import Path
+from typing import cast
 
 import polars as pl
 from dagster import AssetExecutionContext, MaterializeResult, ResourceParam, asset
@@ -16,6 +17,12 @@ from warehouse.store import build_warehouse
 # Every table the warehouse publishes, and every staged table whose source files it records.
 PUBLISHED = [*(str(n) for n in collect("PUBLISHED")), *_observations.PUBLISHED]
 STAGED = [str(n) for n in collect("STAGED")]
+# Assets whose rows go into a table another asset publishes (table → assets).
+EXTENDS: dict[str, list[str]] = {}
+for _pair in collect("EXTENDS"):
+    _table, _asset = cast(tuple[str, str], _pair)
+    EXTENDS.setdefault(_table, []).append(_asset)
+EXTENDING = [a for assets in EXTENDS.values() for a in assets]
 
 SOURCE_FILE_SCHEMA: dict[str, pl.DataType] = {
     "sha256": pl.String(),
@@ -64,7 +71,7 @@ def source_file(sources: SourcesResource, io_manager: ResourceParam[ParquetIOMan
     return SourceFileModel.validate(pl.DataFrame(rows, schema=SOURCE_FILE_SCHEMA))
 
 
-@asset(group_name="warehouse", deps=[*PUBLISHED, "source_file"], compute_kind="duckdb")
+@asset(group_name="warehouse", deps=[*PUBLISHED, *EXTENDING, "source_file"], compute_kind="duckdb")
 def warehouse(
     context: AssetExecutionContext,
     warehouse: WarehouseResource,
@@ -76,7 +83,10 @@ def warehouse(
     path = Path(warehouse.path)
     # What this build was made from (pipelines/fingerprint.py), recorded inside the file swapped in.
     info = {"run_id": context.run_id, "label": warehouse.label, **record_for_build(path)}
-    tables = {name: staged_files(io_manager, name) for name in [*PUBLISHED, "source_file"]}
+    tables = {
+        name: [f for part in [name, *EXTENDS.get(name, [])] for f in staged_files(io_manager, part)]
+        for name in [*PUBLISHED, "source_file"]
+    }
     build_warehouse(path, tables, info)
     return MaterializeResult(
         metadata={"path": str(path), **{f"rows/{k}": staged_rows(v) for k, v in tables.items()}},

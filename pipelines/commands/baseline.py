@@ -79,32 +79,71 @@ def _out(path: Path | None) -> Path | None:
 def register(app: typer.Typer) -> None:
     @app.command()
     def contracts(home: HomeOpt = None) -> None:
-        """List the contracts of contracts/ and check each against the warehouse's territories."""
+        """List the contracts of contracts/ and check each against the warehouse: every code known, every
+        2024 perimeter held (export-geo needs it), `replaces` agreeing with ANCT's list or the overlap."""
+        import polars as pl
+
         from models.contracts import (
             ContractError,
             available_contracts,
             check_contract_territories,
             load_contract,
         )
-        from warehouse.baseline import open_tables
+        from models.predecessors import replaces_conflicts
+        from pipelines.paths import warehouse_path
         from warehouse.baseline_store import stored_dates
-        from warehouse.store import WarehouseError
+        from warehouse.store import WarehouseError, connect_readonly
 
+        territory: pl.DataFrame | None = None
+        predecessors: pl.DataFrame | None = None
+        perimeters: set[str] = set()
         try:
-            territory = open_tables(_home(home)).territory
+            con = connect_readonly(warehouse_path(_home(home)), spatial=False)
+            try:
+                territory = con.execute("SELECT kind, code, name, geo_version FROM territory").pl()
+                perimeters = {
+                    r[0]
+                    for r in con.execute(
+                        "SELECT code FROM territory WHERE kind = 'qpv2024' AND geom_wkb IS NOT NULL"
+                    ).fetchall()
+                }
+                predecessors = con.execute("SELECT * FROM qpv_predecessor").pl()
+            except Exception:  # a warehouse built before qpv_predecessor existed
+                predecessors = None
+            finally:
+                con.close()
         except WarehouseError:
             territory = None
-        table = Table("contract", "QPV 2024", "QPV 2015", "baseline date", "frozen", "check")
+        table = Table("contrat", "QPV 2024", "QPV 2015", "date de référence", "figée", "vérification")
+        details: list[str] = []
         for name in available_contracts():
             try:
                 c = load_contract(name)
-                verdict = "not checked (no warehouse)"
-                if territory is not None:
-                    check_contract_territories(c, territory)
-                    verdict = "ok"
             except ContractError as exc:
-                table.add_row(name, "", "", "", "", f"[red]{exc}")
+                table.add_row(name, "", "", "", "", "[red]fichier invalide")
+                details.append(f"{name} : {exc}")
                 continue
+            verdict = "non vérifié (pas d'entrepôt)"
+            if territory is not None:
+                problems: list[str] = []
+                try:
+                    check_contract_territories(c, territory)
+                except ContractError as exc:
+                    problems.append(str(exc))
+                no_perimeter = [q for q in c.qpv2024_codes if q not in perimeters]
+                if no_perimeter and not problems:
+                    problems.append(
+                        f"périmètre 2024 non chargé pour {', '.join(no_perimeter)} : export-geo impossible"
+                    )
+                warnings = replaces_conflicts(predecessors, c.qpv_rows()) if predecessors is not None else []
+                if problems:
+                    verdict = "[red]non valide"
+                    details.extend(f"{name} : {p}" for p in problems)
+                elif warnings:
+                    verdict = "[yellow]valide, avec avertissement"
+                else:
+                    verdict = "valide"
+                details.extend(f"{name} (avertissement) : {w}" for w in warnings)
             frozen = ", ".join(d.isoformat() for d in stored_dates(_home(home), name)) or "-"
             table.add_row(
                 name,
@@ -115,6 +154,8 @@ def register(app: typer.Typer) -> None:
                 verdict,
             )
         console.print(table)
+        for line in details:
+            err.print(line)
 
     @app.command()
     def baseline(
@@ -196,7 +237,7 @@ def register(app: typer.Typer) -> None:
         from models.contracts import ContractError, check_contract_territories, load_contract
         from pipelines.paths import warehouse_path
         from warehouse.baseline import exports_dir
-        from warehouse.export_geo import key_indicators, perimeters_frame, write_geo
+        from warehouse.export_geo import key_indicators, perimeters_frame, without_geometry, write_geo
         from warehouse.store import WarehouseError, connect_readonly
 
         name = _contract_name(contract)
@@ -210,6 +251,7 @@ def register(app: typer.Typer) -> None:
                 catalog = [
                     r[0] for r in con.execute("SELECT indicator_id FROM indicator ORDER BY 1").fetchall()
                 ]
+                preds = con.execute("SELECT code_2024, code_2015 FROM qpv_predecessor WHERE used").pl()
             finally:
                 con.close()
             check_contract_territories(c, territory)
@@ -220,11 +262,19 @@ def register(app: typer.Typer) -> None:
                 observation=observation,
                 indicator_ids=ids,
                 at=_date(at, "--at") or date.today(),
+                predecessors=preds,
             )
             files = write_geo(frame, _out(out) or exports_dir(h, name), f"perimetres-{name}")
+            skipped = without_geometry(frame)
         except (ContractError, WarehouseError, ValueError) as exc:
             raise _fail(str(exc)) from exc
         console.print(
-            f"[green]{frame.height} perimeters[/] with {len(ids)} key indicator(s): {', '.join(ids) or '-'}"
+            f"[green]{frame.height - len(skipped)} périmètres[/] avec {len(ids)} indicateur(s) clé(s) : "
+            f"{', '.join(ids) or '-'}"
         )
+        if skipped:
+            console.print(
+                f"sans géométrie dans l'entrepôt, non exportés : {', '.join(skipped)} (les chiffres des QPV "
+                "2015 figurent sur leur QPV 2024, colonnes <indicateur>_perimetre)"
+            )
         console.print(_files_table(files))

@@ -1,15 +1,22 @@
 """`quartiers profile CODE`: a QPV's figures next to its commune(s), EPCI, département, France
-métropolitaine and all QPVs, each with its source and release (read from the `v_profile` view)."""
+métropolitaine and all QPVs, each with its source and release (read from the `profile` table).
+
+A 2024 code (QN…) answers with the figures measured on its own perimeter, then those of each 2015 QPV
+it replaces (« périmètre 2015 — QP061001 Les Provinces »), beside the 2024 QPV's own references."""
 
 from __future__ import annotations
 
-import re
+import csv
+import json
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-QPV_CODE_RE = re.compile(r"^(QP(\d{3}|02A|02B)\d{3}|QN(\d{3}|02A|02B)\d{2}[0-9A-Z])$")
+from warehouse.fiche.fmt import bound_fr, period_fr, value_fr
+from warehouse.qpv_lookup import QPV_CODE_RE
+
 ROLE_LABEL = {
     "qpv": "QPV",
     "commune": "commune",
@@ -30,111 +37,234 @@ DATASET_SHORT = {
     "filosofi_grid": "Filosofi carroyé",
     "insee_rp": "Insee RP IRIS",
 }
+CSV_COLUMNS = (
+    "geography", "qpv_code", "qpv_name", "measured_kind", "measured_code", "measured_name", "basis",
+    "share_of_2015", "share_of_2024", "theme", "indicator_id", "label_fr", "unit", "period", "role",
+    "ref_code", "ref_name", "value", "status", "method", "interval_low", "interval_high",
+    "source_dataset", "source_vintage", "geo_version", "source_file",
+)  # fmt: skip
+
+__all__ = ["QPV_CODE_RE", "format_figure", "register"]
 
 
-def _number(value: float, unit: str | None) -> str:
-    if unit in ("percent",):
-        return f"{value:.1f} %".replace(".", ",")
-    if unit in ("count", "euro") and abs(value) >= 100:
-        return f"{value:,.0f}".replace(",", "\u202f")
-    return f"{value:.2f}".replace(".", ",")
-
-
-def format_figure(row: dict[str, Any]) -> str:
-    """One cell: the value (with its bound for a grid estimate), or what stands for it, then its source."""
+def format_value(row: dict[str, Any]) -> str:
+    """One cell's figure, or the words that stand for it (never a number the publisher hid)."""
     status, unit = row["status"], row["unit"]
     if status is None:
         return "—"
     if status == "suppressed":
-        text = "secret statistique"
-    elif status == "not_applicable":
-        text = "non estimable" if row["method"] == "grid_estimate" else "non calculable"
-    elif status == "missing":
-        text = "non disponible"
-    else:
-        text = _number(row["value"], unit)
-        if row["interval_low"] is not None and row["interval_high"] is not None:
-            text += f" [{_number(row['interval_low'], unit)} – {_number(row['interval_high'], unit)}]"
-        if row["method"] == "grid_estimate":
-            text += " (estimation)"
-        elif row["method"] in ("summed", "recomputed"):
-            text += f" ({'somme' if row['method'] == 'summed' else 'recalculé'})"
-    source = DATASET_SHORT.get(row["source_dataset"], row["source_dataset"] or "")
-    return f"{text}\n[dim]{source} {row['source_vintage'] or ''} · {row['geo_version'] or ''}[/]"
+        return "secret statistique"
+    if status == "not_applicable":
+        return "non estimable" if row["method"] == "grid_estimate" else "non calculable"
+    if status == "missing":
+        return "non disponible"
+    text = value_fr(float(row["value"]), unit)
+    if row["interval_low"] is not None and row["interval_high"] is not None:
+        text += f" [{bound_fr(float(row['interval_low']), float(row['interval_high']), unit)}]"
+    if row["method"] == "grid_estimate":
+        text += " (estimation)"
+    return text
+
+
+def source_of(row: dict[str, Any]) -> str:
+    """« Insee QPV revenus 2021 · qpv2015 · REVN_2021.csv »"""
+    dataset = DATASET_SHORT.get(row["source_dataset"], row["source_dataset"] or "")
+    release = f"{dataset} {row['source_vintage'] or ''}".strip()
+    parts = [release, row["geo_version"] or "", row["source_file"] or ""]
+    return " · ".join(p for p in parts if p)
+
+
+def format_figure(row: dict[str, Any]) -> str:
+    """One cell: the value (with its bound for a grid estimate), or what stands for it, then its source."""
+    if row["status"] is None:
+        return "—"
+    return f"{format_value(row)}\n[dim]{source_of(row)}[/]"
+
+
+SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+# Short words in narrow cells, spelled out in the legend under each table.
+SHORT_STATUS = {
+    "suppressed": ("secret", "secret statistique (valeur masquée par le producteur)"),
+    "not_applicable": ("n. c.", "non calculable"),
+    "missing": ("n. d.", "non disponible"),
+}
+UNIT_LABEL = {"euro": "€", "percent": "%", "m2": "m²"}
+
+
+def _cell(row: dict[str, Any]) -> tuple[str, str | None]:
+    """A narrow cell: the number without its unit (the unit is in the row label), or a short status."""
+    from warehouse.fiche.fmt import DECIMALS, number_fr
+
+    status = row["status"]
+    if status in SHORT_STATUS:
+        short, _long = SHORT_STATUS[status]
+        if status == "not_applicable" and row["method"] == "grid_estimate":
+            return "n. e.", "n. e. : non estimable (médiane d'un périmètre reconstruit)"
+        return short, f"{short} : {_long}"
+    value = float(row["value"])
+    unit = row["unit"] or ""
+    text = number_fr(value, DECIMALS.get(unit, 1 if abs(value) < 100 else 0))
+    if row["interval_low"] is not None and row["interval_high"] is not None:
+        text += f" [{bound_fr(float(row['interval_low']), float(row['interval_high']), unit)}]"
+    if row["method"] == "grid_estimate":
+        return text + " e", "e : estimation carroyée, encadrement [bas – haut]"
+    return text, None
+
+
+def _short(name: str, width: int = 8) -> str:
+    return name if len(name) <= width else name[: width - 1] + "…"
+
+
+def _print_profile(profile: Any, out: Any) -> None:
+    """Per perimeter measured on, per theme: a line with each indicator's label and data year, then a
+    line of figures under short column heads (one per reference territory), each with a numbered
+    source; legends and sources follow. Fits 80 columns with up to eight reference columns."""
+    import textwrap
+
+    from rich.markup import escape
+
+    from warehouse.profile import THEME_FR
+
+    width = max(60, min(out.width, 140))
+    qpv = profile.qpv
+    out.print(
+        f"[bold]{qpv.code}[/] {escape(qpv.name or '')} — QPV de la géographie {qpv.year}"
+        + ("" if qpv.has_perimeter else " (périmètre non chargé)")
+    )
+    if qpv.kind == "qpv2024":
+        if profile.predecessors:
+            for p in profile.predecessors:
+                name = escape(p.name_2015 or "")
+                out.print(f"  remplace {escape(p.code_2015)} {name} : {escape(p.evidence())}")
+        else:
+            out.print("  aucun QPV 2015 connu qu'il remplace (ni liste ANCT, ni recouvrement, ni contrat)")
+    for section in profile.sections:
+        out.print()
+        out.print(f"[bold]Chiffres mesurés sur le {escape(section.title)}[/]")
+        if section.predecessor is not None:
+            out.print(
+                "[dim]Chiffres du QPV 2015 tels que publiés, ni additionnés ni repondérés en chiffre 2024.[/]"
+            )
+        heads: list[str] = []
+        for _order, role, ref, name in section.references:
+            if role == "qpv":
+                heads.append(f"QPV {section.measured_kind[3:]}")
+            elif role == "all_qpv":
+                heads.append("ens. QPV")
+            elif role == "france":
+                heads.append("France")
+            else:
+                heads.append(_short(name or ref))
+        notes: dict[str, int] = {}
+        legend: dict[str, None] = {}
+        lines: list[tuple[str, str, list[str]]] = []  # theme, label line, values
+        for (theme, indicator, period), cells in section.cells.items():
+            label, unit = section.labels[indicator]
+            unit_text = UNIT_LABEL.get(unit or "")
+            values = []
+            for _order, role, ref, _name in section.references:
+                row = cells.get((role, ref))
+                if row is None or row["status"] is None:
+                    values.append("—")
+                    continue
+                text, note = _cell(row)
+                if note:
+                    legend[note] = None
+                n = notes.setdefault(source_of(row), len(notes) + 1)
+                values.append(text + str(n).translate(SUPERSCRIPT))
+            unit_part = f" ({unit_text})" if unit_text else ""
+            lines.append((theme, f"{label}{unit_part} — {period_fr(period)}", values))
+        widths = [max([len(h), *(len(v[i]) for _t, _l, v in lines)]) for i, h in enumerate(heads)]
+        header = "  " + " ".join(h.rjust(w) for h, w in zip(heads, widths, strict=True))
+        theme_seen: str | None = None
+        for theme, label_line, values in lines:
+            if theme != theme_seen:
+                out.print()
+                out.print(f"[bold]{escape(THEME_FR.get(theme, theme or 'autres'))}[/]")
+                out.print(f"[dim]{escape(header)}[/]", overflow="ignore", crop=False)
+                theme_seen = theme
+            for part in textwrap.wrap(label_line, width=width - 1) or [""]:
+                out.print(escape(part))
+            row_text = "  " + " ".join(v.rjust(w) for v, w in zip(values, widths, strict=True))
+            out.print(escape(row_text), overflow="ignore", crop=False)
+        out.print()
+        refs = " ; ".join(
+            f"{ROLE_LABEL[role]} {ref}{' ' + name if name and role != 'all_qpv' else ''}"
+            for _o, role, ref, name in section.references
+            if role not in ("qpv", "all_qpv")
+        )
+        out.print(
+            f"[dim]Comparé à : {escape(refs)} ; ens. QPV : ensemble des QPV de la géographie "
+            f"{section.measured_kind[3:]} ; « — » : pas de chiffre pour cette année.[/]"
+        )
+        for note in legend:
+            out.print(f"[dim]{escape(note)}[/]")
+        for text, n in notes.items():
+            out.print(f"[dim]{str(n).translate(SUPERSCRIPT)} {escape(text)}[/]")
+    if profile.not_loaded:
+        out.print()
+        out.print("[bold]Chiffres sur le périmètre 2024 non chargés[/]")
+        for theme, releases in profile.not_loaded.items():
+            names = " ; ".join(f"« {r.title} » ({r.files}, {r.page})" for r in releases)
+            out.print(
+                f"  {escape(THEME_FR.get(theme, theme))} : montré sur le périmètre 2015 ; publication Insee "
+                f"qui y répondrait : {escape(names)} — non chargée"
+            )
+    out.print()
+    out.print(
+        "[dim]L'année est celle des données, non celle de la publication. Dernière année de chaque "
+        "indicateur ; --all-periods : toutes les années ; --format csv|json : pour les scripts.[/]"
+    )
 
 
 def register(app: typer.Typer) -> None:
     @app.command()
     def profile(
         code: Annotated[str, typer.Argument(help="QPV code, 2015 (QP…) or 2024 (QN…) geography")],
+        all_periods: Annotated[
+            bool, typer.Option("--all-periods", help="Every data year (default: each indicator's latest)")
+        ] = False,
+        output_format: Annotated[
+            str, typer.Option("--format", help="table (default), csv or json (every row, for scripts)")
+        ] = "table",
         home: Annotated[
             Path | None, typer.Option("--home", help="Data folder (default: $QUARTIERS_HOME or ./var)")
         ] = None,
     ) -> None:
         """A QPV's profile: every indicator and data year, next to its reference territories, each figure
-        with its source, release and geography ("secret statistique" where INSEE suppressed it)."""
+        with its source, release and geography ("secret statistique" where the producer hid it). For a
+        2024 code, also the figures of the 2015 QPV(s) it replaces, labelled with their perimeter."""
         from rich.console import Console
-        from rich.table import Table
 
         from pipelines.paths import default_home, warehouse_path
+        from warehouse.profile import read_profile
+        from warehouse.qpv_lookup import QpvLookupError, resolve_qpv
         from warehouse.store import WarehouseError, connect_readonly
 
         out, err = Console(), Console(stderr=True, soft_wrap=True)
-        code = code.strip().upper()
-        if not QPV_CODE_RE.match(code):
-            err.print(
-                f"[bold red]error:[/] {code[:40]!r} is not a QPV code "
-                "(QP0dd nnn for 2015, QN0dd nnX for 2024)"
-            )
+        if output_format not in ("table", "csv", "json"):
+            err.print(f"[bold red]error:[/] --format {output_format[:20]!r}: table, csv ou json")
             raise typer.Exit(code=2)
         try:
             con = connect_readonly(warehouse_path((home or default_home()).resolve()), spatial=False)
         except WarehouseError as exc:
             err.print(f"[bold red]error:[/] {exc}")
             raise typer.Exit(code=2) from exc
-        # profile_of() filters on the QPV before joining: milliseconds where the v_profile view
-        # would rank the whole observation table.
-        geography = "qpv2024" if code.startswith("QN") else "qpv2015"
-        cursor = con.execute(
-            "SELECT * FROM profile_of(?, ?) ORDER BY theme, indicator_id, period, ref_order, ref_code",
-            [geography, code],
-        )
-        names = [d[0] for d in cursor.description]
-        rows = [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
-        if not rows:
-            err.print(f"[bold red]error:[/] no figure for QPV {code} in this warehouse")
+        try:
+            qpv = resolve_qpv(con, code)
+        except QpvLookupError as exc:
+            err.print(f"[bold red]error:[/] {exc}")
+            raise typer.Exit(code=2) from exc
+        data = read_profile(con, qpv, all_periods=all_periods or output_format != "table")
+        if not data.rows:
+            err.print(f"[bold red]error:[/] aucun chiffre pour le QPV {qpv.code} dans cet entrepôt")
             raise typer.Exit(code=2)
-        first = rows[0]
-        geography = first["geography"]
-        out.print(
-            f"[bold]{code}[/] {first['qpv_name'] or ''} — géographie {geography[3:]} "
-            f"({'périmètres 2015' if geography == 'qpv2015' else 'périmètres 2024'})"
-        )
-        columns: list[tuple[int, str, str]] = sorted(
-            {(r["ref_order"], r["role"], r["ref_code"]) for r in rows}, key=lambda c: (c[0], c[2])
-        )
-        ref_names = {(r["role"], r["ref_code"]): r["ref_name"] for r in rows}
-        table = Table("indicateur", "année", show_lines=True)
-        for _, role, ref in columns:
-            label = ref_names.get((role, ref)) or ""
-            table.add_column(f"{ROLE_LABEL[role]} {ref if role != 'all_qpv' else ''}\n{label}".strip())
-        cells: dict[tuple[str, str], dict[tuple[str, str], dict[str, Any]]] = {}
-        labels: dict[str, str] = {}
-        for r in rows:
-            cells.setdefault((r["indicator_id"], r["period"]), {})[(r["role"], r["ref_code"])] = r
-            labels[r["indicator_id"]] = r["label_fr"] or r["indicator_id"]
-        for (indicator, period), by_ref in cells.items():
-            table.add_row(
-                labels[indicator],
-                period,
-                *[
-                    format_figure(by_ref[(role, ref)]) if (role, ref) in by_ref else "—"
-                    for _, role, ref in columns
-                ],
-            )
-        out.print(table)
-        out.print(
-            "[dim]Source et millésime (année de publication) sous chaque chiffre ; l'année est celle des "
-            "données. « secret statistique » : valeur masquée par l'Insee ; les estimations carroyées "
-            "portent leur encadrement [bas – haut].[/]"
-        )
+        if output_format == "csv":
+            writer = csv.DictWriter(sys.stdout, CSV_COLUMNS, delimiter=";", extrasaction="ignore")
+            writer.writeheader()
+            writer.writerows(data.rows)
+        elif output_format == "json":
+            json.dump([{k: r.get(k) for k in CSV_COLUMNS} for r in data.rows], sys.stdout, ensure_ascii=False)
+            sys.stdout.write("\n")
+        else:
+            _print_profile(data, out)

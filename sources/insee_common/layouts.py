@@ -32,6 +32,7 @@ STAGED_SCHEMA: dict[str, pl.DataType] = {
     "territory_kind": pl.String(),
     "codgeo": pl.String(),
     "libgeo": pl.String(),
+    "libcom": pl.String(),  # LIB_COM of the QPV bases: the commune name(s) as INSEE writes them
     "variable": pl.String(),  # canonical column name (trimmed, upper-case, old names mapped)
     "block": pl.String(),  # source block (rp, cnaf, filo, cnam, pe…)
     "period": pl.String(),  # data period of the block (see settings.RELEASE_PERIODS)
@@ -484,6 +485,7 @@ def stage_table(layout: Layout, table: RawTable) -> pl.DataFrame:
     code_j = names.index(spec.code_column)
     label_js = [j for j, n in enumerate(names) if n in spec.label_columns]
     label_j = label_js[0] if label_js and names[label_js[0]] in ("LIBGEO", "LIBIRIS") else None
+    libcom_j = names.index("LIB_COM") if "LIB_COM" in names else None
     note_cols = {j for j, n in enumerate(names) if re.match(r"^(NOTE_[A-Z_]+|(DISP|DEC)_NOTE(_A)?\d\d)$", n)}
     value_js = [j for j in range(len(names)) if j != code_j and j not in label_js and j not in note_cols]
     # block and note column of every value column
@@ -534,11 +536,15 @@ def stage_table(layout: Layout, table: RawTable) -> pl.DataFrame:
             "libgeo": pl.Series(
                 [r[label_j] for r in table.rows] if label_j is not None else [None] * n, dtype=pl.String
             ),
+            "libcom": pl.Series(
+                [r[libcom_j].strip() for r in table.rows] if libcom_j is not None else [None] * n,
+                dtype=pl.String,
+            ),
             "is_aggregate": pl.Series(aggregate, dtype=pl.Boolean),
             **{f"v{j}": pl.Series([r[j] for r in table.rows], dtype=pl.String) for j in value_js},
         }
     )
-    keys = ["__row", "codgeo", "libgeo", "is_aggregate"]
+    keys = ["__row", "codgeo", "libgeo", "libcom", "is_aggregate"]
     long = wide.unpivot(index=keys, variable_name="__col", value_name="raw")
     mapping = pl.DataFrame(
         {

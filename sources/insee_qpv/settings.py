@@ -22,6 +22,87 @@ URL_FILO2021_QP24 = "https://www.insee.fr/fr/statistiques/fichier/8243026/revenu
 # NV: URL of an XLSX edition of the demography base (the real xlsx names seen: DEMO_2020_V1.xlsx).
 URL_DEMO_XLSX = "https://www.insee.fr/fr/statistiques/fichier/5359605/DEMO_2021_V1.xlsx"
 
+
+
+class Qpv2024Release(NamedTuple):
+    """An INSEE release on the 2024 perimeters (codes QN…): known by name, no file held here and its
+    layout not seen, so no parser is written from a guess (../shared/sources/insee_qpv.md, V)."""
+
+    id: str
+    title: str
+    page: str
+    files: str  # the file or folder name INSEE gives
+    themes: tuple[str, ...]  # the indicator themes it would answer
+
+
+# V (insee_qpv.md, "INSEE releases on the 2024 geography"): titles, pages and file names as listed on
+# INSEE's QPV 2024 page; the themes are ours (which part of a profile each one would fill).
+QPV2024_RELEASES: tuple[Qpv2024Release, ...] = (
+    Qpv2024Release(
+        "pop_qpv24",
+        "Population de référence des QPV 2024 (recensement 2020)",
+        "https://www.insee.fr/fr/statistiques/8210600",
+        "pop_QPV24.csv, pop_reference_communales_QPV24.csv",
+        ("population",),
+    ),
+    Qpv2024Release(
+        "estimations_demographiques_2022_qpv2024",
+        "Estimations démographiques 2022 — QPV 2024",
+        "https://www.insee.fr/fr/statistiques/8742545",
+        "estimations-demographiques_2022_QPV2024_csv",
+        ("population", "menages"),
+    ),
+    Qpv2024Release(
+        "revenus_pauvrete_2021_qp24",
+        "Revenus, pauvreté et niveau de vie en 2021 — QPV 2024",
+        "https://www.insee.fr/fr/statistiques/8243167",
+        "revenus_pauvrete_2021_qp24_v2_csv",
+        ("revenus",),
+    ),
+    Qpv2024Release(
+        "defm2024_qp24",
+        "Demandeurs d'emploi en 2024 — QPV 2024",
+        "https://www.insee.fr/fr/statistiques/8644871",
+        "DEFM2024_QP24_csv",
+        ("demandeurs_emploi",),
+    ),
+    Qpv2024Release(
+        "caf_2024_qp24",
+        "Bénéficiaires de la Caf au 31/12/2024 — QPV 2024",
+        "https://www.insee.fr/fr/statistiques/8682381",
+        "beneficiaires_CAF_31-12-2024_QP24",
+        ("caf",),
+    ),
+    Qpv2024Release(
+        "educ_2024_2025_qp24",
+        "Éducation, rentrée 2024-2025 — QPV 2024",
+        "https://www.insee.fr/fr/statistiques/8994242",
+        "EDUC_2024_2025_QP24",
+        ("education",),
+    ),
+    Qpv2024Release(
+        "dnb_2025_qp24",
+        "Diplôme national du brevet 2025 — QPV 2024",
+        "https://www.insee.fr/fr/statistiques/9026325",
+        "DNB_2025_QP24",
+        ("education",),
+    ),
+    Qpv2024Release(
+        "rpls_2025_qpv2024",
+        "Logements sociaux (RPLS) au 01/01/2025 — QPV 2024",
+        "https://www.insee.fr/fr/statistiques/9054633",
+        "RPLS_01-01-2025_QPV_2024",
+        ("logement",),
+    ),
+    Qpv2024Release(
+        "side_2023_qpv2024",
+        "Établissements et emplois (Side) 2023 — QPV 2024",
+        "https://www.insee.fr/fr/statistiques/8994268",
+        "side_2023_QPV2024",
+        ("emploi",),
+    ),
+)
+
 QPV2015_CODE = r"^QP(\d{3}|02A|02B)\d{3}$"
 QPV2024_CODE = r"^QN(\d{3}|02A|02B)\d{2}[0-9A-Z]$"
 

@@ -1,0 +1,143 @@
+"""A QPV by its code, in either geography, and the perimeters its figures are measured on.
+
+Every command that takes a QPV code goes through `resolve_qpv`: a 2024 code (QN…) answers with its own
+figures and those of the 2015 QPV(s) it replaces (`qpv_predecessor`, the basis used), each labelled by
+its perimeter; an unknown code is refused with the close matches of both geographies.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+
+import duckdb
+
+QPV_CODE_RE = re.compile(r"^(QP(\d{3}|02A|02B)\d{3}|QN(\d{3}|02A|02B)\d{2}[0-9A-Z])$")
+
+BASIS_FR = {
+    "official_list": "liste de correspondance officielle de l'ANCT",
+    "overlap": "recouvrement mesuré des périmètres",
+    "contract": "déclaration du contrat",
+}
+
+
+class QpvLookupError(ValueError):
+    """A code that is not a QPV code, or a QPV the warehouse does not know."""
+
+
+@dataclass(frozen=True)
+class Qpv:
+    kind: str  # qpv2015 | qpv2024
+    code: str
+    name: str | None
+    has_perimeter: bool
+
+    @property
+    def year(self) -> str:
+        return self.kind[3:]
+
+    def label(self) -> str:
+        return f"{self.code} {self.name or ''}".strip()
+
+
+@dataclass(frozen=True)
+class Predecessor:
+    """A 2015 QPV whose figures a 2024 QPV shows, and why."""
+
+    code_2024: str
+    code_2015: str
+    name_2015: str | None
+    basis: str  # official_list | overlap | contract
+    share_of_2015: float | None  # part of the 2015 QPV inside the 2024 one
+    share_of_2024: float | None  # part of the 2024 QPV the 2015 one covers
+    declared_by: str | None
+
+    def perimeter_label(self) -> str:
+        """« périmètre 2015 — QP061001 Les Provinces »"""
+        return f"périmètre 2015 — {self.code_2015} {self.name_2015 or ''}".strip()
+
+    def evidence(self) -> str:
+        """Why this 2015 QPV, and how much of it: the basis and the measured shares (when measured)."""
+        parts = [BASIS_FR.get(self.basis, self.basis)]
+        if self.basis == "contract" and self.declared_by:
+            parts[0] += f" {self.declared_by}"
+        if self.share_of_2015 is not None and self.share_of_2024 is not None:
+            parts.append(
+                f"{_pct(self.share_of_2015)} du QPV 2015 dans le QPV 2024, "
+                f"qui en couvre {_pct(self.share_of_2024)}"
+            )
+        else:
+            parts.append("recouvrement non mesuré (les deux périmètres ne sont pas chargés)")
+        return " ; ".join(parts)
+
+
+def _pct(share: float) -> str:
+    return f"{share * 100:.0f} %".replace(".", ",")
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    row = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [name]).fetchone()
+    return bool(row and row[0])
+
+
+def resolve_qpv(con: duckdb.DuckDBPyConnection, code: str) -> Qpv:
+    """The QPV of this code, or QpvLookupError naming the close matches of both geographies."""
+    code = code.strip().upper()
+    if not QPV_CODE_RE.match(code):
+        raise QpvLookupError(
+            f"{code[:40]!r} n'est pas un code de QPV (QP + département sur 3 caractères + 3 chiffres pour "
+            "2015, ex. QP061001 ; QN + département sur 3 caractères + 2 chiffres + une clé pour 2024, "
+            "ex. QN06101M)"
+        )
+    kind = "qpv2024" if code.startswith("QN") else "qpv2015"
+    row = con.execute(
+        "SELECT any_value(name), bool_or(geom_wkb IS NOT NULL) FROM territory WHERE kind = ? AND code = ?",
+        [kind, code],
+    ).fetchone()
+    if row is not None and row[1] is not None:
+        return Qpv(kind, code, row[0], bool(row[1]))
+    # a QPV with figures but neither perimeter nor name (a file without LIBGEO)
+    seen = con.execute(
+        "SELECT count(*) FROM observation WHERE territory_kind = ? AND territory_code = ?", [kind, code]
+    ).fetchone()
+    if seen and seen[0]:
+        return Qpv(kind, code, None, False)
+    known = con.execute(
+        "SELECT kind, code, any_value(name) FROM territory WHERE kind IN ('qpv2015', 'qpv2024') GROUP BY ALL"
+    ).fetchall()
+    hints = []
+    for geography in ("qpv2024", "qpv2015"):
+        names = {c: n for k, c, n in known if k == geography}
+        close = difflib.get_close_matches(code, sorted(names), n=4, cutoff=0.6)
+        listed = ", ".join(f"{c} ({names[c]})" if names[c] else c for c in close) or "aucun"
+        hints.append(f"proches en géographie {geography[3:]} : {listed}")
+    raise QpvLookupError(f"QPV {code} inconnu de l'entrepôt ; " + " ; ".join(hints))
+
+
+def predecessors(con: duckdb.DuckDBPyConnection, code_2024: str) -> list[Predecessor]:
+    """The 2015 QPVs a 2024 QPV replaces, on the most authoritative basis held (empty when none)."""
+    if not _has_table(con, "qpv_predecessor"):
+        return []
+    rows = con.execute(
+        "SELECT p.code_2024, p.code_2015, t.name, p.basis, p.share_of_2015, p.share_of_2024, p.declared_by "
+        "FROM qpv_predecessor p LEFT JOIN (SELECT code, any_value(name) AS name FROM territory "
+        "WHERE kind = 'qpv2015' GROUP BY code) t ON t.code = p.code_2015 "
+        "WHERE p.code_2024 = ? AND p.used ORDER BY p.share_of_2024 DESC NULLS LAST, p.code_2015",
+        [code_2024],
+    ).fetchall()
+    return [Predecessor(*r) for r in rows]
+
+
+def successors(con: duckdb.DuckDBPyConnection, code_2015: str) -> list[tuple[str, str | None]]:
+    """The 2024 QPVs that replace a 2015 QPV (code, name), on the basis used for each."""
+    if not _has_table(con, "qpv_predecessor"):
+        return []
+    return [
+        (str(c), n)
+        for c, n in con.execute(
+            "SELECT DISTINCT p.code_2024, t.name FROM qpv_predecessor p LEFT JOIN territory t "
+            "ON t.kind = 'qpv2024' AND t.code = p.code_2024 WHERE p.code_2015 = ? AND p.used ORDER BY 1",
+            [code_2015],
+        ).fetchall()
+    ]
