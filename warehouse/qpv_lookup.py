@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import duckdb
 
@@ -107,9 +108,14 @@ def resolve_qpv(con: duckdb.DuckDBPyConnection, code: str) -> Qpv:
         "SELECT kind, code, any_value(name) FROM territory WHERE kind IN ('qpv2015', 'qpv2024') GROUP BY ALL"
     ).fetchall()
     hints = []
+    department = code[2:5]  # three characters in both geographies: 061, 974, 02A
     for geography in ("qpv2024", "qpv2015"):
         names = {c: n for k, c, n in known if k == geography}
-        close = difflib.get_close_matches(code, sorted(names), n=4, cutoff=0.6)
+        # the QPVs of the code's département first: QN06109M is closer to QP061001 than to QP081009
+        same = sorted(c for c in names if c[2:5] == department)
+        close = (same[:4] if len(same) <= 4 else difflib.get_close_matches(code, same, n=4, cutoff=0.0)) or (
+            difflib.get_close_matches(code, sorted(names), n=4, cutoff=0.6)
+        )
         listed = ", ".join(f"{c} ({names[c]})" if names[c] else c for c in close) or "aucun"
         hints.append(f"proches en géographie {geography[3:]} : {listed}")
     raise QpvLookupError(f"QPV {code} inconnu de l'entrepôt ; " + " ; ".join(hints))
@@ -141,3 +147,59 @@ def successors(con: duckdb.DuckDBPyConnection, code_2015: str) -> list[tuple[str
             [code_2015],
         ).fetchall()
     ]
+
+
+def qpv_scope(con: duckdb.DuckDBPyConnection, qpv: Qpv, contracts: list[Any]) -> Any:
+    """A contract narrowed to one QPV, for the contract commands given a QPV code: the first contract
+    naming it (its references and dates kept), else one built from the warehouse (the QPV, the 2015
+    QPVs it replaces, its communes, their EPCI, département, région, France métropolitaine, all QPVs)."""
+    from dataclasses import replace
+    from datetime import date
+
+    from models.contracts import Contract, ContractQpv, TerritoryRef
+
+    for contract in contracts:
+        for q in contract.qpvs:
+            if qpv.code == q.code or qpv.code in q.replaces:
+                mine = q if qpv.code == q.code else ContractQpv(q.code, (qpv.code,), q.name)
+                return replace(contract, qpvs=(mine,), former_qpv2015=())
+        if qpv.code in contract.former_qpv2015:
+            return replace(contract, qpvs=(), former_qpv2015=(qpv.code,))
+    if qpv.kind == "qpv2024":
+        qpvs: tuple[ContractQpv, ...] = (
+            ContractQpv(qpv.code, tuple(p.code_2015 for p in predecessors(con, qpv.code)), qpv.name),
+        )
+        former: tuple[str, ...] = ()
+    else:
+        qpvs, former = (), (qpv.code,)
+    communes = [
+        str(r[0])
+        for r in con.execute(
+            "SELECT DISTINCT parent_code FROM territory_link WHERE child_kind = ? AND child_code = ? "
+            "AND parent_kind = 'commune' ORDER BY 1",
+            [qpv.kind, qpv.code],
+        ).fetchall()
+    ]
+    parents = con.execute(
+        "SELECT DISTINCT l.parent_kind, l.parent_code FROM territory_link l WHERE l.child_kind = 'commune' "
+        "AND l.child_code IN (SELECT unnest(?::VARCHAR[])) AND l.parent_kind IN ('epci', 'departement') "
+        "UNION SELECT DISTINCT 'region', r.parent_code FROM territory_link r JOIN territory_link d "
+        "ON r.child_kind = 'departement' AND r.child_code = d.parent_code AND r.parent_kind = 'region' "
+        "WHERE d.child_kind = 'commune' AND d.child_code IN (SELECT unnest(?::VARCHAR[])) "
+        "AND d.parent_kind = 'departement' ORDER BY 1, 2",
+        [communes, communes],
+    ).fetchall()
+    refs = [TerritoryRef("commune", c) for c in communes]
+    refs += [TerritoryRef(str(k), str(c)) for k, c in parents]
+    refs += [TerritoryRef("france", "FRM"), TerritoryRef("ensemble_qpv", "ensemble")]
+    name = qpv.code.lower()
+    return Contract(
+        name=name,
+        title=f"{qpv.code} {qpv.name or ''}".strip(),
+        baseline_date=date.today(),
+        communes=tuple(communes),
+        epci=tuple(str(c) for k, c in parents if k == "epci"),
+        qpvs=qpvs,
+        former_qpv2015=former,
+        references=tuple(refs),
+    )

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -19,7 +20,10 @@ if TYPE_CHECKING:
 console = Console(width=200)
 err = Console(stderr=True, soft_wrap=True)
 
-ContractArg = Annotated[str, typer.Argument(help="Contract name: contracts/<name>.toml (e.g. argentan)")]
+ContractArg = Annotated[
+    str,
+    typer.Argument(help="Contract name: contracts/<name>.toml (e.g. argentan), or a QPV code (QN06101M)"),
+]
 HomeOpt = Annotated[
     Path | None, typer.Option("--home", help="Data folder (default: $QUARTIERS_HOME or ./var)")
 ]
@@ -38,6 +42,9 @@ def _num(value: object) -> str:
     return str(value)
 
 
+QPV_CODE_RE = re.compile(r"^(QP(\d{3}|02A|02B)\d{3}|QN(\d{3}|02A|02B)\d{2}[0-9A-Z])$")
+
+
 def _open(name: str, home: Path | None) -> tuple[Contract, duckdb.DuckDBPyConnection, Path]:
     """(contract, read-only connection, home) with every contract code checked against the warehouse."""
     from models.consistency import territory_for_contract_check
@@ -46,14 +53,25 @@ def _open(name: str, home: Path | None) -> tuple[Contract, duckdb.DuckDBPyConnec
     from warehouse.store import WarehouseError, connect_readonly
 
     h = (home or default_home()).resolve()
+    by_code = QPV_CODE_RE.match(name.strip().upper())
     try:
-        contract = load_contract(name)
+        contract = None if by_code else load_contract(name)
     except ContractError as exc:
         raise _fail(str(exc)) from exc
     try:
         con = connect_readonly(warehouse_path(h))
     except WarehouseError as exc:
         raise _fail(str(exc)) from exc
+    if contract is None:
+        # a QPV code: the contract naming it, narrowed to it (or its own territories)
+        from models.contracts import available_contracts
+        from warehouse.qpv_lookup import QpvLookupError, qpv_scope, resolve_qpv
+
+        try:
+            qpv = resolve_qpv(con, name)
+        except QpvLookupError as exc:
+            raise _fail(str(exc)) from exc
+        contract = qpv_scope(con, qpv, [load_contract(n) for n in available_contracts()])
     territory = territory_for_contract_check(con)
     try:
         check_contract_territories(contract, territory)

@@ -29,6 +29,27 @@ STATUS_FR = {
     "estimated": "estimé",
 }
 
+KIND_FR = {
+    "qpv2015": "QPV 2015",
+    "qpv2024": "QPV 2024",
+    "commune": "commune",
+    "epci": "EPCI",
+    "departement": "département",
+    "france": "France",
+    "ensemble_qpv": "ensemble des QPV",
+    "iris": "IRIS",
+}
+SOURCE_FR = {
+    "insee_qpv_demo": "Insee QPV démographie",
+    "insee_qpv_revn": "Insee QPV revenus",
+    "insee_qpv_ipro": "Insee QPV insertion pro.",
+    "insee_qpv_filosofi": "Insee Filosofi QPV",
+    "caf_cnaf_iris": "Cnaf (IRIS)",
+    "filosofi_disp": "Insee Filosofi",
+    "filosofi_cc": "Insee Filosofi comm.",
+    "insee_comparateur": "Insee comparateur",
+}
+
 SERIES_SQL = """
 SELECT territory_kind, territory_code, territory_name, geo_version, source, period_type, period,
        value, status, source_vintage, interval_low
@@ -72,6 +93,14 @@ def revisions(con: object, indicator: str, code: str, unit: str | None) -> dict[
     return out
 
 
+def _series_key(r: tuple[object, ...]) -> tuple[object, ...]:
+    """One series per territory and period type: a commune whose code did not change is one series
+    across COG vintages; QPV geographies (and their all-QPV aggregates) are never joined."""
+    kind, code, _name, geo, _source, ptype = r[:6]
+    keep_geo = str(kind).startswith("qpv") or kind == "ensemble_qpv"
+    return (kind, code, geo if keep_geo else None, ptype)
+
+
 def _print_series(
     out: Console,
     rows: list[tuple[object, ...]],
@@ -79,24 +108,56 @@ def _print_series(
     role: str,
     revised: dict[tuple[str, str], str] | None = None,
 ) -> int:
-    """One table per (territory, geography, source, period type); returns the number of tables."""
+    """One table per territory (and period type); a figure published in several files is one point:
+    the latest release, the others cited. Returns the number of tables."""
     groups: dict[tuple[object, ...], list[tuple[object, ...]]] = {}
     for r in rows:
-        groups.setdefault((r[0], r[1], r[2], r[3], r[4], r[5]), []).append(r)
-    for (kind, code, name, geo, source, ptype), items in groups.items():
-        heading = f"{role} — {code} {name or ''} · {kind} · géographie {geo} · source {source} ({ptype})"
+        groups.setdefault(_series_key(r), []).append(r)
+    for (kind, code, _geo, _ptype), items in groups.items():
+        name = next((str(r[2]) for r in items if r[2]), "")
+        geos = sorted({str(r[3]) for r in items if r[3]})
+        geo_text = geos[0] if len(geos) == 1 else f"{geos[0]} à {geos[-1]}"
+        heading = f"{role} — {code} {name} · {KIND_FR.get(str(kind), kind)} · géographie {geo_text}"
         out.print(escape(heading), style="bold")
-        table = Table("période", "valeur", "statut", "diffusion")
-        for _, _, _, _, _, _, period, value, status, vintage, low in items:
+        by_period: dict[str, list[tuple[object, ...]]] = {}
+        for r in items:
+            by_period.setdefault(str(r[6]), []).append(r)
+        table = Table("période", "valeur", "statut", "source (diffusion)", "aussi publié dans")
+        for period in sorted(by_period):
+            # the latest release wins; a usable figure wins over a gap of a later file
+            ranked = sorted(
+                by_period[period],
+                key=lambda r: (r[8] in ("published", "estimated"), str(r[9] or "")),
+                reverse=True,
+            )
+            best, others = ranked[0], ranked[1:]
+            _k, _c, _n, geo, source, _p, _period, value, status, vintage, low = best
             flag = STATUS_FR.get(str(status), str(status))
             if status == "suppressed" and low is not None:
                 flag += f" (au moins {_fmt(float(str(low)), unit)})"
             note = (revised or {}).get((str(geo), str(period)))
             if note:
                 flag = f"{flag} {note}".strip()
-            table.add_row(str(period), _fmt(value, unit), flag, str(vintage or ""))  # type: ignore[arg-type]
+            also = ", ".join(
+                f"{SOURCE_FR.get(str(o[4]), o[4])} {o[9] or ''}".strip()
+                + ("" if o[7] == value else f" : {_fmt(o[7], unit) or STATUS_FR.get(str(o[8]), o[8])}")  # type: ignore[arg-type]
+                for o in others
+            )
+            table.add_row(
+                _period_fr(period),
+                _fmt(value, unit),  # type: ignore[arg-type]
+                flag,
+                f"{SOURCE_FR.get(str(source), source)} ({vintage or '?'})",
+                also,
+            )
         out.print(table)
     return len(groups)
+
+
+def _period_fr(period: str) -> str:
+    from warehouse.fiche.fmt import period_fr
+
+    return period_fr(period)
 
 
 def register(app: typer.Typer) -> None:
@@ -146,14 +207,34 @@ def register(app: typer.Typer) -> None:
         ]
         own = series_rows(con, indicator, code)
         if not kinds and not own:
-            err.print(f"[bold red]error:[/] no territory {code} in the warehouse")
+            from warehouse.qpv_lookup import QpvLookupError, resolve_qpv
+
+            hint = ""
+            if code.startswith(("QN", "QP")):
+                try:
+                    resolve_qpv(con, code)
+                except QpvLookupError as exc:
+                    hint = f" ({exc})"
+            err.print(f"[bold red]error:[/] no territory {code} in the warehouse{hint}")
             raise typer.Exit(code=2)
-        out = Console(width=max(Console().width, 120))
-        out.print(f"[bold]{indicator}[/] — {label} ({unit})")
+        out = Console()
+        unit_fr = {"count": "nombre", "percent": "%", "euro": "€", "index": "indice", "ratio": "rapport"}
+        out.print(f"[bold]{indicator}[/] — {label} ({unit_fr.get(str(unit), unit)})")
         n = _print_series(out, own, unit, "territoire", revisions(con, indicator, code, unit))
         if not own:
-            out.print(f"{code}: aucune donnée pour {indicator}")
+            out.print(f"{code} : aucune donnée publiée sur son propre périmètre pour {indicator}")
         qpv_kinds = [k for k in kinds if k.startswith("qpv")]
+        if code.startswith("QN"):
+            from warehouse.qpv_lookup import predecessors
+
+            # the figures of the 2015 QPV(s) it replaces, each its own series, labelled by perimeter
+            for p in predecessors(con, code):
+                rows = series_rows(con, indicator, p.code_2015)
+                role = f"périmètre 2015 ({p.evidence()})"
+                if rows:
+                    n += _print_series(out, rows, unit, role, revisions(con, indicator, p.code_2015, unit))
+                else:
+                    out.print(f"{role} : aucune donnée pour {indicator}")
         if qpv_kinds:
             communes = [
                 r[0]
@@ -170,27 +251,19 @@ def register(app: typer.Typer) -> None:
                         out, rows, unit, "référence (commune)", revisions(con, indicator, commune, unit)
                     )
                 else:
-                    out.print(f"référence (commune) {commune}: aucune donnée pour {indicator}")
-            column, other_column = (
-                ("code_2015", "code_2024") if code.startswith("QP") else ("code_2024", "code_2015")
-            )
-            others = [
-                r[0]
-                for r in con.execute(
-                    f"SELECT DISTINCT {other_column} FROM qpv_crosswalk WHERE {column} = ? "  # noqa: S608 (fixed names)
-                    f"AND {other_column} IS NOT NULL ORDER BY 1",
-                    [code],
-                ).fetchall()
-            ]
-            for other in others:
-                rows = series_rows(con, indicator, other)
-                if rows:
-                    n += _print_series(
-                        out,
-                        rows,
-                        unit,
-                        "autre géographie (série distincte, non raccordée)",
-                        revisions(con, indicator, other, unit),
-                    )
+                    out.print(f"référence (commune) {commune} : aucune donnée pour {indicator}")
+            if code.startswith("QP"):
+                from warehouse.qpv_lookup import successors
+
+                for other, _name in successors(con, code):
+                    rows = series_rows(con, indicator, other)
+                    if rows:
+                        n += _print_series(
+                            out,
+                            rows,
+                            unit,
+                            "QPV 2024 qui le remplace (série distincte, non raccordée)",
+                            revisions(con, indicator, other, unit),
+                        )
         if n == 0:
             out.print("aucune série")

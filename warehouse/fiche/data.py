@@ -16,6 +16,7 @@ import duckdb
 
 from sources._errors import QuartiersError
 from warehouse.fiche import fmt
+from warehouse.qpv_lookup import QpvLookupError, predecessors, resolve_qpv
 
 QPV_CODE_RE = re.compile(r"^(QP(\d{3}|02A|02B)\d{3}|QN(\d{3}|02A|02B)\d{2}[0-9A-Z])$")
 
@@ -411,6 +412,10 @@ def gather(con: duckdb.DuckDBPyConnection, code: str) -> Fiche:
         [code],
     )
     if not found:
+        try:
+            resolve_qpv(con, code)
+        except QpvLookupError as exc:
+            raise FicheError(str(exc)) from exc
         raise FicheError(f"QPV {code} is not in this warehouse (neither the 2015 nor the 2024 geography)")
     me = found[0]
     geography: str = me["kind"]
@@ -451,12 +456,11 @@ def gather(con: duckdb.DuckDBPyConnection, code: str) -> Fiche:
         [geography, code, geography, code],
     )
     changes = [_change(x, geography) for x in cross]
-    declared = [] if cross or geography != "qpv2024" else _declared_replacements(code)
-    for c15 in declared:
-        # No 2015 perimeter in the build: the contract's declaration says which 2015 QPV this one
-        # replaces; its figures are shown, labelled 2015 perimeter, with no measured overlap.
-        row15 = _rows(con, "SELECT name FROM territory WHERE kind = 'qpv2015' AND code = ?", [c15])
-        name15 = row15[0]["name"] if row15 else None
+    declared = [] if cross or geography != "qpv2024" else predecessors(con, code)
+    for pred in declared:
+        # No overlap measured (the 2015 perimeter is not in the build): ANCT's list or the contract's
+        # declaration says which 2015 QPV this one replaces; its figures are shown, labelled 2015.
+        c15, name15 = pred.code_2015, pred.name_2015
         cross.append(
             {
                 "code_2015": c15,
@@ -468,13 +472,14 @@ def gather(con: duckdb.DuckDBPyConnection, code: str) -> Fiche:
                 "relation": "declared",
             }
         )
+        basis = "le contrat de ville" if pred.basis == "contract" else "la liste de correspondance de l'ANCT"
         changes.append(
             PerimeterChange(
                 c15,
                 name15,
                 code,
                 "declared",
-                f"Remplace {c15}{' ' + name15 if name15 else ''} (2015), selon le contrat de ville ; "
+                f"Remplace {c15}{' ' + name15 if name15 else ''} (2015), selon {basis} ; "
                 "périmètre 2015 non fourni, recouvrement non mesuré.",
             )
         )
@@ -659,21 +664,6 @@ def gather(con: duckdb.DuckDBPyConnection, code: str) -> Fiche:
         series=series,
         labels={k: v[0] for k, v in catalog.items()},
     )
-
-
-def _declared_replacements(code: str) -> list[str]:
-    """The 2015 QPVs a contract file says this 2024 QPV replaces (first contract naming it)."""
-    from models.contracts import ContractError, available_contracts, load_contract
-
-    for name in available_contracts():
-        try:
-            contract = load_contract(name)
-        except ContractError:
-            continue
-        for q in contract.qpvs:
-            if q.code == code:
-                return list(q.replaces)
-    return []
 
 
 def _change(x: dict[str, Any], geography: str) -> PerimeterChange:
