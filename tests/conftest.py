@@ -22,3 +22,17 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip("../shared/data is absent")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def real_build(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
+    """One warehouse built from the whole of ../shared/data (`quartiers refresh --files ../shared/data`)
+    for the test run, shared by the tests that only read it (a test that writes copies the home)."""
+    from pipelines.refresh import run_refresh
+
+    home = tmp_path_factory.mktemp("real_build")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("QUARTIERS_SCHOOL_NEAR_M", "1000")  # issue 11: schools within 1 km of each QPV
+        report = run_refresh(home=home, files=[shared_data])
+    assert report.success, report.error
+    return home, report

@@ -109,13 +109,19 @@ def resolve_qpv(con: duckdb.DuckDBPyConnection, code: str) -> Qpv:
     ).fetchall()
     hints = []
     department = code[2:5]  # three characters in both geographies: 061, 974, 02A
+    matched: dict[str, list[str]] = {}
     for geography in ("qpv2024", "qpv2015"):
         names = {c: n for k, c, n in known if k == geography}
-        # the QPVs of the code's département first: QN06109M is closer to QP061001 than to QP081009
+        # the QPVs of the code's département first: QN06109M is closer to QN06101M than to QN08109M
         same = sorted(c for c in names if c[2:5] == department)
-        close = (same[:4] if len(same) <= 4 else difflib.get_close_matches(code, same, n=4, cutoff=0.0)) or (
-            difflib.get_close_matches(code, sorted(names), n=4, cutoff=0.6)
+        close = difflib.get_close_matches(code, same, n=4, cutoff=0.0) or difflib.get_close_matches(
+            code, sorted(names), n=4, cutoff=0.6
         )
+        if geography == "qpv2015":
+            # the 2015 QPVs the close 2024 ones replace come first
+            linked = [p.code_2015 for c in matched.get("qpv2024", []) for p in predecessors(con, c)]
+            close = list(dict.fromkeys([c for c in linked if c in names] + close))[:4]
+        matched[geography] = close
         listed = ", ".join(f"{c} ({names[c]})" if names[c] else c for c in close) or "aucun"
         hints.append(f"proches en géographie {geography[3:]} : {listed}")
     raise QpvLookupError(f"QPV {code} inconnu de l'entrepôt ; " + " ; ".join(hints))

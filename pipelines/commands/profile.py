@@ -93,7 +93,7 @@ UNIT_LABEL = {"euro": "€", "percent": "%", "m2": "m²"}
 
 def _cell(row: dict[str, Any]) -> tuple[str, str | None]:
     """A narrow cell: the number without its unit (the unit is in the row label), or a short status."""
-    from warehouse.fiche.fmt import DECIMALS, number_fr
+    from warehouse.fiche.fmt import decimals_for, number_fr
 
     status = row["status"]
     if status in SHORT_STATUS:
@@ -103,7 +103,7 @@ def _cell(row: dict[str, Any]) -> tuple[str, str | None]:
         return short, f"{short} : {_long}"
     value = float(row["value"])
     unit = row["unit"] or ""
-    text = number_fr(value, DECIMALS.get(unit, 1 if abs(value) < 100 else 0))
+    text = number_fr(value, decimals_for(value, unit))
     if row["interval_low"] is not None and row["interval_high"] is not None:
         text += f" [{bound_fr(float(row['interval_low']), float(row['interval_high']), unit)}]"
     if row["method"] == "grid_estimate":

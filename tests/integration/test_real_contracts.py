@@ -69,14 +69,9 @@ def qpv_dir(shared_data: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def built(
-    shared_data: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[Path, RefreshReport]]:
-    home = tmp_path_factory.mktemp("real_contracts")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("QUARTIERS_SCHOOL_NEAR_M", "1000")  # issue 11: schools within 1 km of each QPV
-        report = run_refresh(home=home, files=[shared_data])
-    yield home, report
+def built(real_build: tuple[Path, RefreshReport]) -> Iterator[tuple[Path, RefreshReport]]:
+    """The session's real build (tests/conftest.py), read only."""
+    yield real_build
 
 
 @pytest.fixture(scope="module")
@@ -378,14 +373,19 @@ def test_fiche_of_each_2024_qpv_shows_its_2015_figures_labelled_as_such(
             assert out.exit_code == 0, out.output
             text = (tmp_path / f"{q.code}.md").read_text(encoding="utf-8")
             (old,) = q.replaces
-            assert f"{old} (périmètre 2015)" in text and f"Remplace {old} (2015)" in text
+            # issue 15: the 2015 QPV now has its name (LIBGEO of the INSEE files)
+            name = read_rows(qpv_dir / "DEMO_2022.csv")[old]["LIBGEO"]
+            assert f"{old} (périmètre 2015)" in text and f"Remplace {old} {name} (2015)" in text
             median = _number(filo[old]["DISP_MED_A19"])
             assert median is not None
             assert str(int(median)) in re.sub(r"[\s\u202f\u00a0]", "", text), (q.code, median)
 
 
 def test_baseline_of_both_real_contracts(built: tuple[Path, RefreshReport], tmp_path: Path) -> None:
-    home, _ = built
+    # freezing writes <home>/baselines: a copy of the shared build's warehouse, never the build itself
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.copy2(built[0] / "warehouse.duckdb", home / "warehouse.duckdb")
     for contract in ("argentan", "pays-de-saint-omer"):
         out = CliRunner().invoke(
             app, ["baseline", contract, "--home", str(home), "--out", str(tmp_path / contract)]

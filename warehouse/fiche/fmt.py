@@ -16,11 +16,18 @@ def number_fr(value: float, decimals: int = 0) -> str:
     return text
 
 
+def decimals_for(value: float, unit: str | None) -> int:
+    """Counts and euros without decimals, rates with one; an index or ratio below 1 (a Gini index,
+    0,208) with three, as INSEE publishes it."""
+    unit = unit or ""
+    if unit in ("index", "ratio") and abs(value) < 1:
+        return 3
+    return DECIMALS.get(unit, 1 if abs(value) < 100 else 0)
+
+
 def value_fr(value: float, unit: str | None) -> str:
     """A figure in its unit: counts and euros without decimals, rates with one."""
-    unit = unit or ""
-    decimals = DECIMALS.get(unit, 1 if abs(value) < 100 else 0)
-    return number_fr(value, decimals) + SUFFIX.get(unit, "")
+    return number_fr(value, decimals_for(value, unit)) + SUFFIX.get(unit or "", "")
 
 
 def distance_fr(metres: float) -> str:
