@@ -28,7 +28,7 @@ from models.consistency import (
 from models.contracts import ContractError, check_contract_territories, load_contract, parse_contract
 from pipelines.assets.insee import QPV_DATASETS, _stage, insee_observation
 from pipelines.cli import app
-from pipelines.refresh import RefreshReport, run_refresh
+from pipelines.refresh import RefreshReport
 from pipelines.resources import SourcesResource
 from sources._errors import SourceFormatError
 from sources.registry import scan
