@@ -36,3 +36,18 @@ def real_build(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> t
         report = run_refresh(home=home, files=[shared_data])
     assert report.success, report.error
     return home, report
+
+
+@pytest.fixture(scope="session")
+def sample_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
+    """One warehouse built from the synthetic sample mirror for the test run, shared by the tests that
+    only read it (a test that writes copies the home)."""
+    from pipelines.paths import sample_mirror
+    from pipelines.refresh import run_refresh
+    from synthetic.sample import generate_sample
+
+    home = tmp_path_factory.mktemp("sample_build")
+    generate_sample(sample_mirror(home))
+    report = run_refresh(home=home, env="sample")
+    assert report.success, report.error
+    return home, report
