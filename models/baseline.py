@@ -13,8 +13,10 @@ reference's), with the reasons in words (same definition? same geography? vintag
 
 Which figure is "available at a date": its data period ends by that date (a year on 31 December, a
 quarter on its last day, a date on itself, a school year at its rentrée on 1 September). Among several,
-the latest period wins, then the published method over recomputed, summed and grid estimates, then the
-latest geography version and release.
+the latest period with a usable figure (published or estimated) wins; within a period, the figure every
+view shows (`observation.best`). A reference territory is taken at the QPVs' data year when it has a
+usable figure for it (a QPV median of 2019 beside the commune's of 2019, not 2021); otherwise at its
+latest, and `period_note` says so.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from datetime import date
 import polars as pl
 
 from models.observation import OBSERVATION_SCHEMA
+from models.observation_best import with_best
 
 # Kinds below the commune: INSEE's warnings on consecutive vintages apply to them.
 INFRA_COMMUNAL = ("qpv2024", "qpv2015", "iris", "ensemble_qpv")
@@ -37,7 +40,6 @@ CENSUS_MIN_YEARS = 5
 # INSEE infra-communal figures (Filosofi, Fidéli…): two consecutive vintages must not measure change.
 INSEE_DATASET_PREFIXES = ("insee", "filosofi")
 
-METHOD_RANK = {"published": 0, "recomputed": 1, "summed": 2, "grid_estimate": 3}
 USABLE = ("published", "estimated")
 
 STATUS_FR = {
@@ -97,6 +99,8 @@ BASELINE_SCHEMA: dict[str, pl.DataType] = {
     "source_file_name": pl.String(),
     "source_url": pl.String(),
     "warehouse_built_at": pl.String(),
+    # a reference figure of another year than the QPVs' (it has none for theirs), said in words
+    "period_note": pl.String(),
 }
 
 FIGURE_COLUMNS = [
@@ -143,14 +147,23 @@ def select_figures(
     targets: pl.DataFrame,
     indicator_ids: list[str],
     at: date,
+    prefer: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """One figure per indicator × target territory: the latest available at ``at`` (see module doc).
+    """One figure per indicator × target territory: the latest *usable* one available at ``at``.
+
+    Within a data period the figure is the one every view, profile and fiche shows (`observation.best`,
+    models/observation_best.py: one rule in one place). Among periods: a period in ``prefer``
+    (indicator_id, period: the QPVs' data year, for reference territories) when usable there, then the
+    latest usable period (published or estimated), then the latest period whatever its status (a
+    suppressed or missing figure is reported only when nothing usable exists).
 
     Returns targets × indicators (every pair, missing ones with NULL figure columns), with the
     observation columns of the chosen figure."""
-    obs = observation.select(list(OBSERVATION_SCHEMA)).filter(pl.col("indicator_id").is_in(indicator_ids))
+    columns = list(OBSERVATION_SCHEMA) + (["best"] if "best" in observation.columns else [])
+    obs = observation.select(columns).filter(pl.col("indicator_id").is_in(indicator_ids))
     places = targets.select("territory_kind", "territory_code").unique()
     obs = obs.join(places, on=["territory_kind", "territory_code"], how="semi")
+    obs = (obs if "best" in obs.columns else with_best(obs)).filter(pl.col("best")).drop("best")
     pairs = obs.select("period", "period_type").unique()
     ends = pl.DataFrame(
         {
@@ -162,24 +175,69 @@ def select_figures(
     )
     obs = obs.join(ends, on=["period", "period_type"], how="left", nulls_equal=True)
     obs = obs.filter(pl.col("_end").is_not_null() & (pl.col("_end") <= at))
+    usable = pl.col("status").is_in(USABLE)
+    if prefer is not None and prefer.height:
+        wanted = prefer.select("indicator_id", pl.col("period").alias("_wanted"))
+        obs = obs.join(wanted, on="indicator_id", how="left")
+        preferred = (pl.col("period") == pl.col("_wanted")).fill_null(False) & usable
+    else:
+        obs = obs.with_columns(pl.lit(None, dtype=pl.String).alias("_wanted"))
+        preferred = pl.lit(False)
     chosen = (
-        obs.with_columns(
-            pl.col("method").replace_strict(METHOD_RANK, default=9, return_dtype=pl.Int32).alias("_m")
-        )
-        .sort(
-            ["_end", "_m", "geo_version", "source_vintage"],
-            descending=[True, False, True, True],
-            nulls_last=True,
-        )
+        obs.with_columns((~preferred).alias("_p"), (~usable).alias("_u"))
+        .sort(["_p", "_u", "_end"], descending=[False, False, True], nulls_last=True)
         .unique(
             subset=["indicator_id", "territory_kind", "territory_code"], keep="first", maintain_order=True
         )
-        .drop("_end", "_m")
+        .drop("_end", "_p", "_u", "_wanted")
     )
     grid = targets.join(
         pl.DataFrame({"indicator_id": indicator_ids}, schema={"indicator_id": pl.String()}), how="cross"
     )
     return grid.join(chosen, on=["indicator_id", "territory_kind", "territory_code"], how="left")
+
+
+def qpv_periods(figures: pl.DataFrame) -> pl.DataFrame:
+    """The data period of each indicator on the contract's QPVs (the most frequent usable one among
+    their lines, the latest on a tie): the year the reference territories are taken at."""
+    qpv = figures.filter((pl.col("role") != "reference") & pl.col("status").is_in(USABLE))
+    counted = qpv.group_by("indicator_id", "period").len()
+    return (
+        counted.sort(["indicator_id", "len", "period"], descending=[False, True, True])
+        .unique(subset="indicator_id", keep="first", maintain_order=True)
+        .select("indicator_id", "period")
+    )
+
+
+def aligned_figures(
+    observation: pl.DataFrame, targets: pl.DataFrame, indicator_ids: list[str], at: date
+) -> pl.DataFrame:
+    """`select_figures` for the QPV lines, then for the reference lines at the QPVs' data year when the
+    reference has a usable figure for it; otherwise its latest, and ``period_note`` says the gap."""
+    qpv = select_figures(observation, targets.filter(pl.col("role") != "reference"), indicator_ids, at)
+    periods = qpv_periods(qpv)
+    refs = select_figures(
+        observation, targets.filter(pl.col("role") == "reference"), indicator_ids, at, prefer=periods
+    )
+    wanted = periods.rename({"period": "_qpv_period"})
+    refs = refs.join(wanted, on="indicator_id", how="left").with_columns(
+        pl.when(
+            pl.col("_qpv_period").is_not_null()
+            & pl.col("period").is_not_null()
+            & (pl.col("period") != pl.col("_qpv_period"))
+        )
+        .then(
+            pl.lit("année ")
+            + pl.col("period")
+            + pl.lit(", non celle des QPV (")
+            + pl.col("_qpv_period")
+            + pl.lit(") : ce territoire n'a pas de chiffre pour cette année-là")
+        )
+        .otherwise(None)
+        .alias("period_note")
+    )
+    qpv = qpv.with_columns(pl.lit(None, dtype=pl.String).alias("period_note"))
+    return pl.concat([qpv, refs.drop("_qpv_period")], how="vertical_relaxed")
 
 
 def build_baseline(
@@ -205,7 +263,7 @@ def build_baseline(
     unknown = sorted(set(ids) - set(catalog_ids))
     if unknown:
         raise ValueError(f"indicator(s) {unknown} are not in the indicator catalog")
-    figures = select_figures(observation, targets.select(list(TARGET_SCHEMA)), ids, baseline_date)
+    figures = aligned_figures(observation, targets.select(list(TARGET_SCHEMA)), ids, baseline_date)
     return (
         _decorate(figures, indicator, source_file, territory)
         .with_columns(
@@ -261,7 +319,7 @@ def current_figures(
     and the current catalog's definitions (NULL theme/label/unit if the indicator left the catalog)."""
     targets = baseline.select(list(TARGET_SCHEMA)).unique(maintain_order=True)
     ids = baseline["indicator_id"].unique(maintain_order=True).to_list()
-    figures = select_figures(observation, targets, ids, at)
+    figures = aligned_figures(observation, targets, ids, at)
     return _decorate(figures, indicator, source_file, territory)
 
 

@@ -91,7 +91,7 @@ def load_baseline(home: Path, contract: str, on: date | None = None) -> pl.DataF
         have = ", ".join(d.isoformat() for d in stored_dates(home, contract)) or "none"
         raise BaselineError(f"no frozen baseline of {contract!r} for {on.isoformat()} (frozen: {have})")
     verify(path)
-    return pl.read_parquet(path)
+    return _with_all_columns(pl.read_parquet(path))
 
 
 def verify(path: Path) -> None:
@@ -101,6 +101,12 @@ def verify(path: Path) -> None:
     expected = sidecar.read_text(encoding="utf-8").split()[0]
     if _sha256(path) != expected:
         raise BaselineError(f"{path} was altered after it was frozen (sha256 differs from {sidecar.name})")
+
+
+def _with_all_columns(frame: pl.DataFrame) -> pl.DataFrame:
+    """A baseline frozen before a column existed gets it as NULL (the file itself never changes)."""
+    missing = [c for c in BASELINE_SCHEMA if c not in frame.columns]
+    return frame.with_columns(pl.lit(None, dtype=BASELINE_SCHEMA[c]).alias(c) for c in missing)
 
 
 def all_baselines(home: Path) -> pl.DataFrame:
@@ -115,6 +121,8 @@ def all_baselines(home: Path) -> pl.DataFrame:
                 if DATE_RE.match(p.stem):
                     verify(p)
                     parts.append(
-                        pl.read_parquet(p).select([pl.col(c).cast(t) for c, t in BASELINE_SCHEMA.items()])
+                        _with_all_columns(pl.read_parquet(p)).select(
+                            [pl.col(c).cast(t) for c, t in BASELINE_SCHEMA.items()]
+                        )
                     )
     return pl.concat(parts) if parts else pl.DataFrame(schema=BASELINE_SCHEMA)

@@ -88,6 +88,7 @@ BASELINE_COLUMNS: list[Column] = [
     ("denominator", "Dénominateur", "Dénominateur du taux (quand il est connu)", "count"),
     ("status", "Statut", "publié, secret statistique, estimé, absent, non applicable", "text"),
     ("period", "Période des données", "Année, trimestre, date ou année scolaire décrite par les données", "text"),
+    ("period_note", "Note sur l'année", "Territoire de comparaison pris à une autre année que les QPV, faute de chiffre pour la leur", "text"),
     ("geo_version", "Version géographique", "Géographie du chiffre (qpv2024, qpv2015, cog2024…)", "text"),
     ("method", "Méthode", "publié, recalculé, somme, estimation carroyée", "text"),
     ("interval_low", "Borne basse", "Borne basse d'une estimation", "value"),

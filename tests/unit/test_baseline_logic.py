@@ -531,3 +531,65 @@ def test_csv_and_xlsx_are_french(tmp_path: Path) -> None:
     col = labels.index("Valeur") + 1
     values = [(ws.cell(r, col).value, ws.cell(r, col).number_format) for r in range(2, ws.max_row + 1)]
     assert (40.0, '#,##0.0" %"') in values
+
+
+# --- issue 15: one best figure; references at the QPVs' data year ------------------------------------
+
+
+def test_baseline_and_views_choose_the_same_figure_where_their_orders_used_to_disagree() -> None:
+    """A recomputed rate and a grid estimate of one period: the baseline used to rank recomputed first,
+    `observation.best` (views, profiles, fiches) the grid estimate. One rule now: the baseline shows
+    what the views show."""
+    from models.observation_best import with_best
+
+    rows = [
+        ("taux_pauvrete_60", "qpv2024", "QN09901I", "qpv2024", "2021", "year", 31.0, "published",
+         "recomputed", "filo", A),
+        ("taux_pauvrete_60", "qpv2024", "QN09901I", "qpv2024", "2021", "year", 33.0, "estimated",
+         "grid_estimate", "grid", A),
+    ]  # fmt: skip
+    frame = obs(rows)
+    shown = with_best(frame).filter(pl.col("best"))
+    base = baseline_of(frame)
+    line = base.filter((pl.col("indicator_id") == "taux_pauvrete_60") & (pl.col("role") == "qpv"))
+    assert line["value"].to_list() == shown["value"].to_list() == [33.0]
+    assert line["method"].to_list() == ["grid_estimate"]
+
+
+def test_the_latest_usable_figure_wins_over_a_later_unusable_one() -> None:
+    rows = [
+        ("taux_pauvrete_60", "france", "FRM", "cog2026", "2021", "year", None, "not_applicable",
+         "recomputed", "filo21", A),
+        ("taux_pauvrete_60", "france", "FRM", "cog2021", "2019", "year", 14.6, "published",
+         "published", "filo19", A),
+    ]  # fmt: skip
+    base = baseline_of(obs(rows))
+    line = base.filter((pl.col("indicator_id") == "taux_pauvrete_60") & (pl.col("territory_code") == "FRM"))
+    assert (line["period"].item(), line["value"].item(), line["status"].item()) == ("2019", 14.6, "published")
+
+
+def test_references_are_taken_at_the_qpv_data_year_or_say_the_gap() -> None:
+    rows = [
+        ("taux_pauvrete_60", "qpv2015", "QP099001", "qpv2015", "2019", "year", 46.2, "published",
+         "published", "qp", A),
+        ("taux_pauvrete_60", "commune", "99101", "cog2021", "2019", "year", 24.0, "published",
+         "published", "c19", A),
+        ("taux_pauvrete_60", "commune", "99101", "cog2024", "2021", "year", 25.0, "published",
+         "published", "c21", A),
+        ("taux_pauvrete_60", "france", "FRM", "cog2024", "2021", "year", 14.9, "published",
+         "published", "f21", A),
+    ]  # fmt: skip
+    base = baseline_of(obs(rows))
+    lines = {
+        r["territory_code"]: r
+        for r in base.filter(pl.col("indicator_id") == "taux_pauvrete_60").iter_rows(named=True)
+    }
+    # the commune has the QPV's year: 2019 beside 2019, not its latest 2021
+    assert (lines["99101"]["period"], lines["99101"]["value"], lines["99101"]["period_note"]) == (
+        "2019",
+        24.0,
+        None,
+    )
+    # France has only 2021: taken, and the line says the gap
+    assert lines["FRM"]["period"] == "2021"
+    assert "2021" in lines["FRM"]["period_note"] and "2019" in lines["FRM"]["period_note"]
