@@ -53,3 +53,20 @@ def test_new_qpv_has_no_predecessor(home: Path) -> None:
     con.close()
     assert row is not None
     assert "aucun QPV 2015 connu qu'il remplace" in _run(home, "profile", row[0])
+
+
+def test_figures_on_the_2024_perimeter_come_first_and_both_stay_visible(home: Path) -> None:
+    """The sample holds Filosofi 2021 on the 2024 perimeters (revenu-disponible-qp24-2021_QP.csv): those
+    figures head the profile; the predecessor's follow; only themes without a 2024 figure are listed
+    with the INSEE release that would answer them."""
+    rows = json.loads(_run(home, "profile", "QN09901I", "--format", "json"))
+    filo = {
+        r["measured_code"]
+        for r in rows
+        if r["role"] == "qpv" and r["status"] and r["source_dataset"] == "insee_qpv_filosofi"
+    }
+    assert filo == {"QN09901I", "QP099001"}
+    text = _run(home, "profile", "QN09901I")
+    assert text.index("périmètre 2024 — QN09901I") < text.index("périmètre 2015 — QP099001")
+    missing = text[text.index("non chargés") :]
+    assert "Population" in missing and "Revenus" not in missing
