@@ -93,6 +93,19 @@ def revisions(con: object, indicator: str, code: str, unit: str | None) -> dict[
     return out
 
 
+def _source_fr(source: object) -> str:
+    """The dataset in words: « France Travail (QPV 2015) », « Cnaf (QPV 2024) », « Insee QPV revenus »."""
+    text = str(source)
+    if text in SOURCE_FR:
+        return SOURCE_FR[text]
+    geo = next((f" ({g[:3].upper()} {g[3:]})" for g in ("qpv2015", "qpv2024") if text.endswith(g)), "")
+    if text.startswith("defm"):
+        return "France Travail" + (geo or (" (part de la commune)" if "part_commune" in text else ""))
+    if text.startswith("caf"):
+        return "Cnaf" + geo
+    return text
+
+
 def _series_key(r: tuple[object, ...]) -> tuple[object, ...]:
     """One series per territory and period type: a commune whose code did not change is one series
     across COG vintages; QPV geographies (and their all-QPV aggregates) are never joined."""
@@ -117,12 +130,22 @@ def _print_series(
         name = next((str(r[2]) for r in items if r[2]), "")
         geos = sorted({str(r[3]) for r in items if r[3]})
         geo_text = geos[0] if len(geos) == 1 else f"{geos[0]} à {geos[-1]}"
-        heading = f"{role} — {code} {name} · {KIND_FR.get(str(kind), kind)} · géographie {geo_text}"
+        sources = ", ".join(dict.fromkeys(_source_fr(r[4]) for r in items))
+        heading = (
+            f"{role} — {code} {name} · {KIND_FR.get(str(kind), kind)} · géographie {geo_text} · "
+            f"source {sources}"
+        )
         out.print(escape(heading), style="bold")
         by_period: dict[str, list[tuple[object, ...]]] = {}
         for r in items:
             by_period.setdefault(str(r[6]), []).append(r)
-        table = Table("période", "valeur", "statut", "source (diffusion)", "aussi publié dans")
+        several = len({r[4] for r in items}) > 1
+        twice = any(len(v) > 1 for v in by_period.values())
+        table = Table("période", "valeur")
+        table.add_column("statut", min_width=22)  # « secret statistique » on one line
+        table.add_column("source (diffusion)" if several else "diffusion")
+        if twice:
+            table.add_column("aussi publié dans")
         for period in sorted(by_period):
             # the latest release wins; a usable figure wins over a gap of a later file
             ranked = sorted(
@@ -139,17 +162,17 @@ def _print_series(
             if note:
                 flag = f"{flag} {note}".strip()
             also = ", ".join(
-                f"{SOURCE_FR.get(str(o[4]), o[4])} {o[9] or ''}".strip()
+                f"{_source_fr(o[4])} {o[9] or ''}".strip()
                 + ("" if o[7] == value else f" : {_fmt(o[7], unit) or STATUS_FR.get(str(o[8]), o[8])}")  # type: ignore[arg-type]
                 for o in others
             )
-            table.add_row(
+            cells = [
                 _period_fr(period),
                 _fmt(value, unit),  # type: ignore[arg-type]
                 flag,
-                f"{SOURCE_FR.get(str(source), source)} ({vintage or '?'})",
-                also,
-            )
+                f"{_source_fr(source)} ({vintage or '?'})" if several else str(vintage or "?"),
+            ]
+            table.add_row(*cells, *([also] if twice else []))
         out.print(table)
     return len(groups)
 

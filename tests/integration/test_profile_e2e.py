@@ -3,6 +3,7 @@ on the synthetic sample, and on the real files of ../shared/data when present.""
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -78,7 +79,9 @@ def test_profile_shows_secret_sources_and_grid_bounds(built: Path) -> None:
     ).fetchall()
     assert medians == [("not_applicable",)]
     out = runner.invoke(app, ["profile", t.qpv2024[0].code, "--home", str(built)], env=WIDE)
-    assert "non estimable" in out.output and "(estimation)" in out.output and " – " in out.output
+    # grid estimates marked « e » with their bound [low–high], spelled out in the table's legend
+    assert "non estimable" in out.output and "estimation carroyée" in out.output
+    assert re.search(r"\d \[[\d\u202f,]+–[\d\u202f,]+\] e", out.output)
 
 
 def test_grid_error_on_2015_perimeters_is_measured(built: Path) -> None:
@@ -105,7 +108,7 @@ def test_profile_refuses_bad_codes(built: Path) -> None:
         out = runner.invoke(app, ["profile", bad, "--home", str(built)])
         assert out.exit_code == 2
     out = runner.invoke(app, ["profile", "QP098001", "--home", str(built)])
-    assert out.exit_code == 2 and "no figure" in out.output
+    assert out.exit_code == 2 and "inconnu" in out.output
 
 
 def test_profile_of_macro_equals_the_view_for_every_qpv(built: Path) -> None:
@@ -187,7 +190,17 @@ LEFT JOIN source_file sf ON sf.sha256 = o.source_sha256
 """
 CLI_ORDER = " ORDER BY theme, indicator_id, period, ref_order, ref_code"
 OLD_QUERY = "SELECT * FROM (" + OLD_PROFILE_OF + ")" + CLI_ORDER  # noqa: S608 (constant text)
-NEW_QUERY = "SELECT * FROM profile_of(?, ?)" + CLI_ORDER  # noqa: S608 (constant text)
+# The profile's own rows (measured on the QPV itself) in the old macro's columns; since issue 15 a 2024
+# QPV also carries rows measured on the 2015 QPVs it replaces (measured_code), checked apart.
+OLD_COLUMNS = (
+    "geography, qpv_code, qpv_name, theme, indicator_id, label_fr, unit, period, role, ref_order, ref_kind, "
+    "ref_code, ref_name, value, status, method, interval_low, interval_high, numerator, denominator, "
+    "source_dataset, source_vintage, geo_version, source_file"
+)
+NEW_QUERY = (
+    f"SELECT {OLD_COLUMNS} FROM profile_of(?, ?) "  # noqa: S608 (constant text)
+    "WHERE measured_kind = geography AND measured_code = qpv_code" + CLI_ORDER
+)
 
 
 def test_profile_table_gives_the_rows_of_the_old_macro(built: Path) -> None:

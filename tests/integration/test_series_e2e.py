@@ -27,11 +27,9 @@ from pipelines.assets.periods import quarter_key
 from pipelines.assets.series import newer_period_sensor
 from pipelines.cli import app
 from pipelines.paths import sample_mirror, warehouse_path
-from pipelines.refresh import run_refresh
 from sources.caf import parse_cnaf_base
 from sources.france_travail import settings as ft
 from sources.registry import scan
-from synthetic.sample import generate_sample
 from synthetic.territory import build_territory
 from warehouse.store import connect_readonly
 
@@ -39,12 +37,8 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("home")
-    generate_sample(sample_mirror(home))
-    report = run_refresh(home=home, env="sample")
-    assert report.success, (report.failed_step, report.error)
-    return home
+def built(sample_build: tuple[Path, object]) -> Path:
+    return sample_build[0]
 
 
 def _series(home: Path, code: str, indicator: str) -> str:
@@ -68,18 +62,20 @@ def test_every_qpv_shows_caf_and_job_seeker_series_with_gaps_and_secret(built: P
         geo = q.geography
         defm = _series(built, q.code, "defm_abc")
         caf = _series(built, q.code, "caf_allocataires")
-        assert f"géographie {geo} · source defm_{geo}" in defm
-        assert f"géographie {geo} · source caf_cnaf_{geo}" in caf
+        label = f"QPV {geo[3:]}"
+        flat_defm, flat_caf = " ".join(defm.split()), " ".join(caf.split())  # headings wrap at 80 columns
+        assert f"géographie {geo}" in flat_defm and f"France Travail ({label})" in flat_defm
+        assert f"géographie {geo}" in flat_caf and f"Cnaf ({label})" in flat_caf
         # the commune(s) are shown as reference territories, in their own tables
         assert "référence (commune)" in defm
         if geo == "qpv2015":
             # 2022-Q3 was not published (no file): a gap, never a zero
-            gap = _line(defm, f"{q.code} ", "2022-Q3")
+            gap = _line(defm, f"{q.code} ", "T3\u202f2022")
             assert "manquant" in gap and " 0 " not in gap
     moulin_defm = _series(built, "QP099005", "defm_abc")
-    assert "« secret statistique »" in _line(moulin_defm, "QP099005", "2022-Q4")
+    assert "« secret statistique »" in _line(moulin_defm, "QP099005", "T4\u202f2022")
     moulin_caf = _series(built, "QP099005", "caf_allocataires")
-    assert "« secret statistique »" in _line(moulin_caf, "QP099005", "2021-12-31")
+    assert "« secret statistique »" in _line(moulin_caf, "QP099005", "31/12/2021")
 
 
 def test_warehouse_keeps_gaps_secret_and_geographies_apart(built: Path) -> None:
@@ -136,7 +132,7 @@ def test_qpv_share_of_commune_job_seekers(built: Path) -> None:
     ).fetchone()
     assert suppressed == ("suppressed",)
     out = _series(built, "QN09903M", "defm_abc_part_commune_pct")
-    assert "%" in _line(out, "QN09903M", "2024-Q4")
+    assert "%" in _line(out, "QN09903M", "T4\u202f2024")
 
 
 def test_republished_quarter_later_release_wins_and_is_logged(built: Path) -> None:
@@ -160,7 +156,7 @@ def test_republished_quarter_later_release_wins_and_is_logged(built: Path) -> No
     assert {r[0] for r in log} <= set(v2) and log
     assert all(r[1] == "2024-Q2" and r[2] == "2024-Q2-v2" and r[3] == v2[r[0]] for r in log)
     out = _series(built, "QN09901I", "defm_abc")
-    assert "révisé" in _line(out, "QN09901I", "2024-Q2")
+    assert "révisé" in _line(out, "QN09901I", "T2\u202f2024")
 
 
 def test_totals_not_adding_up_is_a_warning_listing_rows() -> None:
