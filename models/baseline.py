@@ -101,6 +101,8 @@ BASELINE_SCHEMA: dict[str, pl.DataType] = {
     "warehouse_built_at": pl.String(),
     # a reference figure of another year than the QPVs' (it has none for theirs), said in words
     "period_note": pl.String(),
+    # why a line has no figure: not loaded, not published for this territory, not yet available…
+    "missing_reason": pl.String(),
 }
 
 FIGURE_COLUMNS = [
@@ -264,6 +266,7 @@ def build_baseline(
     if unknown:
         raise ValueError(f"indicator(s) {unknown} are not in the indicator catalog")
     figures = aligned_figures(observation, targets.select(list(TARGET_SCHEMA)), ids, baseline_date)
+    figures = with_missing_reason(figures, observation, baseline_date)
     return (
         _decorate(figures, indicator, source_file, territory)
         .with_columns(
@@ -275,6 +278,47 @@ def build_baseline(
         .select([pl.col(c).cast(t) for c, t in BASELINE_SCHEMA.items()])
         .sort("role", "qpv_code", "territory_kind", "territory_code", "indicator_id", nulls_last=True)
     )
+
+
+def with_missing_reason(figures: pl.DataFrame, observation: pl.DataFrame, at: date) -> pl.DataFrame:
+    """``missing_reason`` on the lines without a usable figure, in words: the indicator is not loaded at
+    all, not published for this kind of territory, not for this territory, only after the date, or not
+    applicable (not computable) there."""
+    held = observation.select("indicator_id").unique().with_columns(pl.lit(True).alias("_held"))
+    kinds = (
+        observation.select("indicator_id", "territory_kind")
+        .unique()
+        .with_columns(pl.lit(True).alias("_kind"))
+    )
+    places = (
+        observation.select("indicator_id", "territory_kind", "territory_code")
+        .unique()
+        .with_columns(pl.lit(True).alias("_place"))
+    )
+    out = (
+        figures.join(held, on="indicator_id", how="left")
+        .join(kinds, on=["indicator_id", "territory_kind"], how="left")
+        .join(places, on=["indicator_id", "territory_kind", "territory_code"], how="left")
+    )
+    status = pl.col("status")
+    reason = (
+        pl.when(status.is_in(USABLE))
+        .then(None)
+        .when(status == "suppressed")
+        .then(pl.lit("secret statistique : valeur masquée par le producteur"))
+        .when(status == "not_applicable")
+        .then(pl.lit("non calculable pour ce territoire"))
+        .when(pl.col("_held").is_null())
+        .then(pl.lit("non chargé : aucun fichier de cet indicateur dans l'entrepôt"))
+        .when(pl.col("_kind").is_null())
+        .then(pl.lit("non publié pour ce type de territoire"))
+        .when(pl.col("_place").is_null())
+        .then(pl.lit("non publié pour ce territoire"))
+        .when(status.is_null())
+        .then(pl.lit(f"aucune période achevée au {at.strftime('%d/%m/%Y')}"))
+        .otherwise(pl.lit("période non publiée"))
+    )
+    return out.with_columns(reason.alias("missing_reason")).drop("_held", "_kind", "_place")
 
 
 def _decorate(
@@ -303,7 +347,15 @@ def _decorate(
         .join(files, on="source_sha256", how="left")
         .join(names, on=["territory_kind", "territory_code"], how="left")
     )
-    return out.with_columns(pl.col("status").fill_null("missing"))
+    geography = pl.lit("Ensemble des QPV (géographie ") + pl.col("geo_version").str.slice(3) + ")"
+    every_qpv = geography.fill_null(pl.lit("Ensemble des QPV"))
+    return out.with_columns(
+        pl.col("status").fill_null("missing"),
+        pl.when(pl.col("territory_kind") == "ensemble_qpv")
+        .then(pl.col("territory_name").fill_null(every_qpv))
+        .otherwise(pl.col("territory_name"))
+        .alias("territory_name"),
+    )
 
 
 def current_figures(

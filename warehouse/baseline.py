@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from models.baseline import FLAG_FR, build_baseline, current_figures, evaluate
+from models.baseline import FLAG_FR, STATUS_FR, build_baseline, current_figures, evaluate
 from models.contracts import Contract, check_contract_territories, load_contract
 from pipelines.paths import warehouse_path
 from warehouse.baseline_store import BaselineError, freeze_baseline, load_baseline
@@ -74,9 +74,14 @@ class Produced:
     frozen: Path | None = None
 
 
+NNBSP = "\u202f"
+
+
 def _counts(frame: pl.DataFrame, column: str) -> str:
-    rows = frame.group_by(column).len().sort(column).iter_rows()
-    return ", ".join(f"{k}: {n}" for k, n in rows)
+    """« publié : 241, absent : 1 929 » (statuses in French, counts with French thousands)."""
+    rows = frame.group_by(column).len().sort("len", descending=True).iter_rows()
+    words = STATUS_FR if column == "status" else {}
+    return ", ".join(f"{words.get(k, k)} : {f'{n:,}'.replace(',', NNBSP)}" for k, n in rows)
 
 
 def make_baseline(

@@ -88,6 +88,7 @@ BASELINE_COLUMNS: list[Column] = [
     ("denominator", "Dénominateur", "Dénominateur du taux (quand il est connu)", "count"),
     ("status", "Statut", "publié, secret statistique, estimé, absent, non applicable", "text"),
     ("period", "Période des données", "Année, trimestre, date ou année scolaire décrite par les données", "text"),
+    ("missing_reason", "Raison de l'absence", "Pourquoi la ligne n'a pas de chiffre : non chargé, non publié pour ce territoire, secret statistique…", "text"),
     ("period_note", "Note sur l'année", "Territoire de comparaison pris à une autre année que les QPV, faute de chiffre pour la leur", "text"),
     ("geo_version", "Version géographique", "Géographie du chiffre (qpv2024, qpv2015, cog2024…)", "text"),
     ("method", "Méthode", "publié, recalculé, somme, estimation carroyée", "text"),
@@ -256,6 +257,19 @@ def _table_sheet(ws: Worksheet, frame: pl.DataFrame, columns: Sequence[Column]) 
         ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{frame.height + 1}"
 
 
+STATUS_ORDER = {"published": 0, "estimated": 0, "suppressed": 1, "not_applicable": 2, "missing": 3}
+
+
+def _figures_first(part: pl.DataFrame) -> pl.DataFrame:
+    """A theme sheet starts with its figures; lines without one follow, grouped by their reason."""
+    for name in ("status", "qpv_status_baseline"):
+        if name in part.columns:
+            rank = pl.col(name).replace_strict(STATUS_ORDER, default=4, return_dtype=pl.Int8)
+            reason = [c for c in ("missing_reason",) if c in part.columns]
+            return part.with_row_index("_i").sort([rank, *reason, "_i"], nulls_last=True).drop("_i")
+    return part
+
+
 def _sheet_title(label: str, used: set[str]) -> str:
     title = "".join(ch for ch in label if ch not in "[]:*?/\\")[:31]
     base, n = title, 2
@@ -294,6 +308,7 @@ def write_xlsx(
     themes.sort(key=lambda t: (t is None, order.index(t) if t in order else len(order), t or ""))
     for theme in themes:
         part = frame.filter(pl.col("theme").is_null() if theme is None else pl.col("theme") == theme)
+        part = _figures_first(part)
         _table_sheet(wb.create_sheet(_sheet_title(theme_label(theme), used)), part, columns)
     _sources_sheet(wb.create_sheet("Sources et définitions"), frame, indicator, source_file)
     _dictionary_sheet(wb.create_sheet("Dictionnaire"), columns, indicator)

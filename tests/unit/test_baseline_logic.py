@@ -593,3 +593,31 @@ def test_references_are_taken_at_the_qpv_data_year_or_say_the_gap() -> None:
     # France has only 2021: taken, and the line says the gap
     assert lines["FRM"]["period"] == "2021"
     assert "2021" in lines["FRM"]["period_note"] and "2019" in lines["FRM"]["period_note"]
+
+
+# --- issue 16: baselines that read well: reasons for absent lines, figures first -------------------
+
+
+def test_absent_lines_say_why_and_theme_sheets_start_with_figures(tmp_path: Path) -> None:
+    base = baseline_of(obs(POVERTY))
+    reasons = dict(
+        base.filter(pl.col("territory_code") == "QN09901I").select("indicator_id", "missing_reason").iter_rows()
+    )
+    # no file of the population indicator at all, the poverty rate published for this QPV
+    assert reasons["population"].startswith("non chargé") and reasons["taux_pauvrete_60"] is None
+    xlsx = write_xlsx(
+        base,
+        BASELINE_COLUMNS,
+        tmp_path / "b.xlsx",
+        title="t",
+        readme=[("a", "b")],
+        indicator=CATALOG,
+        source_file=FILES,
+    )
+    ws = load_workbook(xlsx)["Revenus"]
+    labels = [c.value for c in ws[1]]
+    status = [ws.cell(r, labels.index("Statut") + 1).value for r in range(2, ws.max_row + 1)]
+    published = [i for i, s in enumerate(status) if s == "publié"]
+    absent = [i for i, s in enumerate(status) if s != "publié"]
+    assert published and absent and max(published) < min(absent), status
+    assert "Raison de l'absence" in labels
