@@ -10,7 +10,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+
+from warehouse.fiche.fmt import period_fr
 
 if TYPE_CHECKING:
     import duckdb
@@ -38,9 +41,27 @@ def _num(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, float):
-        return f"{value:,.0f}".replace(",", " ") if value.is_integer() else f"{value:,.1f}".replace(",", " ")
+        text = f"{value:,.0f}" if value.is_integer() else f"{value:,.1f}".replace(".", "#")
+        return text.replace(",", "\u202f").replace("#", ",")
     return str(value)
 
+
+OUTCOME_FR = {"agree": "concorde", "disagree": "diverge", "ok": "respecté", "violated": "non respecté"}
+CHECK_FR = {
+    "same_figure_across_files": "même chiffre, deux fichiers",
+    "commune_population_census_vs_qpv_file": "population communale : recensement / fichier QPV",
+    "qpv_population_within_communes": "population des QPV ≤ celle des communes",
+    "qpv_population_sum_vs_pop_com_qp": "somme des QPV / population des QPV de la commune",
+}
+STATUS_FR = {"published": "publié", "suppressed": "secret statistique", "missing": "non disponible",
+             "not_applicable": "non calculable", "estimated": "estimé"}  # fmt: skip
+METHOD_FR = {"recomputed": "recalculé", "summed": "somme", "grid_estimate": "estimation carroyée"}
+DATASET_FR = {
+    "insee_qpv_demo": "Insee QPV démographie",
+    "insee_qpv_revn": "Insee QPV revenus",
+    "insee_qpv_ipro": "Insee QPV insertion pro.",
+    "insee_qpv_filosofi": "Insee Filosofi QPV",
+}
 
 QPV_CODE_RE = re.compile(r"^(QP(\d{3}|02A|02B)\d{3}|QN(\d{3}|02A|02B)\d{2}[0-9A-Z])$")
 
@@ -101,28 +122,28 @@ def register(app: typer.Typer) -> None:
         report = consistency_report(con, contract, h / "staged" / "stg_insee_qpv.parquet")
         bad = report.filter(report["outcome"].is_in(["disagree", "violated"]))
         shown = bad if only_problems else report
-        table = Table(title=f"Consistency — {contract.title}")
-        for col in ("check", "territory", "indicator", "period", "value A", "file A", "value B", "file B"):
+        out = Console()
+        out.print(f"[bold]Cohérence entre fichiers — {escape(contract.title)}[/]")
+        table = Table()
+        for col in ("contrôle", "territoire · indicateur · période", "valeur A · fichier A"):
             table.add_column(col, overflow="fold")
-        table.add_column("outcome")
-        table.add_column("note", overflow="fold")
+        table.add_column("valeur B · fichier B", overflow="fold")
+        table.add_column("résultat", overflow="fold")
         for r in shown.iter_rows(named=True):
             style = "red" if r["outcome"] in ("disagree", "violated") else None
+            outcome = OUTCOME_FR.get(r["outcome"], r["outcome"])
+            note = f" ({r['note']})" if r["note"] else ""
             table.add_row(
-                r["check"],
-                f"{r['territory_kind']} {r['territory_code']}",
-                r["indicator"],
-                r["period"],
-                _num(r["value_a"]),
-                r["file_a"] or "",
-                _num(r["value_b"]),
-                r["file_b"] or "",
-                f"[{style}]{r['outcome']}[/]" if style else r["outcome"],
-                r["note"] or "",
+                CHECK_FR.get(r["check"], r["check"]),
+                escape(f"{r['territory_kind']} {r['territory_code']} · {r['indicator']} · {r['period']}"),
+                escape(f"{_num(r['value_a'])} · {r['file_a'] or ''}"),
+                escape(f"{_num(r['value_b'])} · {r['file_b'] or ''}"),
+                (f"[{style}]{outcome}[/]" if style else outcome) + escape(note),
             )
-        console.print(table)
+        out.print(table)
         counts = report.group_by("outcome").len().sort("outcome")
-        console.print(", ".join(f"{o}: {n}" for o, n in counts.iter_rows()) or "no figure to compare")
+        summary = ", ".join(f"{OUTCOME_FR.get(o, o)} : {n}" for o, n in counts.iter_rows())
+        out.print(summary or "aucun chiffre à comparer")
         if strict and bad.height:
             raise typer.Exit(code=1)
 
@@ -134,21 +155,41 @@ def register(app: typer.Typer) -> None:
 
         contract, con, _ = _open(contract_name, home)
         frame = headline_figures(con, contract)
-        table = Table(title=f"Headline figures — {contract.title}")
-        for col in ("QPV 2024", "territory", "indicator", "period", "value", "status", "release", "file"):
-            table.add_column(col, overflow="fold")
-        for r in frame.iter_rows(named=True):
-            table.add_row(
-                r["qpv_code"],
-                f"{r['geography']} {r['territory_code']}",
-                r["indicator_id"],
-                r["period"],
-                _num(r["value"]),
-                r["status"] if r["method"] == "published" else f"{r['status']} ({r['method']})",
-                f"{r['source_dataset']} {r['source_vintage']}",
-                r["source_file"] or "",
+        out = Console()
+        out.print(f"[bold]Chiffres clés — {escape(contract.title)}[/]")
+        labels = dict(con.execute("SELECT indicator_id, label_fr FROM indicator").fetchall())
+        names = dict(
+            con.execute(
+                "SELECT code, any_value(name) FROM territory WHERE kind IN ('qpv2015', 'qpv2024') GROUP BY 1"
+            ).fetchall()
+        )
+        for (qpv, geography, code), part in frame.group_by(
+            ["qpv_code", "geography", "territory_code"], maintain_order=True
+        ):
+            where = "son propre périmètre" if geography == "qpv2024" else f"le périmètre {str(geography)[3:]}"
+            out.print(
+                escape(f"{qpv} {names.get(qpv) or ''} — mesuré sur {where} : {code} {names.get(code) or ''}"),
+                style="bold",
             )
-        console.print(table)
+            table = Table("indicateur", "période", "valeur", "statut", "source (diffusion) · fichier")
+            seen: set[tuple[str, str]] = set()
+            for r in part.iter_rows(named=True):
+                key = (r["indicator_id"], r["period"])
+                if key in seen:
+                    continue  # the same figure in a second file of one release (DEMO and REVN)
+                seen.add(key)
+                status = STATUS_FR.get(r["status"], r["status"])
+                if r["method"] != "published":
+                    status += f" ({METHOD_FR.get(r['method'], r['method'])})"
+                table.add_row(
+                    escape(labels.get(r["indicator_id"]) or r["indicator_id"]),
+                    period_fr(str(r["period"])),
+                    _num(r["value"]),
+                    status,
+                    escape(f"{DATASET_FR.get(r['source_dataset'], r['source_dataset'])} "
+                           f"({r['source_vintage']}) · {r['source_file'] or ''}"),
+                )
+            out.print(table)
 
     @app.command("contract-schools")
     def contract_schools_command(

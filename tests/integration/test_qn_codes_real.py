@@ -129,7 +129,7 @@ def test_every_command_answers_for_every_qn_code(
     assert old in _run(home, "profile", code)
     assert old in _run(home, "series", code, "--indicator", "caf_allocataires")
     assert old in _run(home, "headline", code)
-    assert "agree" in _run(home, "consistency", code)
+    assert "concorde" in _run(home, "consistency", code)
     _run(home, "fiche", code, "--format", "html", "--out", str(tmp_path))
     assert old in (tmp_path / f"{code}.html").read_text(encoding="utf-8")
     _run(home, "schools", code)
