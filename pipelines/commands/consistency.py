@@ -172,9 +172,9 @@ def register(app: typer.Typer) -> None:
                 style="bold",
             )
             table = Table("indicateur", "période", "valeur", "statut", "source (diffusion) · fichier")
-            seen: set[tuple[str, str]] = set()
+            seen: set[tuple[object, ...]] = set()
             for r in part.iter_rows(named=True):
-                key = (r["indicator_id"], r["period"])
+                key = (r["indicator_id"], r["period"], r["value"], r["status"])
                 if key in seen:
                     continue  # the same figure in a second file of one release (DEMO and REVN)
                 seen.add(key)
