@@ -167,7 +167,7 @@ def territories(
             "FROM v_qpv_communes WHERE commune_code = ? ORDER BY geography DESC, qpv_code",
             [commune],
         ).fetchall()
-        table = Table("geography", "QPV", "name", "commune", "commune name", "% of QPV area")
+        table = Table("géographie", "QPV", "nom", "commune", "nom de la commune", "% de la surface du QPV")
     else:
         pattern = f"%{(search or '').lower()}%"
         rows = con.execute(
@@ -176,9 +176,10 @@ def territories(
             "ORDER BY kind, code",
             [pattern, pattern, kind, kind],
         ).fetchall()
-        table = Table("kind", "code", "name", "geography", "area (ha)")
+        table = Table("type", "code", "nom", "géographie", "surface (ha)")
     for row in rows:
-        table.add_row(*["" if v is None else str(v) for v in row])
+        cells = ["" if v is None else str(v).replace(".", ",") if isinstance(v, float) else str(v) for v in row]  # noqa: E501
+        table.add_row(*cells)
     console.print(table)
 
 
