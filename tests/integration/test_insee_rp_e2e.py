@@ -9,9 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pipelines.cli import app
-from pipelines.paths import sample_mirror, warehouse_path
-from pipelines.refresh import run_refresh
-from synthetic.sample import generate_sample
+from pipelines.paths import warehouse_path
 from synthetic.territory import build_territory
 from warehouse.store import connect_readonly
 
@@ -20,12 +18,9 @@ DIPLOMA = "part_sans_diplome_ou_bepc"
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("home")
-    generate_sample(sample_mirror(home))
-    report = run_refresh(home=home, env="sample")
-    assert report.success, (report.failed_step, report.error)
-    return home
+def built(sample_build: tuple[Path, object]) -> Path:
+    """The session's sample build (tests/conftest.py), read only."""
+    return sample_build[0]
 
 
 def test_iris_commune_and_reference_figures(built: Path) -> None:

@@ -4,16 +4,13 @@ on the synthetic sample, and on the real files of ../shared/data when present.""
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from pipelines.cli import app
-from pipelines.paths import sample_mirror, warehouse_path
-from pipelines.refresh import run_refresh
-from synthetic.sample import generate_sample
+from pipelines.paths import warehouse_path
 from synthetic.territory import build_territory
 from warehouse.store import connect_readonly
 
@@ -21,14 +18,9 @@ WIDE = {"COLUMNS": "400"}
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("home")
-    generate_sample(sample_mirror(home))
-    t0 = time.perf_counter()
-    report = run_refresh(home=home, env="sample")
-    print(f"sample build: {time.perf_counter() - t0:.1f} s")
-    assert report.success, (report.failed_step, report.error)
-    return home
+def built(sample_build: tuple[Path, object]) -> Path:
+    """The session's sample build (tests/conftest.py), read only."""
+    return sample_build[0]
 
 
 def test_profile_of_every_sample_qpv_in_both_geographies(built: Path) -> None:
@@ -227,17 +219,8 @@ def test_profile_table_gives_the_rows_of_the_old_macro(built: Path) -> None:
     }
 
 
-def test_real_files_build_and_show_filosofi_with_data_year(shared_data: Path, tmp_path: Path) -> None:
-    home = tmp_path / "home"
-    files = [
-        shared_data / "qpv2024",
-        shared_data / "cog" / "decoupage-administratif_2026_v6.0.0",
-        shared_data / "insee",
-    ]
-    t0 = time.perf_counter()
-    report = run_refresh(home=home, files=files)
-    print(f"real build: {time.perf_counter() - t0:.1f} s")
-    assert report.success, (report.failed_step, report.error)
+def test_real_files_build_and_show_filosofi_with_data_year(real_build: tuple[Path, object]) -> None:
+    home = real_build[0]  # the session's build of the whole of ../shared/data (tests/conftest.py)
     con = connect_readonly(warehouse_path(home), spatial=False)
 
     def figure(indicator: str, dataset: str, vintage: str) -> tuple[str, float]:
