@@ -127,18 +127,21 @@ def summary(home: HomeOpt = None) -> None:
     con = _connect(home)
     info = warehouse_info(con)
     console.print(
-        f"[bold]Quartiers warehouse[/] — {info.get('label', '')}, built {info.get('built_at', '?')}"
+        f"[bold]Entrepôt Quartiers[/] — {info.get('label', '')}, construit le {info.get('built_at', '?')}"
     )
-    table = Table("table", "rows")
+    table = Table("table", "lignes")
     for (name,) in con.execute("SELECT table_name FROM duckdb_tables() ORDER BY table_name").fetchall():
         (n,) = con.execute(f'SELECT count(*) FROM "{name}"').fetchone() or (0,)  # noqa: S608 (catalog name)
-        table.add_row(name, str(n))
+        table.add_row(name, f"{n:,}".replace(",", "\u202f"))
     console.print(table)
-    kinds = Table("territory kind", "count")
-    for kind, n in con.execute("SELECT kind, count(*) FROM territory GROUP BY kind ORDER BY kind").fetchall():
-        kinds.add_row(kind, str(n))
+    kinds = Table("type de territoire", "nombre", "dont sans périmètre")
+    for kind, n, no_geom in con.execute(
+        "SELECT kind, count(*), count(*) FILTER (WHERE geom_wkb IS NULL) FROM territory "
+        "GROUP BY kind ORDER BY kind"
+    ).fetchall():
+        kinds.add_row(kind, f"{n:,}".replace(",", "\u202f"), f"{no_geom:,}".replace(",", "\u202f"))
     console.print(kinds)
-    rel = Table("crosswalk relation", "pairs")
+    rel = Table("relation 2015 → 2024 (recouvrement mesuré)", "paires")
     for relation, n in con.execute(
         "SELECT relation, count(*) FROM qpv_crosswalk GROUP BY 1 ORDER BY 1"
     ).fetchall():
