@@ -14,6 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from warehouse.fiche.fmt import period_fr
+from warehouse.vocabulary import METHOD_FR, STATUS_FR, dataset_fr
 
 if TYPE_CHECKING:
     import duckdb
@@ -53,16 +54,6 @@ CHECK_FR = {
     "qpv_population_within_communes": "population des QPV ≤ celle des communes",
     "qpv_population_sum_vs_pop_com_qp": "somme des QPV / population des QPV de la commune",
 }
-STATUS_FR = {"published": "publié", "suppressed": "secret statistique", "missing": "non disponible",
-             "not_applicable": "non calculable", "estimated": "estimé"}  # fmt: skip
-METHOD_FR = {"recomputed": "recalculé", "summed": "somme", "grid_estimate": "estimation carroyée"}
-DATASET_FR = {
-    "insee_qpv_demo": "Insee QPV démographie",
-    "insee_qpv_revn": "Insee QPV revenus",
-    "insee_qpv_ipro": "Insee QPV insertion pro.",
-    "insee_qpv_filosofi": "Insee Filosofi QPV",
-}
-
 QPV_CODE_RE = re.compile(r"^(QP(\d{3}|02A|02B)\d{3}|QN(\d{3}|02A|02B)\d{2}[0-9A-Z])$")
 
 
@@ -186,7 +177,7 @@ def register(app: typer.Typer) -> None:
                     period_fr(str(r["period"])),
                     _num(r["value"]),
                     status,
-                    escape(f"{DATASET_FR.get(r['source_dataset'], r['source_dataset'])} "
+                    escape(f"{dataset_fr(r['source_dataset'])} "
                            f"({r['source_vintage']}) · {r['source_file'] or ''}"),
                 )
             out.print(table)

@@ -16,6 +16,7 @@ import typer
 
 from warehouse.fiche.fmt import bound_fr, period_fr, value_fr
 from warehouse.qpv_lookup import QPV_CODE_RE
+from warehouse.vocabulary import dataset_fr
 
 ROLE_LABEL = {
     "qpv": "QPV",
@@ -24,18 +25,6 @@ ROLE_LABEL = {
     "departement": "département",
     "france": "France métro.",
     "all_qpv": "ensemble des QPV",
-}
-DATASET_SHORT = {
-    "insee_qpv_demo": "Insee QPV démo.",
-    "insee_qpv_revn": "Insee QPV revenus",
-    "insee_qpv_ipro": "Insee QPV insertion pro.",
-    "insee_qpv_filosofi": "Insee Filosofi QPV",
-    "filosofi_disp": "Insee Filosofi",
-    "filosofi_cc": "Insee Filosofi comm.",
-    "filosofi_iris": "Insee Filosofi IRIS",
-    "insee_comparateur": "Insee comparateur",
-    "filosofi_grid": "Filosofi carroyé",
-    "insee_rp": "Insee RP IRIS",
 }
 CSV_COLUMNS = (
     "geography", "qpv_code", "qpv_name", "measured_kind", "measured_code", "measured_name", "basis",
@@ -68,7 +57,7 @@ def format_value(row: dict[str, Any]) -> str:
 
 def source_of(row: dict[str, Any]) -> str:
     """« Insee QPV revenus 2021 · qpv2015 · REVN_2021.csv »"""
-    dataset = DATASET_SHORT.get(row["source_dataset"], row["source_dataset"] or "")
+    dataset = dataset_fr(row["source_dataset"])
     release = f"{dataset} {row['source_vintage'] or ''}".strip()
     parts = [release, row["geo_version"] or "", row["source_file"] or ""]
     return " · ".join(p for p in parts if p)

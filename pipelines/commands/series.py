@@ -39,16 +39,6 @@ KIND_FR = {
     "ensemble_qpv": "ensemble des QPV",
     "iris": "IRIS",
 }
-SOURCE_FR = {
-    "insee_qpv_demo": "Insee QPV démographie",
-    "insee_qpv_revn": "Insee QPV revenus",
-    "insee_qpv_ipro": "Insee QPV insertion pro.",
-    "insee_qpv_filosofi": "Insee Filosofi QPV",
-    "caf_cnaf_iris": "Cnaf (IRIS)",
-    "filosofi_disp": "Insee Filosofi",
-    "filosofi_cc": "Insee Filosofi comm.",
-    "insee_comparateur": "Insee comparateur",
-}
 
 SERIES_SQL = """
 SELECT territory_kind, territory_code, territory_name, geo_version, source, period_type, period,
@@ -94,16 +84,9 @@ def revisions(con: object, indicator: str, code: str, unit: str | None) -> dict[
 
 
 def _source_fr(source: object) -> str:
-    """The dataset in words: « France Travail (QPV 2015) », « Cnaf (QPV 2024) », « Insee QPV revenus »."""
-    text = str(source)
-    if text in SOURCE_FR:
-        return SOURCE_FR[text]
-    geo = next((f" ({g[:3].upper()} {g[3:]})" for g in ("qpv2015", "qpv2024") if text.endswith(g)), "")
-    if text.startswith("defm"):
-        return "France Travail" + (geo or (" (part de la commune)" if "part_commune" in text else ""))
-    if text.startswith("caf"):
-        return "Cnaf" + geo
-    return text
+    from warehouse.vocabulary import dataset_fr
+
+    return dataset_fr(source)
 
 
 def _series_key(r: tuple[object, ...]) -> tuple[object, ...]:
