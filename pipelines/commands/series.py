@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -123,12 +124,9 @@ def _print_series(
         for r in items:
             by_period.setdefault(str(r[6]), []).append(r)
         several = len({r[4] for r in items}) > 1
-        twice = any(len(v) > 1 for v in by_period.values())
-        table = Table("période", "valeur")
+        table = Table("période", "valeur", box=box.SIMPLE_HEAD, pad_edge=False)
         table.add_column("statut", min_width=22)  # « secret statistique » on one line
-        table.add_column("source (diffusion)" if several else "diffusion")
-        if twice:
-            table.add_column("aussi publié dans")
+        table.add_column("source (diffusion)" if several else "diffusion", overflow="fold")
         for period in sorted(by_period):
             # the latest release wins; a usable figure wins over a gap of a later file
             ranked = sorted(
@@ -149,13 +147,13 @@ def _print_series(
                 + ("" if o[7] == value else f" : {_fmt(o[7], unit) or STATUS_FR.get(str(o[8]), o[8])}")  # type: ignore[arg-type]
                 for o in others
             )
-            cells = [
+            origin = f"{_source_fr(source)} ({vintage or '?'})" if several else str(vintage or "?")
+            table.add_row(
                 _period_fr(period),
                 _fmt(value, unit),  # type: ignore[arg-type]
                 flag,
-                f"{_source_fr(source)} ({vintage or '?'})" if several else str(vintage or "?"),
-            ]
-            table.add_row(*cells, *([also] if twice else []))
+                origin + (f" ; aussi publié dans {also}" if also else ""),
+            )
         out.print(table)
     return len(groups)
 
