@@ -84,12 +84,20 @@ def refresh(
     force: Annotated[
         bool, typer.Option("--force", help="Rebuild even when no source file, code or setting changed")
     ] = False,
+    more_files: Annotated[
+        list[Path] | None,
+        typer.Argument(help="More local files or folders after --files (--files A B C)", show_default=False),
+    ] = None,
 ) -> None:
     """Obtain the sources, rebuild every table, and swap in the new warehouse atomically (or stop at once,
     warehouse untouched, when nothing that shapes it changed since it was built)."""
     from pipelines.refresh import run_refresh
 
     env = "live" if live else None
+    if more_files:  # `--files A B C`: the paths after the first one arrive as arguments
+        if not files:
+            raise _fail(f"{more_files[0]}: local files go after --files (quartiers refresh --files PATH…)")
+        files = [*files, *more_files]
     try:
         report = run_refresh(
             home=_home(home), env=env, mirror=mirror, files=files, only=only, console=console, force=force
@@ -188,11 +196,31 @@ def territories(
 
 @app.command()
 def locate(
-    lon: Annotated[float, typer.Option("--lon", help="Longitude (WGS84)")],
-    lat: Annotated[float, typer.Option("--lat", help="Latitude (WGS84)")],
+    lon: Annotated[float | None, typer.Option("--lon", help="Longitude (WGS84)")] = None,
+    lat: Annotated[float | None, typer.Option("--lat", help="Latitude (WGS84)")] = None,
+    csv_file: Annotated[
+        Path | None,
+        typer.Option("--csv", help="CSV of points: columns lon;lat (WGS84) or x;y (--crs), separator , or ;"),
+    ] = None,
+    crs: Annotated[
+        str | None, typer.Option("--crs", help="CRS of the x/y columns of --csv (default EPSG:2154)")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="CSV written (; UTF-8); default: standard output")
+    ] = None,
     home: HomeOpt = None,
 ) -> None:
-    """The 2024 and 2015 QPV containing a point, or the nearest one with its distance in metres."""
+    """The 2024 and 2015 QPV containing a point, or the nearest one with its distance in metres; with
+    --csv, the same for every line of a file (one line out per line in, input columns kept)."""
+    if csv_file is not None:
+        if lon is not None or lat is not None:
+            raise _fail("give either --csv or --lon/--lat, not both")
+        _locate_csv(csv_file, crs, out, home)
+        return
+    if lon is None or lat is None:
+        raise _fail("give --lon and --lat (WGS84), or --csv FILE")
+    if crs is not None or out is not None:
+        raise _fail("--crs and --out go with --csv")
     from warehouse.locate import locate as do_locate
 
     con = _connect(home, spatial=False)
@@ -203,6 +231,35 @@ def locate(
     for hit in found:
         where = "inside" if hit.inside else f"nearest, {hit.distance_m:,.0f} m away".replace(",", " ")
         console.print(f"{hit.geography}: {hit.code} {hit.name} ({where})")
+
+
+def _locate_csv(csv_file: Path, crs: str | None, out: Path | None, home: Path | None) -> None:
+    from warehouse.locate_csv import LocateCsvError, write_located
+
+    if not csv_file.is_file():
+        raise _fail(f"{csv_file}: no such file")
+    if out is not None and out.resolve() == csv_file.resolve():
+        raise _fail(f"--out {out} is the input file; choose another name")
+    con = _connect(home, spatial=False)
+    try:
+        if out is None:
+            n, without = write_located(con, csv_file, sys.stdout, crs)
+        else:
+            tmp = out.with_name(out.name + ".tmp")
+            try:
+                with tmp.open("w", encoding="utf-8-sig", newline="") as fh:
+                    n, without = write_located(con, csv_file, fh, crs)
+                os.replace(tmp, out)
+            finally:
+                tmp.unlink(missing_ok=True)
+    except LocateCsvError as exc:
+        raise _fail(str(exc)) from exc
+    except OSError as exc:
+        raise _fail(f"{out}: cannot be written ({exc.strerror})") from exc
+    err.print(
+        f"{n} ligne(s) localisée(s), dont {without} sans résultat (voir la colonne motif)"
+        + (f" → {out}" if out is not None else "")
+    )
 
 
 @app.command()

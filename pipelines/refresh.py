@@ -21,6 +21,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from pipelines.assets import collect
 from pipelines.assets.periods import PeriodPartitions, keep_parsed
+from pipelines.before_refresh import check_mirror, ensure_sample_mirror, print_scan
 from pipelines.definitions import ASSETS, CHECKS
 from pipelines.fingerprint import (
     RecordingSources,
@@ -31,7 +32,15 @@ from pipelines.fingerprint import (
     unchanged,
 )
 from pipelines.inprocess import execute_uncaptured
-from pipelines.resources import ParquetIOManager, SourcesResource, WarehouseResource, resources_for
+from pipelines.paths import sample_mirror
+from pipelines.resources import (
+    ParquetIOManager,
+    SourcesResource,
+    WarehouseResource,
+    _scan_cached,
+    resolve_env,
+    resources_for,
+)
 from sources._http import RawArchive
 
 _STEP_LISTENERS: list[Callable[[str, bool], None]] = []
@@ -71,7 +80,17 @@ def run_refresh(
 
     Stops before any step when nothing that shapes the warehouse changed (pipelines/fingerprint.py):
     the report says ``skipped`` and the warehouse file is not touched; ``force`` rebuilds anyway."""
+    out = console or Console(quiet=True)
+    env, mirror, files = resolve_env(env, mirror=mirror, files=files)
+    if env == "sample":  # first use: the synthetic sample mirror is generated, one line says so
+        ensure_sample_mirror(sample_mirror(home), console)
+    elif env == "mirror" and mirror is not None:
+        check_mirror(mirror, only)
     resources = resources_for(env, home=home, mirror=mirror, files=files)
+    if files:  # what the local files hold, and what is ignored (and why), before any step
+        sources = resources["sources"]
+        assert isinstance(sources, SourcesResource)
+        print_scan(_scan_cached(tuple(sources.files)), out)
     selection = AssetSelection.all() if not only else AssetSelection.groups(*only).downstream()
     # --- change detection (early stop) ---
     src = resources["sources"]
@@ -79,9 +98,9 @@ def run_refresh(
     resources["sources"] = src = RecordingSources(home=src.home, mirror=src.mirror, files=list(src.files))
     changes, same, why = _change_detection(resources, selection, force=force)
     if same:
-        (console or Console(quiet=True)).print(f"[green]{why}[/]; warehouse left as is")
+        out.print(f"[green]{why}[/]; warehouse left as is")
         return RefreshReport(success=True, skipped=True, reason=why)
-    (console or Console(quiet=True)).print(f"[dim]rebuilding: {why}[/]")
+    out.print(f"[dim]rebuilding: {why}[/]")
     # --- end of change detection ---
     report = RefreshReport(success=False)
     instance = DagsterInstance.ephemeral()

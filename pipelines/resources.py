@@ -217,15 +217,11 @@ class ParquetIOManager(ConfigurableIOManager):  # type: ignore[type-arg]
 PARTITION_KEY = re.compile(r"^\d{4}(?:-Q[1-4])?$")
 
 
-def resources_for(
-    env: str | None = None,
-    *,
-    home: Path | None = None,
-    mirror: Path | None = None,
-    files: list[Path] | None = None,
-) -> dict[str, object]:
-    """Resources for an environment; explicit arguments win over environment variables."""
-    home = (home or default_home()).resolve()
+def resolve_env(
+    env: str | None = None, *, mirror: Path | None = None, files: list[Path] | None = None
+) -> tuple[str, Path | None, list[Path] | None]:
+    """The environment a refresh runs in, with its mirror and local files; explicit arguments win over
+    ``QUARTIERS_ENV`` / ``QUARTIERS_MIRROR`` / ``QUARTIERS_FILES``, files over a mirror over the env."""
     env = env or os.environ.get("QUARTIERS_ENV", "sample")
     if files is None and os.environ.get("QUARTIERS_FILES"):
         files = [Path(p) for p in os.environ["QUARTIERS_FILES"].split(os.pathsep)]
@@ -235,6 +231,19 @@ def resources_for(
         env = "files"
     elif mirror is not None:
         env = "mirror"
+    return env, mirror, files
+
+
+def resources_for(
+    env: str | None = None,
+    *,
+    home: Path | None = None,
+    mirror: Path | None = None,
+    files: list[Path] | None = None,
+) -> dict[str, object]:
+    """Resources for an environment; explicit arguments win over environment variables."""
+    home = (home or default_home()).resolve()
+    env, mirror, files = resolve_env(env, mirror=mirror, files=files)
     if env == "sample":
         mirror = sample_mirror(home)
     elif env == "live":

@@ -28,6 +28,39 @@ def to_l93(lon: float, lat: float) -> tuple[float, float]:
     return to_lambert93(lon, lat)
 
 
+class Locator:
+    """The QPV perimeters of both geographies, loaded once: many points located against one load."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.layers: list[tuple[str, list[tuple[str, str]], np.ndarray, shapely.STRtree]] = []
+        for geography in ("qpv2024", "qpv2015"):
+            rows = con.execute(
+                "SELECT code, name, geom_wkb FROM territory "
+                "WHERE kind = ? AND geom_wkb IS NOT NULL ORDER BY code",
+                [geography],
+            ).fetchall()
+            if not rows:
+                continue
+            geoms = shapely.from_wkb(np.array([r[2] for r in rows], dtype=object))
+            self.layers.append((geography, [(r[0], r[1]) for r in rows], geoms, shapely.STRtree(geoms)))
+
+    def at_l93(self, x: float, y: float) -> list[Located]:
+        """For each geography: the QPV containing the Lambert-93 point, else the nearest one."""
+        point = shapely.Point(x, y)
+        out = []
+        for geography, names, geoms, tree in self.layers:
+            hits = tree.query(point, predicate="intersects")
+            if len(hits):
+                i = int(min(hits))
+                out.append(Located(geography, names[i][0], names[i][1], True, 0.0))
+                continue
+            i = int(tree.nearest(point))
+            out.append(
+                Located(geography, names[i][0], names[i][1], False, float(shapely.distance(geoms[i], point)))
+            )
+        return out
+
+
 def locate(con: duckdb.DuckDBPyConnection, lon: float, lat: float) -> list[Located]:
     """For each QPV geography in the warehouse: the QPV containing the point, else the nearest one.
 
@@ -35,25 +68,4 @@ def locate(con: duckdb.DuckDBPyConnection, lon: float, lat: float) -> list[Locat
     """
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
         raise ValueError(f"({lon}, {lat}) is not a WGS84 longitude/latitude")
-    point = shapely.Point(*to_l93(lon, lat))
-    out = []
-    for geography in ("qpv2024", "qpv2015"):
-        rows = con.execute(
-            "SELECT code, name, geom_wkb FROM territory "
-            "WHERE kind = ? AND geom_wkb IS NOT NULL ORDER BY code",
-            [geography],
-        ).fetchall()
-        if not rows:
-            continue
-        geoms = shapely.from_wkb(np.array([r[2] for r in rows], dtype=object))
-        tree = shapely.STRtree(geoms)
-        hits = tree.query(point, predicate="intersects")
-        if len(hits):
-            i = int(min(hits))
-            out.append(Located(geography, rows[i][0], rows[i][1], True, 0.0))
-            continue
-        i = int(tree.nearest(point))
-        out.append(
-            Located(geography, rows[i][0], rows[i][1], False, float(shapely.distance(geoms[i], point)))
-        )
-    return out
+    return Locator(con).at_l93(*to_l93(lon, lat))

@@ -7,7 +7,6 @@ territory, then the QPV(s) of the other geography (qpv_crosswalk) as separate se
 
 from __future__ import annotations
 
-import difflib
 import re
 from pathlib import Path
 from typing import Annotated
@@ -199,10 +198,13 @@ def register(app: typer.Typer) -> None:
             "SELECT unit, label_fr FROM indicator WHERE indicator_id = ?", [indicator]
         ).fetchone()
         if known is None:
-            ids = [r[0] for r in con.execute("SELECT indicator_id FROM indicator").fetchall()]
-            close = difflib.get_close_matches(indicator, ids, n=5)
+            from pipelines.commands.indicators import suggestions
+
+            close = suggestions(con, indicator)
+            hint = ("; closest: " + ", ".join(close)) if close else "; no close id or label"
             err.print(
-                f"[bold red]error:[/] unknown indicator {indicator!r}; closest: {', '.join(close) or 'none'}"
+                f"[bold red]error:[/] unknown indicator {indicator!r}{escape(hint)}. "
+                "Every indicator: quartiers indicators (--search TEXT)"
             )
             raise typer.Exit(code=2)
         unit, label = known
