@@ -31,6 +31,7 @@ CONTRACTS_DIR = Path(__file__).resolve().parents[1] / "contracts"
 
 # A contract name becomes a file and folder name: lower-case letters, digits and inner hyphens only.
 CONTRACT_NAME_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+UAI_RE = re.compile(r"^\d{7}[A-Z]$")
 QPV2024_RE = re.compile(r"^QN\d{2}[0-9AB]\d{2}[A-Z0-9]$")
 QPV2015_RE = re.compile(r"^QP\d{2}[0-9AB]\d{3}$")
 COMMUNE_RE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
@@ -56,6 +57,14 @@ class ContractQpv:
 
 
 @dataclass(frozen=True)
+class CollegeSecteur:
+    """A collège the pupils of these QPVs attend (collège de secteur), whatever its distance."""
+
+    uai: str
+    qpvs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class TerritoryRef:
     kind: str
     code: str
@@ -73,6 +82,7 @@ class Contract:
     references: tuple[TerritoryRef, ...] = ()
     indicators: tuple[str, ...] | None = None  # None = the whole catalog
     key_indicators: tuple[str, ...] = ()
+    colleges_secteur: tuple[CollegeSecteur, ...] = ()
     path: Path | None = field(default=None, compare=False)
 
     @property
@@ -181,7 +191,7 @@ def parse_contract(
     where = str(path) if path else "contract"
     allowed = {
         "name", "title", "baseline_date", "signatories", "qpv", "former_qpv2015", "reference",
-        "indicators", "key_indicators",
+        "indicators", "key_indicators", "college_secteur",
     }  # fmt: skip
     unknown = sorted(set(data) - allowed)
     if unknown:
@@ -255,6 +265,7 @@ def parse_contract(
     if "indicators" in data:
         indicators = _strings(data, "indicators", where, INDICATOR_RE) or None
     key = _strings(data, "key_indicators", where, INDICATOR_RE)
+    colleges = _colleges_secteur(data.get("college_secteur", []), where, set(codes))
     return Contract(
         name=name,
         title=title,
@@ -266,8 +277,54 @@ def parse_contract(
         references=tuple(references),
         indicators=indicators,
         key_indicators=key,
+        colleges_secteur=colleges,
         path=path,
     )
+
+
+def _colleges_secteur(raw: object, where: str, qpvs: set[str]) -> tuple[CollegeSecteur, ...]:
+    """``[[college_secteur]]`` tables: a UAI and the contract's 2024 QPVs whose pupils it takes."""
+    if not isinstance(raw, list):
+        raise ContractError(f"{where}: `college_secteur` must be a list of [[college_secteur]] tables")
+    out: list[CollegeSecteur] = []
+    for i, item in enumerate(raw, start=1):
+        w = f"{where} [[college_secteur]] #{i}"
+        if not isinstance(item, dict) or set(item) - {"uai", "qpv", "name"}:
+            raise ContractError(f"{w}: a table with `uai` and `qpv` (and an optional `name`)")
+        uai = item.get("uai")
+        if not isinstance(uai, str) or not UAI_RE.match(uai):
+            raise ContractError(f"{w}: `uai` {uai!r} is not a UAI (7 digits and a letter, e.g. 0622093N)")
+        codes = _strings(item, "qpv", w, QPV2024_RE)
+        if not codes:
+            raise ContractError(f"{w}: `qpv` must name at least one of the contract's 2024 QPVs")
+        strangers = sorted(set(codes) - qpvs)
+        if strangers:
+            raise ContractError(f"{w}: {strangers} are not QPVs of this contract ({sorted(qpvs)})")
+        out.append(CollegeSecteur(uai, codes))
+    return tuple(out)
+
+
+def check_colleges_secteur(contract: Contract, schools: pl.DataFrame) -> None:
+    """Every collège de secteur is a collège of the school table (columns uai, name, level): an unknown
+    UAI is named with its close matches, a school of another level with that level."""
+    if not contract.colleges_secteur:
+        return
+    levels = {u: lv for u, lv in schools.select("uai", "level").iter_rows()}
+    names = {u: n for u, n in schools.select("uai", "name").iter_rows() if n}
+    colleges = sorted(u for u, lv in levels.items() if lv == "college")
+    problems: list[str] = []
+    for c in contract.colleges_secteur:
+        if c.uai not in levels:
+            close = difflib.get_close_matches(c.uai, colleges, n=4, cutoff=0.6)
+            hint = ", ".join(f"{u} ({names.get(u, '?')})" for u in close) or "aucun collège proche"
+            problems.append(f"collège de secteur {c.uai} absent de la table des écoles ; proches : {hint}")
+        elif levels[c.uai] != "college":
+            problems.append(
+                f"collège de secteur {c.uai} ({names.get(c.uai, '?')}) n'est pas un collège "
+                f"mais un établissement de niveau « {levels[c.uai]} »"
+            )
+    if problems:
+        raise ContractError(f"contract {contract.path or contract.name}: " + "; ".join(problems))
 
 
 def check_contract_territories(contract: Contract, territory: pl.DataFrame) -> None:

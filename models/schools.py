@@ -436,27 +436,38 @@ def _bbox_candidates(
 _LEVEL_FR = {"ecole": "écoles", "college": "collèges", "lycee": "lycées"}
 
 
-def _suffix(scope: str, near_m: float) -> str:
-    return "" if scope == "inside" else f"_{round(near_m)}m"
+# `school_qpv` keeps every school within this distance of every QPV perimeter, whatever a user later
+# calls « near »: inside, 100 m, 300 m and 1 km are views and command options, never build settings.
+SCHOOL_QPV_RADIUS_M = 1000.0
+# INSEE's proximity convention for the schools of a QPV: écoles within 100 m of the perimeter, collèges
+# (and lycées) within 300 m. The « proximity » indicators use it, and say so in their labels.
+PROXIMITY_M = {"ecole": 100.0, "college": 300.0, "lycee": 300.0}
+_GENDER = {"ecole": "situées", "college": "situés", "lycee": "situés"}
+_PUBLIC = {"ecole": "publiques", "college": "publics", "lycee": "publics"}
+_OF = {"ecole": "d'écoles", "college": "de collèges", "lycee": "de lycées"}
 
 
-def education_indicator_catalog(near_m: float = 300.0) -> pl.DataFrame:
+def _suffix(scope: str, level: str) -> str:
+    return "" if scope == "inside" else f"_{round(PROXIMITY_M[level])}m"
+
+
+def education_indicator_catalog() -> pl.DataFrame:
     """The `indicator` rows of the education observations (INDICATOR_SCHEMA)."""
     rows = []
     src = "data.education.gouv.fr: IPS (DEPP), effectifs, REP/REP+ lists, annuaire"
     for scope in ("inside", "near"):
-        sfx = _suffix(scope, near_m)
-        where = (
-            "situés dans le territoire"
-            if scope == "inside"
-            else f"situés dans le QPV ou à moins de {near_m:g} m"
-        )
         for level in LEVELS:
+            sfx = _suffix(scope, level)
+            where = (
+                f"{_GENDER[level]} dans le territoire"
+                if scope == "inside"
+                else f"{_GENDER[level]} dans le QPV ou à moins de {PROXIMITY_M[level]:g} m (convention Insee)"
+            )
             fr = _LEVEL_FR[level]
             rows += [
                 (
                     f"educ_{level}_nb_etab{sfx}",
-                    f"Nombre de {fr} {where}",
+                    f"Nombre {_OF[level]} {where}",
                     f"{fr.capitalize()} (UAI) ayant, pour la rentrée, un IPS, des effectifs ou une ligne REP",
                     "count",
                     None,
@@ -476,7 +487,7 @@ def education_indicator_catalog(near_m: float = 300.0) -> pl.DataFrame:
                 ),
                 (
                     f"educ_{level}_ips_moyen_public{sfx}",
-                    f"IPS moyen des {fr} publics {where}, pondéré par les élèves",
+                    f"IPS moyen des {fr} {_PUBLIC[level]} {where}, pondéré par les élèves",
                     "Σ(IPS × élèves) / Σ élèves, établissements publics à IPS publié; une seule série d'IPS",
                     "index",
                     "Σ IPS × élèves",
@@ -618,12 +629,12 @@ def education_observations(
     *,
     sha256: str,
     source_vintage: str,
-    near_m: float = 300.0,
     commune_geo_version: str | None = None,
 ) -> pl.DataFrame:
     """Education indicators in the observation shape, period = rentrée ("2022-2023", type school_year).
 
-    Per QPV (each territory of `school_qpv`): schools inside, and schools inside or within `near_m`.
+    Per QPV (each territory of `school_qpv`): schools inside, and schools inside or within INSEE's
+    proximity distance of their level (`PROXIMITY_M`: écoles 100 m, collèges and lycées 300 m).
     Per commune (`commune_geo_version` given): the schools whose `commune_code` is that commune.
     Pupil counts are NULL (status missing) when a school of the group has no pupil count; the mean IPS
     uses public schools with a published IPS, weighted by pupils, within one IPS series.
@@ -634,9 +645,13 @@ def education_observations(
     qpv_keys = ["territory_kind", "territory_code", "geo_version"]
     for scope in ("inside", "near"):
         rel = school_qpv if scope == "near" else school_qpv.filter(pl.col("relation") == "inside")
-        joined = rel.select(*qpv_keys, "uai").unique().join(s, on="uai", how="inner")
-        if joined.height:
-            parts.append(_aggregate(joined, qpv_keys, _suffix(scope, near_m)))
+        joined = rel.select(*qpv_keys, "uai", "distance_m").unique().join(s, on="uai", how="inner")
+        for level in LEVELS:
+            part = joined.filter(
+                (pl.col("level") == level) & (pl.col("distance_m") <= PROXIMITY_M[level] + 1e-6)
+            ).drop("distance_m")
+            if part.height:
+                parts.append(_aggregate(part, qpv_keys, _suffix(scope, level)))
     if commune_geo_version is not None:
         com = s.filter(pl.col("commune_code").is_not_null()).with_columns(
             pl.lit("commune").alias("territory_kind"),

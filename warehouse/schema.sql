@@ -81,6 +81,13 @@ CREATE TABLE contract_qpv (
 );
 COMMENT ON TABLE contract_qpv IS 'The QPVs of every contract in contracts/ and the 2015 QPVs each declares they replace (replaces).';
 
+CREATE TABLE contract_college_secteur (
+    contract VARCHAR NOT NULL,
+    code_2024 VARCHAR NOT NULL,
+    uai VARCHAR NOT NULL            -- a collège the 2024 QPV's pupils attend, whatever its distance
+);
+COMMENT ON TABLE contract_college_secteur IS 'The collèges de secteur each contract declares for its 2024 QPVs ([[college_secteur]] in contracts/<name>.toml).';
+
 CREATE TABLE indicator (
     indicator_id VARCHAR PRIMARY KEY,
     theme VARCHAR,

@@ -50,7 +50,7 @@ CREATE TABLE school_qpv (
     relation VARCHAR NOT NULL,            -- inside | near
     distance_m DOUBLE NOT NULL,           -- 0 inside; else true distance to the perimeter (Lambert-93)
     coord_status VARCHAR NOT NULL,        -- ok | imprecise (imprecise points are placed, and say so)
-    near_m DOUBLE NOT NULL,               -- the near distance of this build (300 m by default)
+    near_m DOUBLE NOT NULL,               -- the radius school_qpv keeps: 1 km around every QPV, always
     PRIMARY KEY (uai, territory_kind, territory_code, geo_version)
 );
-COMMENT ON TABLE school_qpv IS 'Each school with usable coordinates × each QPV perimeter (2024 and 2015 geographies) it lies inside or within near_m metres of, with the true point-to-polygon distance.';
+COMMENT ON TABLE school_qpv IS 'Each school with usable coordinates × each QPV perimeter (2024 and 2015 geographies) it lies inside or within 1 km of (near_m), with the true point-to-polygon distance; see v_school_qpv for the 100 m / 300 m / 1 km flags.';

@@ -17,3 +17,19 @@ LEFT JOIN (SELECT code, any_value(name) AS name FROM territory WHERE kind = 'com
        ON c.code = s.commune_code;
 ;;
 COMMENT ON VIEW v_schools IS 'Schools per rentrée with their QPV relation (one row per school × QPV it is inside or near, both geographies; one row with geography NULL for a school near no QPV): EP status, pupils, IPS and standard deviation, IVAC, commune, distance to the perimeter in metres, coordinate status, point geometry (Lambert-93).';
+
+;;
+CREATE VIEW v_school_qpv AS
+SELECT r.uai, l.name, l.level, r.territory_kind AS geography, r.territory_code AS qpv_code, r.relation,
+       r.distance_m,
+       r.relation = 'inside' AS inside,
+       r.distance_m <= 100 AS within_100m,
+       r.distance_m <= 300 AS within_300m,
+       r.distance_m <= 1000 AS within_1km,
+       r.distance_m <= CASE l.level WHEN 'ecole' THEN 100 ELSE 300 END AS insee_proximity
+FROM school_qpv r
+LEFT JOIN (
+    SELECT uai, name, level FROM school QUALIFY row_number() OVER (PARTITION BY uai ORDER BY rentree DESC) = 1
+) l ON l.uai = r.uai;
+;;
+COMMENT ON VIEW v_school_qpv IS 'Each school within 1 km of each QPV (both geographies) with its distance to the perimeter (0 inside) and the flags inside, within_100m, within_300m, within_1km and insee_proximity (INSEE''s convention: écoles within 100 m, collèges and lycées within 300 m). The distance is a filter, never a build setting.';

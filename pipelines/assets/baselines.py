@@ -30,6 +30,19 @@ def contract_qpv() -> pl.DataFrame:
 
 
 @asset(group_name=GROUP, compute_kind="polars")
+def contract_college_secteur() -> pl.DataFrame:
+    """The collèges de secteur every contract in ``contracts/`` declares (`[[college_secteur]]`): the
+    collèges the pupils of a 2024 QPV attend, whatever their distance (shown on fiches and baselines)."""
+    rows = [
+        {"contract": c.name, "code_2024": q, "uai": college.uai}
+        for c in (load_contract(name) for name in available_contracts())
+        for college in c.colleges_secteur
+        for q in college.qpvs
+    ]
+    return pl.DataFrame(rows, schema={"contract": pl.String(), "code_2024": pl.String(), "uai": pl.String()})
+
+
+@asset(group_name=GROUP, compute_kind="polars")
 def contract_baseline(sources: SourcesResource) -> pl.DataFrame:
     """Every frozen baseline of every contract (from <home>/baselines, written by `quartiers
     baseline`): indicator × territory lines with value, status, period, geography, method, source file."""
@@ -80,6 +93,6 @@ def every_evaluation_line_has_a_reason(contract_evaluation: pl.DataFrame) -> Ass
     return AssetCheckResult(passed=bad.height == 0, metadata={"lines_without_reason": bad.height})
 
 
-ASSETS = [contract_qpv, contract_baseline, contract_evaluation]
+ASSETS = [contract_qpv, contract_college_secteur, contract_baseline, contract_evaluation]
 CHECKS = [every_evaluation_line_has_a_reason]
-PUBLISHED = ["contract_qpv", "contract_baseline", "contract_evaluation"]
+PUBLISHED = ["contract_qpv", "contract_college_secteur", "contract_baseline", "contract_evaluation"]

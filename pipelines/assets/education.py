@@ -2,11 +2,11 @@
 then `school` (UAI × rentrée), `school_qpv` (inside / near each QPV perimeter, with the true distance)
 and the education observations and catalog.
 
-The "near" distance is 300 m by default (education-prioritaire rules); set it with the env var
-``QUARTIERS_SCHOOL_NEAR_M`` or the `school_qpv` asset config ``near_m``.
+`school_qpv` keeps every school within 1 km of every QPV (`models.schools.SCHOOL_QPV_RADIUS_M`) with its
+distance; « inside », 100 m, 300 m and 1 km are views (`v_school_qpv`) and command options, never a
+build setting. The proximity indicators use INSEE's convention (écoles 100 m, collèges 300 m).
 """
 
-import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -17,7 +17,6 @@ from dagster import (
     AssetCheckSeverity,
     AssetExecutionContext,
     AssetIn,
-    Config,
     MetadataValue,
     asset,
     asset_check,
@@ -25,6 +24,7 @@ from dagster import (
 
 from checks import education as checks
 from models.schools import (
+    SCHOOL_QPV_RADIUS_M,
     build_school,
     conform_schools,
 )
@@ -52,8 +52,6 @@ from sources.registry import Layout, UrlEntry, register
 GROUP = "education"
 LICENCE = "Licence Ouverte 2.0 (Ministère de l'Éducation nationale)"
 URL_VINTAGE = "export"  # the portal's CSV export is always the latest publication
-NEAR_ENV = "QUARTIERS_SCHOOL_NEAR_M"
-DEFAULT_NEAR_M = 300.0
 
 IPS_DATASETS = [
     d for d in ips_settings.IPS_DATASETS if d != "fr-en-ips_ecoles_v2"
@@ -91,21 +89,6 @@ def recognise(path: Path, head: bytes) -> Layout | None:
 
 
 register(recognise, _url_entries())
-
-
-def near_m_setting(override: float | None = None) -> float:
-    """The "near" distance: the asset config, else ``$QUARTIERS_SCHOOL_NEAR_M``, else 300 m."""
-    if override is not None:
-        value = float(override)
-    else:
-        raw = os.environ.get(NEAR_ENV, "").strip()
-        try:
-            value = float(raw) if raw else DEFAULT_NEAR_M
-        except ValueError as exc:
-            raise ValueError(f"{NEAR_ENV}={raw!r} is not a distance in metres") from exc
-    if not 0 <= value <= 5000:
-        raise ValueError(f"near distance {value} m is outside [0, 5000]")
-    return value
 
 
 def _preview(frame: pl.DataFrame, n: int = 20) -> MetadataValue:
@@ -257,13 +240,6 @@ def school(
     return checks.School.validate(frame)
 
 
-class SchoolQpvConfig(Config):
-    """`near_m`: schools outside a perimeter but within this distance are `near` (default: env
-    QUARTIERS_SCHOOL_NEAR_M, else 300 m)."""
-
-    near_m: float | None = None
-
-
 def qpv_perimeters(territory: pl.DataFrame) -> pl.DataFrame:
     """The QPV perimeters of both geographies from the `territory` table, in the shape models expect."""
     return territory.filter(
@@ -277,12 +253,10 @@ def qpv_perimeters(territory: pl.DataFrame) -> pl.DataFrame:
 
 
 @asset(group_name=GROUP, compute_kind="duckdb")
-def school_qpv(
-    context: AssetExecutionContext, config: SchoolQpvConfig, school: pl.DataFrame, territory: pl.DataFrame
-) -> pl.DataFrame:
+def school_qpv(context: AssetExecutionContext, school: pl.DataFrame, territory: pl.DataFrame) -> pl.DataFrame:
     """Each placed school × each QPV (2024 and 2015 geographies): `inside` the perimeter, or `near`
-    (outside, within the near distance) with the true distance to the polygon in metres (Lambert-93)."""
-    near_m = near_m_setting(config.near_m)
+    (outside, within 1 km) with the true distance to the polygon in metres (Lambert-93)."""
+    near_m = SCHOOL_QPV_RADIUS_M
     frame = conform_schools(school, qpv_perimeters(territory), near_m=near_m)
     frame = frame.with_columns(pl.lit(near_m).alias("near_m"))
     context.add_output_metadata(
@@ -296,14 +270,10 @@ def school_qpv(
     return checks.SchoolQpv.validate(frame)
 
 
-def _near_of(school_qpv: pl.DataFrame) -> float:
-    return float(school_qpv["near_m"][0]) if school_qpv.height else near_m_setting()
-
-
 @asset(group_name=GROUP, compute_kind="polars")
-def education_indicator_catalog(school_qpv: pl.DataFrame) -> pl.DataFrame:
+def education_indicator_catalog() -> pl.DataFrame:
     """Catalog rows of the education indicators (schools, pupils, share in REP/REP+, mean IPS)."""
-    return _catalog(near_m=_near_of(school_qpv))
+    return _catalog()
 
 
 @asset(group_name=GROUP, compute_kind="polars")
@@ -339,7 +309,6 @@ def education_observations(
         school_qpv.drop("near_m"),
         sha256="+".join(shas),
         source_vintage="+".join(vintages)[:200],
-        near_m=_near_of(school_qpv),
         commune_geo_version=communes[0] if len(communes) else None,
     )
 
@@ -381,7 +350,7 @@ def school_uai_unique_per_rentree(school: pl.DataFrame) -> AssetCheckResult:
     description="Every relation is a placed school; inside = 0 m, near ≤ the near distance",
 )
 def school_qpv_relations_consistent(school_qpv: pl.DataFrame, school: pl.DataFrame) -> AssetCheckResult:
-    near_m = _near_of(school_qpv)
+    near_m = SCHOOL_QPV_RADIUS_M
     placed = school.filter(pl.col("x_l93").is_not_null()).select("uai").unique()
     orphan = school_qpv.join(placed, on="uai", how="anti")
     too_far = school_qpv.filter(

@@ -187,41 +187,34 @@ def register(app: typer.Typer) -> None:
         contract_name: ContractArg,
         home: HomeOpt = None,
         within: Annotated[
-            float, typer.Option("--within", help="Distance to the perimeter in metres (default 1 km)")
-        ] = 1000.0,
+            str, typer.Option("--within", help="inside, 100, 300 or 1000 (metres from the perimeter)")
+        ] = "1000",
     ) -> None:
         """Écoles and collèges inside or within 1 km of each QPV 2024 of the contract, with the distance,
-        INSEE's proximity flag (écoles ≤ 100 m, collèges ≤ 300 m), EP status and IPS joined by UAI; then
-        the schools of its communes without coordinates, with their flag."""
-        from models.consistency import contract_schools
+        INSEE's proximity flag (écoles ≤ 100 m, collèges ≤ 300 m), EP status and IPS joined by UAI; the
+        collèges de secteur the contract declares, whatever the distance; then the schools of its
+        communes without coordinates, with their flag."""
+        from models.contracts import ContractError, check_colleges_secteur
+        from pipelines.commands.education import WITHIN, print_schools
+        from warehouse.qpv_schools import SchoolsError, contract_secteurs, qpv_schools
 
-        if not 0 <= within <= 5000:
-            raise _fail(f"--within {within}: expected a distance in [0, 5000] metres")
+        if within not in WITHIN:
+            raise _fail(f"--within {within[:20]!r} : inside, 100, 300 ou 1000")
         contract, con, _ = _open(contract_name, home)
         try:
-            frame = contract_schools(con, contract, within)
-        except ValueError as exc:
+            check_colleges_secteur(contract, con.execute("SELECT DISTINCT uai, name, level FROM school").pl())
+            secteurs = contract_secteurs([contract])
+            out = Console()
+            out.print(f"[bold]Écoles et collèges — {escape(contract.title)}[/]")
+            for q in contract.qpvs:
+                frame = qpv_schools(
+                    con,
+                    "qpv2024",
+                    [q.code],
+                    within_m=WITHIN[within],
+                    levels=("ecole", "college"),
+                    secteurs=[s for s in secteurs if s.qpv_code == q.code],
+                )
+                print_schools(out, f"{q.code} {q.name or ''}".strip(), "qpv2024", frame, within, None)
+        except (ContractError, SchoolsError) as exc:
             raise _fail(str(exc)) from exc
-        table = Table(title=f"Schools within {within:.0f} m — {contract.title}")
-        for col in ("QPV", "UAI", "name", "level", "commune", "relation", "distance m", "INSEE prox."):
-            table.add_column(col, overflow="fold")
-        for col in ("EP", "IPS", "coords"):
-            table.add_column(col)
-        for r in frame.iter_rows(named=True):
-            ep = f"{r['ep_status']} ({r['ep_rentree']})" if r["ep_status"] else ""
-            ips = f"{r['ips']:.1f} ({r['ips_rentree']})" if r["ips"] is not None else (r["ips_status"] or "")
-            prox = "" if r["insee_proximity"] is None else ("yes" if r["insee_proximity"] else "no")
-            table.add_row(
-                r["qpv_code"],
-                r["uai"],
-                r["name"] or "",
-                r["level"] or "",
-                r["commune_code"] or "",
-                r["relation"] or "no coordinates",
-                "" if r["distance_m"] is None else f"{r['distance_m']:.0f}",
-                prox,
-                ep,
-                ips,
-                r["coord_status"] or "",
-            )
-        console.print(table)

@@ -1,43 +1,57 @@
-"""`quartiers schools QPV_CODE`: the schools table of a fiche d'identité (inside the QPV and near it)."""
+"""`quartiers schools QPV_CODE`: the schools inside a QPV and near it, and its collèges de secteur."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
-# Same patterns as checks.geography (not imported: it pulls pandera into a quick command).
-QPV_CODE_RE = re.compile(r"^(QN(\d{3}|02A|02B)\d{2}[A-Z]|QP(\d{3}|02A|02B)\d{3})$")
+from warehouse.qpv_lookup import QPV_CODE_RE
 
-SCHOOLS_SQL = """
-SELECT uai, name, commune_name, commune_code, level, ep_status, pupils, ips, ips_status, ips_ecart_type,
-       iva_va_du_taux_de_reussite_g, relation, distance_m, coord_status, near_m
-FROM v_schools
-WHERE qpv_code = ? AND rentree = ?
-ORDER BY relation = 'near', distance_m, level, name, uai
-"""
+__all__ = ["QPV_CODE_RE", "print_schools", "register"]
 
-UNPLACED_SQL = """
-SELECT s.uai, s.name, c.commune_name, s.commune_code, s.level, s.ep_status, s.pupils, s.ips,
-       s.coord_status
-FROM school s
-JOIN (SELECT DISTINCT commune_code, commune_name FROM v_qpv_communes WHERE qpv_code = ?) c
-  ON c.commune_code = s.commune_code
-WHERE s.rentree = ? AND s.x_l93 IS NULL
-ORDER BY s.commune_code, s.name, s.uai
-"""
+WITHIN = {"inside": None, "100": 100.0, "300": 300.0, "1000": 1000.0}
+LEVEL_FR = {"ecole": "école", "college": "collège", "lycee": "lycée"}
+SECTOR_FR = {"public": "public", "prive": "privé", "private": "privé"}
+COORD_FR = {
+    "imprecise": "coordonnées imprécises",
+    "missing": "sans coordonnées",
+    "out_of_bounds": "coordonnées hors de France",
+    "swapped": "coordonnées inversées",
+}
 
 
-def _num(value: object, digits: int = 1) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:.{digits}f}"
-    return str(value)
+def ep_fr(row: dict[str, Any]) -> str:
+    """« REP+ », « REP », « hors EP », « privé » (a private school is outside education prioritaire)."""
+    if row["ep_status"] in ("REP", "REP+"):
+        return str(row["ep_status"])
+    if row["sector"] in ("prive", "private"):
+        return "privé"
+    return "hors EP" if row["ep_status"] is not None or row["sector"] == "public" else "inconnu"
+
+
+def where_fr(row: dict[str, Any]) -> str:
+    if row["relation"] is None:
+        return COORD_FR.get(str(row["coord_status"]), "non situé")
+    if row["relation"] == "inside":
+        text = "dans le QPV"
+    else:
+        text = f"{row['distance_m']:,.0f} m".replace(",", "\u202f")
+    if row["college_secteur"]:
+        text += ", secteur"
+    return text
+
+
+def _rentree(text: str | None) -> int | None:
+    """`2024` or `2024-2025` → 2024."""
+    if text is None:
+        return None
+    head = text.strip().split("-")[0]
+    if not head.isdigit() or len(head) != 4:
+        raise typer.BadParameter(f"{text[:20]!r} : une année de rentrée, 2024 ou 2024-2025")
+    return int(head)
 
 
 def register(app: typer.Typer) -> None:
@@ -45,104 +59,108 @@ def register(app: typer.Typer) -> None:
     def schools(
         qpv_code: Annotated[str, typer.Argument(help="QPV code: QN… (2024) or QP… (2015)")],
         rentree: Annotated[
-            int | None,
-            typer.Option("--rentree", help="Rentrée (first year: 2024 = 2024-2025); default latest"),
+            str | None,
+            typer.Option("--rentree", help="One rentrée (2024 or 2024-2025); default: each school's latest"),
         ] = None,
+        within: Annotated[
+            str, typer.Option("--within", help="inside, 100, 300 or 1000 (metres from the perimeter)")
+        ] = "1000",
         home: Annotated[
             Path | None, typer.Option("--home", help="Data folder (default: $QUARTIERS_HOME or ./var)")
         ] = None,
     ) -> None:
-        """Schools inside a QPV and near it (≤ 300 m by default): name, commune, EP status, pupils, IPS,
-        écart-type, IVA, inside/near, distance; then the schools of its communes that have no usable
-        coordinates, with their flag."""
+        """Every school inside the QPV or within --within metres (1 km by default) with its latest held
+        rentrée figures and that rentrée: level, sector, EP status, pupils, IPS, distance, INSEE's
+        proximity flag (écoles ≤ 100 m, collèges ≤ 300 m); the collèges de secteur that contracts
+        declare for it, whatever the distance; the schools of its communes without coordinates."""
+        from models.contracts import ContractError, available_contracts, load_contract
         from pipelines.paths import default_home, warehouse_path
+        from warehouse.qpv_lookup import QpvLookupError, resolve_qpv
+        from warehouse.qpv_schools import SchoolsError, contract_secteurs, qpv_schools
         from warehouse.store import WarehouseError, connect_readonly
 
         err = Console(stderr=True, soft_wrap=True)
-        code = qpv_code.strip().upper()
-        if not QPV_CODE_RE.match(code):
-            err.print(f"[bold red]error:[/] {qpv_code!r} is not a QPV code (QN06101M, QP062019…)")
+        if within not in WITHIN:
+            err.print(f"[bold red]error:[/] --within {within[:20]!r} : inside, 100, 300 ou 1000")
             raise typer.Exit(code=2)
-        if rentree is not None and not 1990 <= rentree <= 2100:
-            err.print(f"[bold red]error:[/] rentrée {rentree} is not a plausible year")
-            raise typer.Exit(code=2)
+        try:
+            year = _rentree(rentree)
+        except typer.BadParameter as exc:
+            err.print(f"[bold red]error:[/] {exc}")
+            raise typer.Exit(code=2) from exc
         try:
             con = connect_readonly(warehouse_path((home or default_home()).resolve()))
         except WarehouseError as exc:
             err.print(f"[bold red]error:[/] {exc}")
             raise typer.Exit(code=2) from exc
-        found = con.execute(
-            "SELECT kind, name FROM territory WHERE code = ? AND kind IN ('qpv2024', 'qpv2015')", [code]
-        ).fetchone()
-        if found is None:
-            err.print(f"[bold red]error:[/] no QPV {code} in the warehouse")
-            raise typer.Exit(code=2)
-        if rentree is None:
-            latest = con.execute(
-                "SELECT max(rentree) FROM school s WHERE s.commune_code IN "
-                "(SELECT commune_code FROM v_qpv_communes WHERE qpv_code = ?) "
-                "OR s.uai IN (SELECT uai FROM school_qpv WHERE territory_code = ?)",
-                [code, code],
-            ).fetchone()
-            rentree = latest[0] if latest and latest[0] is not None else None
-        out = Console(width=max(Console().width, 160))
-        kind, name = found
-        if rentree is None:
-            out.print(f"{code} {name} ({kind}): no school data in the warehouse")
-            return
-        rows = con.execute(SCHOOLS_SQL, [code, rentree]).fetchall()
-        near_m = rows[0][-1] if rows else None
-        near_txt = f"{near_m:g} m" if near_m is not None else "the near distance"
+        try:
+            qpv = resolve_qpv(con, qpv_code)
+        except QpvLookupError as exc:
+            err.print(f"[bold red]error:[/] {exc}")
+            raise typer.Exit(code=2) from exc
+        contracts = []
+        for name in available_contracts():
+            try:
+                contracts.append(load_contract(name))
+            except ContractError:
+                continue  # `quartiers contracts` reports it
+        secteurs = [s for s in contract_secteurs(contracts) if s.qpv_code == qpv.code]
+        try:
+            frame = qpv_schools(
+                con, qpv.kind, [qpv.code], within_m=WITHIN[within], rentree=year, secteurs=secteurs
+            )
+        except SchoolsError as exc:
+            err.print(f"[bold red]error:[/] {exc}")
+            raise typer.Exit(code=2) from exc
+        print_schools(Console(), qpv.label(), qpv.kind, frame, within, year)
+
+
+def print_schools(out: Console, title: str, kind: str, frame: Any, within: str, year: int | None) -> None:
+    """The schools table in French (fits 80 columns), then the count of schools without coordinates."""
+    from rich import box
+    from rich.markup import escape
+    from rich.table import Table
+
+    scope = "dans le QPV" if within == "inside" else f"dans le QPV ou à moins de {within} m"
+    when = f"rentrée {year}-{year + 1}" if year is not None else "dernière rentrée connue de chaque école"
+    out.print(f"[bold]{escape(title)}[/] ({kind}) — écoles {scope} ; {when}")
+    placed = frame.filter(frame["relation"].is_not_null())
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("UAI", no_wrap=True)
+    table.add_column("nom", ratio=1, min_width=14)
+    table.add_column("niveau · EP")
+    table.add_column("élèves", justify="right", no_wrap=True)
+    table.add_column("IPS", justify="right")
+    table.add_column("rentrée", no_wrap=True)
+    table.add_column("position", min_width=11)
+    for r in placed.iter_rows(named=True):
+        ips = "" if r["ips"] is None else f"{r['ips']:.1f}".replace(".", ",")
+        if r["ips_status"] == "suppressed":
+            ips = "secret"
+        rentree_text = r["latest_rentree"] or ""
+        if r["ips"] is not None and r["ips_rentree"] and r["ips_rentree"] != rentree_text:
+            ips += f" ({r['ips_rentree']})"
+        table.add_row(
+            r["uai"],
+            escape((r["name"] or "").title()),
+            f"{LEVEL_FR.get(r['level'], r['level'] or '')} · {ep_fr(r)}",
+            "" if r["pupils"] is None else f"{int(r['pupils']):,}".replace(",", "\u202f"),
+            ips,
+            rentree_text,
+            where_fr(r),
+        )
+    out.print(table)
+    out.print(
+        "[dim]Position : distance au périmètre (proximité Insee : écoles à 100 m, collèges à 300 m) ; "
+        "« secteur » : collège de secteur déclaré par le contrat de ville, quelle que soit sa distance. "
+        "EP : éducation prioritaire ; IPS : indice de position sociale (rentrée entre parenthèses s'il "
+        "date d'une autre rentrée).[/]"
+    )
+    unplaced = frame.filter(frame["relation"].is_null())
+    if unplaced.height:
+        reasons = unplaced.group_by("coord_status").len().sort("len", descending=True)
+        text = ", ".join(f"{n} {COORD_FR.get(str(c), str(c))}" for c, n in reasons.iter_rows())
         out.print(
-            f"[bold]{code}[/] {name} ({kind}) — schools inside and within {near_txt}, "
-            f"rentrée {rentree}-{rentree + 1}"
+            f"{unplaced.height} établissements des communes du QPV ne sont pas situés ({text}) : "
+            f"{escape(', '.join(unplaced['uai'].to_list()))}"
         )
-        table = Table(
-            "UAI",
-            "name",
-            "commune",
-            "level",
-            "EP",
-            "pupils",
-            "IPS",
-            "écart-type",
-            "IVA (VA réussite)",
-            "where",
-            "distance (m)",
-        )
-        for r in rows:
-            uai, sname, cname, ccode, level, ep, pupils, ips, ips_status, sd, iva, rel, dist, cs, _ = r
-            ips_txt = "NS" if ips_status == "suppressed" else _num(ips)
-            where = rel if cs == "ok" else f"{rel} ({cs} coordinates)"
-            table.add_row(
-                uai,
-                sname or "",
-                cname or ccode or "",
-                level or "",
-                ep or "",
-                _num(pupils),
-                ips_txt,
-                _num(sd),
-                _num(iva),
-                where,
-                f"{dist:.0f}",
-            )
-        out.print(table)
-        unplaced = con.execute(UNPLACED_SQL, [code, rentree]).fetchall()
-        if unplaced:
-            out.print(
-                f"Schools of the QPV's communes without usable coordinates ({len(unplaced)}), not placed:"
-            )
-            t2 = Table("UAI", "name", "commune", "level", "EP", "pupils", "IPS", "coordinates")
-            for uai, sname, cname, ccode, level, ep, pupils, ips, cs in unplaced:
-                t2.add_row(
-                    uai,
-                    sname or "",
-                    cname or ccode or "",
-                    level or "",
-                    ep or "",
-                    _num(pupils),
-                    _num(ips),
-                    cs,
-                )
-            out.print(t2)

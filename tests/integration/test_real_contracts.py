@@ -21,7 +21,6 @@ from typer.testing import CliRunner
 
 from models.consistency import (
     consistency_report,
-    contract_schools,
     headline_figures,
     territory_for_contract_check,
 )
@@ -32,6 +31,7 @@ from pipelines.refresh import RefreshReport
 from pipelines.resources import SourcesResource
 from sources._errors import SourceFormatError
 from sources.registry import scan
+from warehouse.qpv_schools import contract_schools
 from warehouse.store import connect_readonly
 
 pytestmark = pytest.mark.real
@@ -225,7 +225,7 @@ def test_schools_within_1km_joined_by_uai(con: duckdb.DuckDBPyConnection, shared
     # liste-des-rep-et-rep-rentree-2022_dep061_062.csv: NUMERO = UAI of the school, EP = REP / REP+
     rep = {r["NUMERO"]: r for r in _all_rows(edu / "liste-des-rep-et-rep-rentree-2022_dep061_062.csv")}
     frame = contract_schools(con, load_contract("pays-de-saint-omer"), 1000.0)  # type: ignore[arg-type]
-    placed = frame.filter(pl.col("distance_m").is_not_null())
+    placed = frame.filter(pl.col("relation").is_in(["inside", "near"]))
     assert (placed["distance_m"] <= 1000.0).all() and placed["level"].is_in(["ecole", "college"]).all()
     # Every row of the REP list (columns NUMERO = UAI, EP) near a QPV carries that EP status, by UAI.
     near_rep = placed.filter(pl.col("uai").is_in(list(rep)))

@@ -741,12 +741,17 @@ def _schools(
         con,
         # Each school at its latest rentrée: a window over the joined rows (a correlated max per school
         # cost 120 ms on the national warehouse); UAI last, so schools of the same name keep one order.
-        "SELECT s.*, r.relation, r.distance_m, r.near_m FROM school_qpv r "
-        "JOIN school s ON s.uai = r.uai "
-        "WHERE r.territory_kind = ? AND r.territory_code = ? "
+        # Inside, or within INSEE's proximity convention (écoles 100 m, collèges and lycées 300 m), or a
+        # collège de secteur a contract declares for this QPV (whatever its distance: NULL beyond 1 km).
+        "SELECT s.*, r.relation, r.distance_m, c.uai IS NOT NULL AS college_secteur FROM school s "
+        "LEFT JOIN school_qpv r ON r.uai = s.uai AND r.territory_kind = ? AND r.territory_code = ? "
+        "LEFT JOIN (SELECT DISTINCT uai FROM contract_college_secteur WHERE code_2024 = ?) c "
+        "ON c.uai = s.uai "
+        "WHERE (r.uai IS NOT NULL AND r.distance_m <= CASE s.level WHEN 'ecole' THEN 100 ELSE 300 END) "
+        "OR c.uai IS NOT NULL "
         "QUALIFY s.rentree = max(s.rentree) OVER (PARTITION BY s.uai) "
-        "ORDER BY r.relation, s.level DESC, r.distance_m, s.name, s.uai",
-        [geography, code],
+        "ORDER BY r.relation NULLS LAST, s.level DESC, r.distance_m, s.name, s.uai",
+        [geography, code, code],
     )
     out: list[School] = []
     for s in rows:
@@ -754,15 +759,24 @@ def _schools(
         group = f"Éducation nationale (DEPP) ({datasets})"
         detail = (
             f"rentrée {s['rentree_label']} ; position par rapport au {geography_fr(geography)} "
-            f"(à moins de {fmt.distance_fr(s['near_m'])})"
+            "(écoles à moins de 100 m, collèges et lycées à moins de 300 m : convention Insee ; "
+            "collèges de secteur déclarés par le contrat de ville)"
         )
         note = notes.number(
             ("school", datasets, s["rentree_label"], geography), f"{group} ; {detail}", group, detail
         )
-        where = "dans le quartier" if s["relation"] == "inside" else f"à {fmt.distance_fr(s['distance_m'])}"
+        if s["relation"] == "inside":
+            where = "dans le quartier"
+        elif s["distance_m"] is not None:
+            where = f"à {fmt.distance_fr(s['distance_m'])}"
+        else:
+            where = "à plus de 1 km"
+        if s["college_secteur"]:
+            where += ", collège de secteur"
         if s["coord_status"] not in (None, "ok"):
             where += f" ({COORD_FR.get(s['coord_status'], s['coord_status'])})"
-        out.append(_school(s, where, note, placed=True))
+        # a collège de secteur beyond 1 km stays off the map (it would zoom the map out of the quartier)
+        out.append(_school(s, where, note, placed=s["relation"] is not None))
     if not commune_codes:
         return out
     unplaced = _rows(
