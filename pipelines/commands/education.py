@@ -44,6 +44,12 @@ def where_fr(row: dict[str, Any]) -> str:
     return text
 
 
+def _short_rentree(label: str | None) -> str:
+    """« 2024-2025 » → « 2024-25 » (a narrow column at 80 columns)."""
+    text = label or ""
+    return f"{text[:5]}{text[7:]}" if len(text) == 9 and text[4] == "-" else text
+
+
 def _rentree(text: str | None) -> int | None:
     """`2024` or `2024-2025` → 2024."""
     if text is None:
@@ -125,10 +131,10 @@ def print_schools(out: Console, title: str, kind: str, frame: Any, within: str, 
     when = f"rentrée {year}-{year + 1}" if year is not None else "dernière rentrée connue de chaque école"
     out.print(f"[bold]{escape(title)}[/] ({kind}) — écoles {scope} ; {when}")
     placed = frame.filter(frame["relation"].is_not_null())
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True, padding=(0, 1))
     table.add_column("UAI", no_wrap=True)
-    table.add_column("nom", ratio=1, min_width=14)
-    table.add_column("niveau · EP")
+    table.add_column("nom", ratio=1, min_width=12)
+    table.add_column("niveau · EP", no_wrap=True)
     table.add_column("élèves", justify="right", no_wrap=True)
     table.add_column("IPS", justify="right")
     table.add_column("rentrée", no_wrap=True)
@@ -137,9 +143,9 @@ def print_schools(out: Console, title: str, kind: str, frame: Any, within: str, 
         ips = "" if r["ips"] is None else f"{r['ips']:.1f}".replace(".", ",")
         if r["ips_status"] == "suppressed":
             ips = "secret"
-        rentree_text = r["latest_rentree"] or ""
-        if r["ips"] is not None and r["ips_rentree"] and r["ips_rentree"] != rentree_text:
-            ips += f" ({r['ips_rentree']})"
+        rentree_text = _short_rentree(r["latest_rentree"])
+        if r["ips"] is not None and r["ips_rentree"] and _short_rentree(r["ips_rentree"]) != rentree_text:
+            ips += f" ({_short_rentree(r['ips_rentree'])})"
         table.add_row(
             r["uai"],
             escape((r["name"] or "").title()),

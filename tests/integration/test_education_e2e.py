@@ -24,21 +24,19 @@ from synthetic.education import (
     expected_school_relations,
     expected_unplaced,
 )
-from synthetic.sample import DEFAULT_SEED, generate_sample
+from synthetic.sample import DEFAULT_SEED
 from synthetic.territory import build_territory
 from warehouse.store import connect_readonly
 
 UAI = re.compile(r"\b(\d{7}[A-Z])\b")
 RENTREE = 2024  # the latest rentrée of the sample: the default of `quartiers schools`
+WIDE = {"COLUMNS": "200"}
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("edu")
-    generate_sample(sample_mirror(home))
-    report = run_refresh(home=home, env="sample")
-    assert report.success, (report.failed_step, report.error)
-    return home
+def built(sample_build: tuple[Path, object]) -> Path:
+    """The session's sample build (tests/conftest.py), read only."""
+    return sample_build[0]
 
 
 def _mirror_ips(home: Path) -> dict[str, str]:
@@ -52,7 +50,7 @@ def _mirror_ips(home: Path) -> dict[str, str]:
 
 
 def _split(output: str) -> tuple[str, str]:
-    main, _, unplaced = output.partition("without usable coordinates")
+    main, _, unplaced = output.partition("ne sont pas situés")
     return main, unplaced
 
 
@@ -64,7 +62,8 @@ def test_every_qpv_lists_exactly_the_schools_inside_and_near(built: Path) -> Non
     runner = CliRunner()
     n_rows = 0
     for q in t.qpvs:
-        out = runner.invoke(app, ["schools", q.code, "--home", str(built)])
+        # INSEE's collège distance: the generator's truth is inside or within 300 m
+        out = runner.invoke(app, ["schools", q.code, "--within", "300", "--home", str(built)], env=WIDE)
         assert out.exit_code == 0, out.output
         main, _ = _split(out.output)
         lines = {m.group(1): line for line in main.splitlines() if (m := UAI.search(line))}
@@ -72,13 +71,13 @@ def test_every_qpv_lists_exactly_the_schools_inside_and_near(built: Path) -> Non
         assert set(lines) == set(want["uai"]), q.code
         for uai, relation in want.select("uai", "relation").iter_rows():
             line = lines[uai]
-            cells = [c.strip() for c in line.split("│")]
             s = schools[uai]
-            assert relation in cells
-            ep = "prive" if s.sector == "prive" else (s.ep or "hors EP")
-            assert ep in cells, (uai, line)
+            assert ("dans le QPV" in line) == (relation == "inside"), (uai, line)
+            ep = "privé" if s.sector == "prive" else (s.ep or "hors EP")
+            assert f"· {ep} " in line, (uai, line)
             if uai in ips:  # maternelles have no IPS
-                assert (ips[uai] if ips[uai] == "NS" else f"{float(ips[uai]):.1f}") in cells, (uai, line)
+                text = "secret" if ips[uai] == "NS" else f"{float(ips[uai]):.1f}".replace(".", ",")
+                assert text in line, (uai, line)
             n_rows += 1
     assert n_rows >= 10  # the sample is not trivially empty
 
@@ -94,7 +93,8 @@ def test_distances_are_true_distances_to_the_perimeter(built: Path) -> None:
         s = schools[uai]
         assert s.x is not None and s.y is not None
         d = geoms[code].distance(Point(s.x, s.y))
-        assert near_m == 300
+        assert near_m == 1000  # school_qpv keeps every school within 1 km, whatever the setting
+        assert distance <= 1000
         assert distance == pytest.approx(d, abs=1.0)  # coordinates round-trip through WGS84
         assert (relation == "inside") == (d == 0)
 
@@ -115,11 +115,11 @@ def test_unplaced_schools_are_kept_and_flagged(built: Path) -> None:
     runner = CliRunner()
     seen = 0
     for q in t.qpvs:
-        out = runner.invoke(app, ["schools", q.code, "--home", str(built)])
+        out = runner.invoke(app, ["schools", q.code, "--home", str(built)], env=WIDE)
         _, unplaced = _split(out.output)
         for uai in missing:
             if by_uai[uai].commune_code in q.commune_codes:
-                assert uai in unplaced and "missing" in unplaced
+                assert uai in unplaced and "sans coordonnées" in unplaced
                 seen += 1
             else:
                 assert uai not in out.output
@@ -143,11 +143,14 @@ def test_rentree_option_and_strict_codes(built: Path) -> None:
     code = t.qpv2024[2].code
     out = runner.invoke(app, ["schools", code, "--home", str(built), "--rentree", "2022"])
     assert out.exit_code == 0 and "2022-2023" in out.output
+    # a rentrée the warehouse does not hold is refused, naming those it holds
+    out = runner.invoke(app, ["schools", code, "--home", str(built), "--rentree", "1990"])
+    assert out.exit_code == 2 and "1990-1991" in out.output and "2022-2023" in out.output
     for bad in ["../../etc", "QN0'; DROP TABLE school; --", "QN9990", "XX09903M", ""]:
         out = runner.invoke(app, ["schools", bad, "--home", str(built)])
         assert out.exit_code == 2, bad
     out = runner.invoke(app, ["schools", "QN99999Z", "--home", str(built)])
-    assert out.exit_code == 2 and "no QPV" in out.output
+    assert out.exit_code == 2 and "inconnu" in out.output
 
 
 @pytest.mark.real

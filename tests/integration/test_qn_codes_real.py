@@ -171,3 +171,31 @@ def test_contracts_and_export_geo_agree(home: Path) -> None:
     for contract in QN:
         line = next(line for line in text.splitlines() if contract[:10] in line)
         assert "valide" in line and "non valide" not in line
+
+
+def test_schools_of_qn06237m_list_every_school_with_its_rentree(home: Path, shared_data: Path) -> None:
+    """The maternelle inside the QPV (0620433J, no row for the latest rentrée) and Notre-Dame de Sion
+    (0623574Y, collège at 28 m) are listed, each with the rentrée its figures come from."""
+    text = _run(home, "schools", "QN06237M")
+    lines = {line.split()[0]: line for line in text.splitlines() if re.match(r"^\s*\d{7}[A-Z]\b", line)}
+    assert "0620433J" in lines and "dans le QPV" in lines["0620433J"]
+    assert re.search(r"\b20\d\d-\d\d\b", lines["0620433J"])
+    assert "0623574Y" in lines and re.search(r"\b2\d m\b", lines["0623574Y"])
+    assert re.search(r"\b20\d\d-\d\d\b", lines["0623574Y"])
+    out = CliRunner().invoke(app, ["schools", "QN06237M", "--rentree", "1990", "--home", str(home)])
+    assert out.exit_code == 2 and "1990-1991" in out.output and "rentrées tenues" in out.output
+
+
+def test_contract_schools_show_the_colleges_de_secteur_with_their_distance(home: Path) -> None:
+    text = _run(home, "contract-schools", "pays-de-saint-omer")
+    section = text[text.index("QN06236M") : text.index("QN06237M", text.index("QN06236M") + 1)]
+    line = next(line for line in section.splitlines() if line.strip().startswith("0622093N"))
+    # Pierre Mendès-France: declared for QN06236M, beyond 1 km of it: shown with its distance
+    assert "secteur" in section[section.index("0622093N") :].split("\n\n")[0]
+    assert re.search(r"\d[\d\u202f]* m", line), line
+    con = connect_readonly(home / "warehouse.duckdb", spatial=False)
+    declared = con.execute(
+        "SELECT code_2024, uai FROM contract_college_secteur WHERE contract = 'pays-de-saint-omer' "
+        "ORDER BY 1, 2"
+    ).fetchall()
+    assert ("QN06236M", "0622093N") in declared and ("QN06256M", "0622094P") in declared

@@ -136,3 +136,57 @@ def test_missing_contract_suggests_known_names(tmp_path: Path) -> None:
     _write(tmp_path, "pays-de-saint-omer", GOOD.replace('"demo"', '"pays-de-saint-omer"'))
     with pytest.raises(ContractError, match="did you mean pays-de-saint-omer"):
         load_contract("pays-de-st-omer", directory=tmp_path)
+
+
+# --- issue 15: collèges de secteur ---------------------------------------------------------------
+
+SCHOOLS = pl.DataFrame(
+    {
+        "uai": ["0622093N", "0622907Y", "0620433J"],
+        "name": ["COLLEGE PIERRE MENDES FRANCE", "COLLEGE DE LA MORINIE", "ECOLE MATERNELLE MONTAIGNE"],
+        "level": ["college", "college", "ecole"],
+    }
+)
+
+
+def _with_colleges(tmp_path: Path, block: str) -> Path:
+    return _write(tmp_path, "demo", GOOD + block)
+
+
+def test_colleges_de_secteur_are_read_and_checked_against_the_school_table(tmp_path: Path) -> None:
+    from models.contracts import check_colleges_secteur
+
+    _with_colleges(tmp_path, '\n[[college_secteur]]\nuai = "0622093N"\nqpv = ["QN09901I"]\n')
+    contract = load_contract("demo", directory=tmp_path)
+    (college,) = contract.colleges_secteur
+    assert (college.uai, college.qpvs) == ("0622093N", ("QN09901I",))
+    check_colleges_secteur(contract, SCHOOLS)  # a collège of the table: accepted
+
+
+@pytest.mark.parametrize(
+    ("block", "message"),
+    [
+        ('uai = "0622093"\nqpv = ["QN09901I"]', "is not a UAI"),
+        ('uai = "0622093N"\nqpv = ["QN09999Z"]', "are not QPVs of this contract"),
+        ('uai = "0622093N"\nqpv = []', "at least one"),
+    ],
+)
+def test_malformed_colleges_de_secteur_are_refused(tmp_path: Path, block: str, message: str) -> None:
+    _with_colleges(tmp_path, f"\n[[college_secteur]]\n{block}\n")
+    with pytest.raises(ContractError, match=message):
+        load_contract("demo", directory=tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("uai", "message"),
+    [
+        ("0622039N", "absent de la table des écoles ; proches : 0622093N"),
+        ("0620433J", "n'est pas un collège mais un établissement de niveau « ecole »"),
+    ],
+)
+def test_a_college_de_secteur_must_be_a_known_college(tmp_path: Path, uai: str, message: str) -> None:
+    from models.contracts import check_colleges_secteur
+
+    _with_colleges(tmp_path, f'\n[[college_secteur]]\nuai = "{uai}"\nqpv = ["QN09901I"]\n')
+    with pytest.raises(ContractError, match=message):
+        check_colleges_secteur(load_contract("demo", directory=tmp_path), SCHOOLS)

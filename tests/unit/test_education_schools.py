@@ -108,18 +108,28 @@ def test_indicators_weighted_ips_and_rep_share() -> None:
             "0990102Y", X0 + 100, Y0, sector="public", ep_status="hors EP", ips=100.0, pupils=300, **common
         ),
         _school("0990103Z", X0 + 200, Y0, sector="prive", ep_status="prive", ips=120.0, pupils=100, **common),
-        _school("0990104A", X0 + 700, Y0, sector="public", ep_status="REP", ips=80.0, pupils=100, **common),
+        # 60 m outside: within INSEE's 100 m for an école
+        _school("0990104A", X0 + 560, Y0, sector="public", ep_status="REP", ips=80.0, pupils=100, **common),
+        # 200 m outside: beyond the écoles' 100 m, within the collèges' 300 m
+        _school("0990105B", X0 + 700, Y0, sector="public", ep_status="REP", ips=90.0, pupils=50, **common),
+        _school(
+            "0990106C", X0 - 700, Y0, sector="public", ep_status="REP", ips=95.0, pupils=400,
+            **{**common, "level": "college"},
+        ),
     ]
     school = _frame(rows)
-    rel = conform_schools(school, _perims(sq))
+    rel = conform_schools(school, _perims(sq), near_m=1000.0)
     obs = education_observations(school, rel, sha256="abc", source_vintage="test", commune_geo_version=None)
     assert obs.schema == pl.Schema(OBSERVATION_SCHEMA)
     v = {r["indicator_id"]: r for r in obs.iter_rows(named=True)}
     assert v["educ_ecole_nb_etab"]["value"] == 3 and v["educ_ecole_nb_eleves"]["value"] == 500
     assert v["educ_ecole_ips_moyen_public"]["value"] == pytest.approx((70 * 100 + 100 * 300) / 400)
     assert v["educ_ecole_part_eleves_ep"]["value"] == pytest.approx(20.0)  # 100 of 500 pupils in REP/REP+
-    assert v["educ_ecole_nb_etab_300m"]["value"] == 4
-    assert v["educ_ecole_ips_moyen_public_300m"]["value"] == pytest.approx((7000 + 30000 + 8000) / 500)
+    # INSEE's proximity convention, whatever school_qpv keeps (1 km): écoles 100 m, collèges 300 m
+    assert v["educ_ecole_nb_etab_100m"]["value"] == 4
+    assert v["educ_ecole_ips_moyen_public_100m"]["value"] == pytest.approx((7000 + 30000 + 8000) / 500)
+    assert v["educ_college_nb_etab_300m"]["value"] == 1 and "educ_college_nb_etab" not in v
+    assert "educ_ecole_nb_etab_300m" not in v
     assert {r["period"] for r in obs.iter_rows(named=True)} == {"2022-2023"}
     assert set(obs["period_type"]) == {"school_year"}
     catalog = education_indicator_catalog()
