@@ -150,3 +150,16 @@ def malformed_codes(territory: pl.DataFrame) -> pl.DataFrame:
     for kind, pattern in CODE_PATTERNS.items():
         expr = expr | ((pl.col("kind") == kind) & pl.col("code").str.contains(pattern))
     return territory.filter(~expr).select("kind", "code", "name")
+
+
+class CorrespondenceModel(pa.DataFrameModel):
+    """ANCT's correspondence list: codes of their geography, one row per (2024, 2015) pair."""
+
+    code_2024: str = pa.Field(str_matches=r"^QN(\d{3}|02A|02B)\d{2}[0-9A-Z]$")
+    name_2024: str = pa.Field(nullable=True)
+    status: str = pa.Field(nullable=True)
+    code_2015: str = pa.Field(nullable=True, str_matches=r"^QP(\d{3}|02A|02B)\d{3}$")
+    name_2015: str = pa.Field(nullable=True)
+    rank: pl.Int32 = pa.Field(nullable=True, ge=1, le=3)
+    source_row: pl.Int32 = pa.Field(ge=2)
+    source_sha256: str

@@ -152,6 +152,9 @@ def recognise_geography(path: Path, head: bytes) -> Layout | None:
         return Layout("cog_departements", "insee_csv", _year(path))
     if header[:2] == ["REG", "CHEFLIEU"]:
         return Layout("cog_regions", "insee_csv", _year(path))
+    if {"QP2024", "QP2015_1"} <= set(header):
+        # ANCT's correspondence list QPV 2024 ↔ 2015 (sources/qpv_correspondence)
+        return Layout("qpv_correspondence", "anct_csv", _year(path, "2024"))
     return None
 
 

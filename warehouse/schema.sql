@@ -73,6 +73,18 @@ CREATE TABLE qpv_predecessor (
 );
 COMMENT ON TABLE qpv_predecessor IS 'The 2015 QPVs each 2024 QPV replaces, one row per piece of evidence (ANCT list, measured overlap, contract declaration); used = the basis its figures are shown on (the list wins, then the overlap, then the contract).';
 
+CREATE TABLE qpv_correspondence (
+    code_2024 VARCHAR NOT NULL,
+    name_2024 VARCHAR,
+    status VARCHAR,                 -- `Statut` as published
+    code_2015 VARCHAR,              -- NULL: a new quartier, no 2015 predecessor
+    name_2015 VARCHAR,
+    rank INTEGER,                   -- 1 to 3: the column pair QP2015_n it came from
+    source_row INTEGER NOT NULL,
+    source_sha256 VARCHAR NOT NULL
+);
+COMMENT ON TABLE qpv_correspondence IS 'ANCT''s correspondence list QPV 2024 ↔ QPV 2015 as published (liste-correspondance-qp2024-qp2015.csv), one row per pair; empty when no such file was given.';
+
 CREATE TABLE contract_qpv (
     contract VARCHAR NOT NULL,
     code_2024 VARCHAR NOT NULL,

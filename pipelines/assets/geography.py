@@ -19,11 +19,13 @@ from dagster import (
 
 from checks import geography as checks
 from models.crosswalk import build_crosswalk
-from models.predecessors import CORRESPONDENCE_COLUMNS, build_predecessors, replaces_conflicts
+from models.predecessors import build_predecessors, replaces_conflicts
 from models.territory import build_territory, hierarchy_links, qpv_commune_links
 from pipelines.resources import Obtained, SourcesResource
 from sources import cog
 from sources._errors import SourceFormatError
+from sources.qpv_correspondence import SCHEMA as CORRESPONDENCE_SCHEMA
+from sources.qpv_correspondence import read_correspondence
 from sources.qpv_perimeters import read_perimeters
 
 GROUP = "geography"
@@ -199,15 +201,29 @@ def qpv_crosswalk(stg_qpv_perimeters: pl.DataFrame) -> pl.DataFrame:
     return checks.CrosswalkModel.validate(build_crosswalk(stg_qpv_perimeters))
 
 
+@asset(group_name=GROUP, compute_kind="polars")
+def qpv_correspondence(sources: SourcesResource) -> pl.DataFrame:
+    """ANCT's correspondence list QPV 2024 ↔ QPV 2015 (`liste-correspondance-qp2024-qp2015.csv`), one
+    row per (2024, 2015) pair; empty when no such file is given (it has no known stable URL)."""
+    frames = [
+        read_correspondence(ob.file.path, sha256=ob.file.sha256, display_name=ob.file.url)
+        for ob in sources.obtain("qpv_correspondence", required=False)
+    ]
+    frame = pl.concat(frames) if frames else pl.DataFrame(schema=CORRESPONDENCE_SCHEMA)
+    dupes = frame.filter(pl.struct("code_2024", "code_2015").is_duplicated())
+    if dupes.height:
+        raise SourceFormatError("(correspondence files)", f"pairs given twice: {dupes.head(3).rows()}")
+    return checks.CorrespondenceModel.validate(frame)
+
+
 @asset(group_name=GROUP, compute_kind="polars", ins={"contract_qpv": AssetIn("contract_qpv")})
 def qpv_predecessor(
-    qpv_crosswalk: pl.DataFrame, contract_qpv: pl.DataFrame
+    qpv_crosswalk: pl.DataFrame, qpv_correspondence: pl.DataFrame, contract_qpv: pl.DataFrame
 ) -> pl.DataFrame:
     """The 2015 QPVs each 2024 QPV replaces, every piece of evidence a row: ANCT's correspondence list
-    (when loaded), the measured overlap of the perimeters (`qpv_crosswalk`), the contracts'
-    declarations (`contract_qpv`); `used` marks the most authoritative basis held for each 2024 QPV."""
-    correspondence = pl.DataFrame(schema={c: pl.String() for c in CORRESPONDENCE_COLUMNS})
-    frame = build_predecessors(qpv_crosswalk, correspondence, contract_qpv)
+    (`qpv_correspondence`, when given), the measured overlap of the perimeters (`qpv_crosswalk`),
+    the contracts' declarations (`contract_qpv`); `used` marks the most authoritative basis held."""
+    frame = build_predecessors(qpv_crosswalk, qpv_correspondence, contract_qpv)
     for message in replaces_conflicts(frame, contract_qpv):
         get_dagster_logger().warning(message)
     return frame
@@ -278,6 +294,7 @@ ASSETS = [
     territory,
     territory_link,
     qpv_crosswalk,
+    qpv_correspondence,
     qpv_predecessor,
 ]
 CHECKS = [
@@ -287,7 +304,7 @@ CHECKS = [
     crosswalk_shares_sum_to_one,
 ]
 # Tables published in the warehouse by this module, and staged tables whose files are recorded.
-PUBLISHED = ["territory", "territory_link", "qpv_crosswalk", "qpv_predecessor"]
+PUBLISHED = ["territory", "territory_link", "qpv_crosswalk", "qpv_predecessor", "qpv_correspondence"]
 STAGED = [
     "stg_qpv_perimeters",
     "stg_communes",
@@ -297,4 +314,5 @@ STAGED = [
     "stg_departements",
     "stg_regions",
     "stg_commune_contours",
+    "qpv_correspondence",
 ]

@@ -199,3 +199,36 @@ def test_contract_schools_show_the_colleges_de_secteur_with_their_distance(home:
         "ORDER BY 1, 2"
     ).fetchall()
     assert ("QN06236M", "0622093N") in declared and ("QN06256M", "0622094P") in declared
+
+
+def test_official_list_wins_over_a_contradicting_contract(shared_data: Path, tmp_path: Path) -> None:
+    """ANCT's correspondence list given with the real files is the basis of qpv_predecessor; a contract
+    whose `replaces` differs is reported by `quartiers contracts`, naming both."""
+    listing = tmp_path / "liste-correspondance-qp2024-qp2015.csv"
+    listing.write_text(
+        "QP2024;Label_QP2024;Statut;QP2015_1;Label_QP2015_1;QP2015_2;Label_QP2015_2;QP2015_3;Label_QP2015_3\n"
+        # as the contract says for QN06101M; a different predecessor for QN06102M (to see the warning)
+        "QN06101M;Les Provinces;;QP061001;Les Provinces;;;;\n"
+        "QN06102M;Saint Michel;;QP061001;Les Provinces;;;;\n",
+        encoding="utf-8",
+    )
+    home = tmp_path / "home"
+    files = [
+        shared_data / "qpv2024",
+        shared_data / "cog" / "decoupage-administratif_2026_v6.0.0",
+        shared_data / "insee" / "qpv2015" / "DEMO_2022.csv",
+        listing,
+    ]
+    out = CliRunner().invoke(app, ["refresh", "--home", str(home), "--files", *map(str, files)])
+    assert out.exit_code == 0, out.output
+    con = connect_readonly(home / "warehouse.duckdb", spatial=False)
+    used = con.execute(
+        "SELECT code_2024, code_2015, basis FROM qpv_predecessor WHERE used AND code_2024 LIKE 'QN061%' "
+        "ORDER BY 1"
+    ).fetchall()
+    con.close()
+    assert used == [("QN06101M", "QP061001", "official_list"), ("QN06102M", "QP061001", "official_list")]
+    result = CliRunner().invoke(app, ["contracts", "--home", str(home)])
+    assert "QN06102M remplace QP061002 selon le contrat, QP061001 selon la liste officielle ANCT" in " ".join(
+        result.output.split()
+    )
