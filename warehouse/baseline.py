@@ -15,7 +15,7 @@ import duckdb
 import polars as pl
 
 from models.baseline import FLAG_FR, STATUS_FR, build_baseline, current_figures, evaluate
-from models.contracts import Contract, check_contract_territories, load_contract
+from models.contracts import Contract, check_colleges_secteur, check_contract_territories, load_contract
 from pipelines.paths import warehouse_path
 from warehouse.baseline_store import BaselineError, freeze_baseline, load_baseline
 from warehouse.export import BASELINE_COLUMNS, EVALUATION_COLUMNS, french_date, write_all
@@ -121,8 +121,44 @@ def make_baseline(
         readme=_baseline_readme(contract, frame, tables.info, frozen),
         indicator=tables.indicator,
         source_file=tables.source_file,
+        extra_sheets=[("Collèges de secteur", colleges_de_secteur(home, contract))]
+        if contract.colleges_secteur
+        else [],
     )
     return Produced(frame, files, frozen)
+
+
+def colleges_de_secteur(home: Path, contract: Contract) -> pl.DataFrame:
+    """The contract's collèges de secteur with their distance to each QPV perimeter and their latest
+    figures (IPS, EP status, pupils, with the rentrée), French column names."""
+    from warehouse.qpv_schools import contract_secteurs, qpv_schools
+
+    con = connect_readonly(warehouse_path(home), spatial=False)
+    try:
+        check_colleges_secteur(contract, con.execute("SELECT DISTINCT uai, name, level FROM school").pl())
+        frame = qpv_schools(
+            con,
+            "qpv2024",
+            contract.qpv2024_codes,
+            within_m=None,
+            levels=("college",),
+            secteurs=contract_secteurs([contract]),
+        ).filter(pl.col("college_secteur"))
+    finally:
+        con.close()
+    return frame.select(
+        pl.col("qpv_code").alias("QPV 2024"),
+        pl.col("uai").alias("UAI"),
+        pl.col("name").alias("Collège"),
+        pl.col("distance_m").round(0).alias("Distance au périmètre (m)"),
+        pl.col("ep_status").alias("Éducation prioritaire"),
+        pl.col("ep_rentree").alias("Rentrée (EP)"),
+        pl.col("ips").round(1).alias("IPS"),
+        pl.col("ips_rentree").alias("Rentrée (IPS)"),
+        pl.col("pupils").alias("Élèves"),
+        pl.col("latest_rentree").alias("Rentrée (élèves)"),
+        pl.col("declared_by").alias("Déclaré par le contrat"),
+    )
 
 
 def make_evaluation(

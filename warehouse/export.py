@@ -15,6 +15,8 @@
 from __future__ import annotations
 
 import os
+import re
+import unicodedata
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -289,8 +291,10 @@ def write_xlsx(
     readme: list[tuple[str, str]],
     indicator: pl.DataFrame,
     source_file: pl.DataFrame,
+    extra_sheets: Sequence[tuple[str, pl.DataFrame]] = (),
 ) -> Path:
-    """One workbook: LISEZ-MOI, one sheet per theme, Sources et définitions, Dictionnaire."""
+    """One workbook: LISEZ-MOI, one sheet per theme, the extra sheets, Sources et définitions,
+    Dictionnaire."""
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("LISEZ-MOI")
     used = {"LISEZ-MOI", "Sources et définitions", "Dictionnaire"}
@@ -310,6 +314,11 @@ def write_xlsx(
         part = frame.filter(pl.col("theme").is_null() if theme is None else pl.col("theme") == theme)
         part = _figures_first(part)
         _table_sheet(wb.create_sheet(_sheet_title(theme_label(theme), used)), part, columns)
+    for title, sheet in extra_sheets:
+        ws_extra = wb.create_sheet(_sheet_title(title, used))
+        _header(ws_extra, sheet.columns)
+        for row in sheet.iter_rows():
+            ws_extra.append(list(row))
     _sources_sheet(wb.create_sheet("Sources et définitions"), frame, indicator, source_file)
     _dictionary_sheet(wb.create_sheet("Dictionnaire"), columns, indicator)
     tmp = path.with_name(f".{path.name}.tmp")
@@ -461,8 +470,10 @@ def write_all(
     readme: list[tuple[str, str]],
     indicator: pl.DataFrame,
     source_file: pl.DataFrame,
+    extra_sheets: Sequence[tuple[str, pl.DataFrame]] = (),
 ) -> dict[str, Path]:
-    """XLSX, CSV, Parquet and the Markdown dictionary of one export, under ``out_dir``."""
+    """XLSX, CSV, Parquet and the Markdown dictionary of one export, under ``out_dir``; each extra sheet
+    (title, frame with French column names) goes into the workbook and its own CSV."""
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {
         "xlsx": write_xlsx(
@@ -473,9 +484,17 @@ def write_all(
             readme=readme,
             indicator=indicator,
             source_file=source_file,
+            extra_sheets=extra_sheets,
         ),
         "csv": write_csv_fr(frame, columns, out_dir / f"{stem}.csv"),
     }
+    for title, sheet in extra_sheets:
+        slug = re.sub(r"[^a-z0-9]+", "-", unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode().lower())
+        path = out_dir / f"{stem}-{slug.strip('-')}.csv"
+        tmp_csv = path.with_name(f".{path.name}.tmp")
+        tmp_csv.write_bytes(b"\xef\xbb\xbf" + sheet.write_csv(separator=";").encode("utf-8"))
+        os.replace(tmp_csv, path)
+        paths[title] = path
     pq = out_dir / f"{stem}.parquet"
     tmp = pq.with_name(f".{pq.name}.tmp")
     frame.write_parquet(tmp)

@@ -392,3 +392,13 @@ def test_baseline_of_both_real_contracts(built: tuple[Path, RefreshReport], tmp_
         )
         assert out.exit_code == 0, out.output
         assert any(p.suffix == ".xlsx" for p in (tmp_path / contract).iterdir())
+    # issue 15: the collèges de secteur the contract declares, with their distance, in the baseline
+    from openpyxl import load_workbook
+
+    (xlsx,) = (tmp_path / "pays-de-saint-omer").glob("baseline-*.xlsx")
+    ws = load_workbook(xlsx)["Collèges de secteur"]
+    rows = [[c.value for c in r] for r in ws.iter_rows()]
+    head = rows[0]
+    by_pair = {(r[head.index("QPV 2024")], r[head.index("UAI")]): r for r in rows[1:]}
+    assert ("QN06236M", "0622093N") in by_pair and ("QN06256M", "0622094P") in by_pair
+    assert by_pair[("QN06236M", "0622093N")][head.index("Distance au périmètre (m)")] > 0
