@@ -31,9 +31,7 @@ def real_build(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> t
     from pipelines.refresh import run_refresh
 
     home = tmp_path_factory.mktemp("real_build")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("QUARTIERS_SCHOOL_NEAR_M", "1000")  # issue 11: schools within 1 km of each QPV
-        report = run_refresh(home=home, files=[shared_data])
+    report = run_refresh(home=home, files=[shared_data])
     assert report.success, report.error
     return home, report
 
