@@ -232,3 +232,12 @@ def test_official_list_wins_over_a_contradicting_contract(shared_data: Path, tmp
     assert "QN06102M remplace QP061002 selon le contrat, QP061001 selon la liste officielle ANCT" in " ".join(
         result.output.split()
     )
+
+
+def test_fiche_shows_the_colleges_de_secteur_with_their_distance(home: Path, tmp_path: Path) -> None:
+    _run(home, "fiche", "QN06236M", "--format", "html", "--out", str(tmp_path))
+    html = (tmp_path / "QN06236M.html").read_text(encoding="utf-8")
+    for uai in ("0622907Y", "0622093N", "0622575M"):  # declared for QN06236M by the contract
+        assert uai in html
+    distances = re.findall(r"à ([\d\u202f ]+) m, collège de secteur", html)
+    assert len(distances) == 3 and all(int(re.sub(r"\D", "", d)) > 0 for d in distances)

@@ -753,6 +753,13 @@ def _schools(
         "ORDER BY r.relation NULLS LAST, s.level DESC, r.distance_m, s.name, s.uai",
         [geography, code, code],
     )
+    import shapely
+
+    wkb = con.execute(
+        "SELECT any_value(geom_wkb) FROM territory WHERE kind = ? AND code = ? AND geom_wkb IS NOT NULL",
+        [geography, code],
+    ).fetchone()
+    perimeter = shapely.from_wkb(wkb[0]) if wkb and wkb[0] is not None else None
     out: list[School] = []
     for s in rows:
         datasets = _school_datasets(s)
@@ -769,8 +776,12 @@ def _schools(
             where = "dans le quartier"
         elif s["distance_m"] is not None:
             where = f"à {fmt.distance_fr(s['distance_m'])}"
+        elif s["x_l93"] is not None and perimeter is not None:
+            # a collège de secteur beyond the 1 km school_qpv keeps: its true distance, measured here
+            far = float(shapely.distance(perimeter, shapely.Point(s["x_l93"], s["y_l93"])))
+            where = f"à {fmt.distance_fr(far)}"
         else:
-            where = "à plus de 1 km"
+            where = "distance inconnue (sans coordonnées)"
         if s["college_secteur"]:
             where += ", collège de secteur"
         if s["coord_status"] not in (None, "ok"):
