@@ -38,3 +38,11 @@ def dataset_fr(dataset: object) -> str:
     if text.startswith("caf"):
         return "Cnaf" + geo
     return text
+LEVEL_FR = {"ecole": "école", "college": "collège", "lycee": "lycée"}
+COORD_FR = {
+    "ok": "",
+    "imprecise": "coordonnées imprécises",
+    "missing": "sans coordonnées",
+    "out_of_bounds": "coordonnées hors du territoire",
+    "swapped": "coordonnées inversées",
+}

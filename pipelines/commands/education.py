@@ -9,18 +9,12 @@ import typer
 from rich.console import Console
 
 from warehouse.qpv_lookup import QPV_CODE_RE
+from warehouse.vocabulary import COORD_FR, LEVEL_FR
 
 __all__ = ["QPV_CODE_RE", "print_schools", "register"]
 
 WITHIN = {"inside": None, "100": 100.0, "300": 300.0, "1000": 1000.0}
-LEVEL_FR = {"ecole": "école", "college": "collège", "lycee": "lycée"}
-SECTOR_FR = {"public": "public", "prive": "privé", "private": "privé"}
-COORD_FR = {
-    "imprecise": "coordonnées imprécises",
-    "missing": "sans coordonnées",
-    "out_of_bounds": "coordonnées hors de France",
-    "swapped": "coordonnées inversées",
-}
+WITHIN = {"inside": None, "100": 100.0, "300": 300.0, "1000": 1000.0}
 
 
 def ep_fr(row: dict[str, Any]) -> str:

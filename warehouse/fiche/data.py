@@ -17,6 +17,7 @@ import duckdb
 from sources._errors import QuartiersError
 from warehouse.fiche import fmt
 from warehouse.qpv_lookup import QpvLookupError, predecessors, resolve_qpv
+from warehouse.vocabulary import COORD_FR, LEVEL_FR
 
 QPV_CODE_RE = re.compile(r"^(QP(\d{3}|02A|02B)\d{3}|QN(\d{3}|02A|02B)\d{2}[0-9A-Z])$")
 
@@ -687,16 +688,6 @@ def _change(x: dict[str, Any], geography: str) -> PerimeterChange:
     return PerimeterChange(x["code_2015"], x["name_2015"], x["code_2024"], rel, text)
 
 
-LEVEL_FR = {"ecole": "école", "college": "collège", "lycee": "lycée"}
-
-
-COORD_FR = {
-    "ok": "",
-    "imprecise": "coordonnées imprécises",
-    "missing": "sans coordonnées",
-    "out_of_bounds": "coordonnées hors du territoire",
-    "swapped": "coordonnées inversées",
-}
 
 
 def _school_datasets(s: dict[str, Any]) -> str:
