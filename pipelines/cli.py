@@ -84,13 +84,17 @@ def refresh(
     force: Annotated[
         bool, typer.Option("--force", help="Rebuild even when no source file, code or setting changed")
     ] = False,
+    wait: Annotated[
+        bool, typer.Option("--wait", help="If another refresh runs on this home, wait for it to end")
+    ] = False,
     more_files: Annotated[
         list[Path] | None,
         typer.Argument(help="More local files or folders after --files (--files A B C)", show_default=False),
     ] = None,
 ) -> None:
     """Obtain the sources, rebuild every table, and swap in the new warehouse atomically (or stop at once,
-    warehouse untouched, when nothing that shapes it changed since it was built)."""
+    warehouse untouched, when nothing that shapes it changed since it was built). One refresh at a time
+    per home: another one running, it is refused at once (exit 2) naming it, unless --wait."""
     from pipelines.refresh import run_refresh
 
     env = "live" if live else None
@@ -100,7 +104,14 @@ def refresh(
         files = [*files, *more_files]
     try:
         report = run_refresh(
-            home=_home(home), env=env, mirror=mirror, files=files, only=only, console=console, force=force
+            home=_home(home),
+            env=env,
+            mirror=mirror,
+            files=files,
+            only=only,
+            console=console,
+            force=force,
+            wait=wait,
         )
     except Exception as exc:  # the message names the file, row and column
         raise _fail(str(exc)) from exc
@@ -113,12 +124,17 @@ def demo(home: HomeOpt = None) -> None:
     """Generate the synthetic sample, build the warehouse from it, and print what was built."""
     from pipelines.paths import sample_mirror
     from pipelines.refresh import run_refresh
+    from pipelines.runlock import run_lock
     from synthetic.sample import generate_sample
 
     h = _home(home)
     t0 = time.perf_counter()
-    generate_sample(sample_mirror(h))
-    report = run_refresh(home=h, env="sample", console=console)
+    try:
+        with run_lock(h, launched_by="quartiers demo"):  # the sample is rewritten under the lock too
+            generate_sample(sample_mirror(h))
+            report = run_refresh(home=h, env="sample", console=console)
+    except Exception as exc:
+        raise _fail(str(exc)) from exc
     if not report.success:
         raise _fail(f"refresh failed at {report.failed_step}: {report.error}")
     console.print(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dagster import AssetSelection, Definitions, ScheduleDefinition, define_asset_job
+from dagster import AssetSelection, Definitions, ScheduleDefinition, define_asset_job, in_process_executor
 
 from pipelines.assets import collect, observations, warehouse
 from pipelines.resources import resources_for
@@ -32,4 +32,7 @@ defs = Definitions(
     schedules=[weekly_geography, *collect("SCHEDULES")],  # type: ignore[list-item]
     sensors=collect("SENSORS"),  # type: ignore[arg-type]
     resources=resources_for(),
+    # One process per run: the IO manager holds the home's run lock for the whole run
+    # (pipelines/runlock.py); step processes would each take it, and refuse one another.
+    executor=in_process_executor,
 )

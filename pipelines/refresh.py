@@ -41,6 +41,7 @@ from pipelines.resources import (
     resolve_env,
     resources_for,
 )
+from pipelines.runlock import run_lock
 from sources._http import RawArchive
 
 _STEP_LISTENERS: list[Callable[[str, bool], None]] = []
@@ -74,12 +75,37 @@ def run_refresh(
     only: list[str] | None = None,
     console: Console | None = None,
     force: bool = False,
+    wait: bool = False,
+    launched_by: str = "quartiers refresh",
 ) -> RefreshReport:
     """Materialise the selected assets (all by default; ``only`` = asset groups and what depends on them);
     a period-partitioned asset (CAF years, job-seeker quarters) in every period its files hold.
 
     Stops before any step when nothing that shapes the warehouse changed (pipelines/fingerprint.py):
-    the report says ``skipped`` and the warehouse file is not touched; ``force`` rebuilds anyway."""
+    the report says ``skipped`` and the warehouse file is not touched; ``force`` rebuilds anyway.
+
+    One run at a time per home (pipelines/runlock.py): another one running, raises `RunLockedError`
+    naming it at once, or with ``wait`` waits for it to end (saying so on the console)."""
+
+    def waiting(holder: str) -> None:
+        (console or Console(quiet=True)).print(f"[yellow]waiting for the refresh running: {holder}[/]")
+
+    with run_lock(home, launched_by=launched_by, wait=wait, on_wait=waiting):
+        return _run_refresh_locked(
+            home=home, env=env, mirror=mirror, files=files, only=only, console=console, force=force
+        )
+
+
+def _run_refresh_locked(
+    *,
+    home: Path,
+    env: str | None,
+    mirror: Path | None,
+    files: list[Path] | None,
+    only: list[str] | None,
+    console: Console | None,
+    force: bool,
+) -> RefreshReport:
     out = console or Console(quiet=True)
     env, mirror, files = resolve_env(env, mirror=mirror, files=files)
     if env == "sample":  # first use: the synthetic sample mirror is generated, one line says so

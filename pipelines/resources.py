@@ -7,16 +7,25 @@ The environment picks them (``QUARTIERS_ENV``): ``sample`` reads the synthetic s
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
-from dagster import ConfigurableIOManager, ConfigurableResource, InputContext, MetadataValue, OutputContext
+from dagster import (
+    ConfigurableIOManager,
+    ConfigurableResource,
+    InitResourceContext,
+    InputContext,
+    MetadataValue,
+    OutputContext,
+)
 
 from pipelines.paths import default_home, sample_mirror, warehouse_path
+from pipelines.runlock import run_lock
 from sources._errors import FetchError, SourceFormatError
 from sources._faults import checkpoint
 from sources._http import FetchedFile, Fetcher, RawArchive
@@ -133,6 +142,17 @@ class ParquetIOManager(ConfigurableIOManager):  # type: ignore[type-arg]
     """
 
     home: str
+
+    @contextlib.contextmanager
+    def yield_for_execution(self, context: InitResourceContext) -> Iterator[ParquetIOManager]:
+        """Every asset writes through this IO manager: a run launched by Dagster (schedule, sensor,
+        ``dagster job execute``) holds the home's run lock from its first step to its last
+        (pipelines/runlock.py; the run's steps share one process: definitions.py's executor). Under
+        `quartiers refresh` this process already holds it, and it is entered again without locking."""
+        run = context.dagster_run
+        what = f"dagster run {run.run_id} (job {run.job_name})" if run is not None else "dagster"
+        with run_lock(Path(self.home), launched_by=what):
+            yield self
 
     def _path(self, key: list[str]) -> Path:
         return Path(self.home) / "staged" / ("__".join(key) + ".parquet")
