@@ -155,7 +155,7 @@ def test_bad_codes_are_refused(home: Path, tmp_path: Path) -> None:
     bad = runner.invoke(app, ["fiche", "../etc/passwd", "--home", str(home), "--out", str(tmp_path)])
     assert bad.exit_code == 2 and "not a QPV code" in bad.output
     absent = runner.invoke(app, ["fiche", "QN09999Z", "--home", str(home), "--out", str(tmp_path)])
-    assert absent.exit_code == 2 and "not in this warehouse" in absent.output
+    assert absent.exit_code == 2 and "inconnu de l'entrepôt" in absent.output
     assert not list(tmp_path.iterdir())
     unknown = runner.invoke(app, ["fiches", "no-such-contract", "--home", str(home)])
     assert unknown.exit_code == 2

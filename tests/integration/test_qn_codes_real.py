@@ -239,5 +239,5 @@ def test_fiche_shows_the_colleges_de_secteur_with_their_distance(home: Path, tmp
     html = (tmp_path / "QN06236M.html").read_text(encoding="utf-8")
     for uai in ("0622907Y", "0622093N", "0622575M"):  # declared for QN06236M by the contract
         assert uai in html
-    distances = re.findall(r"à ([\d\u202f ]+) m, collège de secteur", html)
+    distances = re.findall(r"à ([\d\u202f ]+?)[\u202f ]m, collège de secteur", html)
     assert len(distances) == 3 and all(int(re.sub(r"\D", "", d)) > 0 for d in distances)
