@@ -5,6 +5,8 @@ from __future__ import annotations
 import pandera.polars as pa
 import polars as pl
 
+from models.observation import STATUSES
+
 STAGED_KINDS = ["iris", "commune", "qpv2015", "qpv2024", "france", "aggregate", "unlocated"]
 STAGED_STATUSES = ["published", "suppressed", "not_applicable"]
 
@@ -50,7 +52,7 @@ class CafObservationModel(pa.DataFrameModel):
     period: str
     period_type: str = pa.Field(isin=["date", "year", "quarter"])
     value: float = pa.Field(nullable=True, ge=0)
-    status: str = pa.Field(isin=["published", "suppressed", "estimated", "missing", "not_applicable"])
+    status: str = pa.Field(isin=list(STATUSES))
 
     @pa.dataframe_check
     def qpv_geography_exact(cls, data: pa.PolarsData) -> pl.LazyFrame:  # type: ignore[misc]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pandera.polars as pa
 import polars as pl
 
+from models.observation import STATUSES
+
 BREAKDOWNS = ("sex", "age_band", "seniority", "rsa", "training_level", "nationality")
 # The DARES rounds each count to 5: H + F may differ from Total by up to 7.5 (3 independent roundings).
 DARES_ROUNDING_TOLERANCE = 7.5
@@ -65,7 +67,7 @@ class DefmObservationModel(pa.DataFrameModel):
     period: str
     period_type: str = pa.Field(isin=["quarter", "date", "year"])
     value: float = pa.Field(nullable=True)
-    status: str = pa.Field(isin=["published", "suppressed", "estimated", "missing", "not_applicable"])
+    status: str = pa.Field(isin=list(STATUSES))
 
     @pa.dataframe_check
     def qpv_geography_exact(cls, data: pa.PolarsData) -> pl.LazyFrame:  # type: ignore[misc]

@@ -1,7 +1,8 @@
 """Aggregate observations of child territories to reference territories, only where it is valid.
 
 - `sum` indicators (counts): summed when every child figure is published; otherwise the parent gets
-  NULL with status `suppressed` (some part is secret) or `missing` (some child has no figure).
+  NULL with status `not_computable` (some part is secret or itself not computable: our figure, never
+  the producer's `suppressed`, with `parts_hidden` of `parts_total`) or `missing` (some child has none).
 - `ratio` indicators: recomputed as Σ numerators / Σ denominators (× 100 for percentages) when every
   child carries both; otherwise `not_applicable` (a published share without its counts cannot be
   weighted).
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from models.observation import conform_observations, empty_observations
+from models.observation import SECRET, conform_observations, empty_observations
 
 LINK_COLUMNS = ("child_kind", "child_code", "parent_kind", "parent_code")
 GROUP = [
@@ -63,7 +64,7 @@ def aggregate_observations(
             pl.col("unit").first(),
             pl.col("territory_code").n_unique().alias("_n"),
             pub.all().alias("_all_pub"),
-            (pl.col("status") == "suppressed").any().alias("_any_supp"),
+            pl.col("status").is_in(SECRET).sum().alias("_n_hidden"),
             pl.col("value").sum().alias("_sum"),
             pl.col("numerator").sum().alias("_num"),
             pl.col("denominator").sum().alias("_den"),
@@ -96,8 +97,8 @@ def aggregate_observations(
         pl.when(ratio_ok).then(pl.col("_den")).otherwise(None).alias("denominator"),
         pl.when(sum_ok | ratio_ok)
         .then(pl.lit("published"))
-        .when(is_sum & pl.col("_any_supp"))
-        .then(pl.lit("suppressed"))
+        .when(is_sum & (pl.col("_n_hidden") > 0))
+        .then(pl.lit("not_computable"))
         .when(is_sum)
         .then(pl.lit("missing"))
         .otherwise(pl.lit("not_applicable"))
@@ -105,6 +106,10 @@ def aggregate_observations(
         pl.when(is_sum).then(pl.lit("summed")).otherwise(pl.lit("recomputed")).alias("method"),
         pl.col("source_dataset"),
         pl.col("source_vintage"),
+        pl.when(is_sum & ~sum_ok & (pl.col("_n_hidden") > 0)).then(pl.col("_n_hidden")).alias("parts_hidden"),
+        pl.when(is_sum & ~sum_ok & (pl.col("_n_hidden") > 0))
+        .then(pl.col("_n_expected"))
+        .alias("parts_total"),
     )
     out = conform_observations(out)
     if published is not None and not published.is_empty():

@@ -45,6 +45,7 @@ USABLE = ("published", "estimated")
 STATUS_FR = {
     "published": "publié",
     "suppressed": "secret statistique",
+    "not_computable": "non calculable : une partie sous secret statistique",
     "estimated": "estimé",
     "missing": "absent",
     "not_applicable": "non applicable",
@@ -306,6 +307,16 @@ def with_missing_reason(figures: pl.DataFrame, observation: pl.DataFrame, at: da
         .then(None)
         .when(status == "suppressed")
         .then(pl.lit("secret statistique : valeur masquée par le producteur"))
+        .when(status == "not_computable")
+        .then(
+            pl.concat_str(
+                pl.lit("non calculable : une partie sous secret statistique ("),
+                pl.col("parts_hidden").cast(pl.String),
+                pl.lit(" sur "),
+                pl.col("parts_total").cast(pl.String),
+                pl.lit(")"),
+            )
+        )
         .when(status == "not_applicable")
         .then(pl.lit("non calculable pour ce territoire"))
         .when(pl.col("_held").is_null())

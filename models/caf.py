@@ -5,7 +5,8 @@ persons; data.caf.fr amounts are for the month of December only. CAF scheme only
 
 IRIS → commune aggregation (choice, documented): a commune's sum is ``published``/``summed`` only when
 every IRIS part is published. If one part is suppressed, the sum is not knowable: value NULL, status
-``suppressed``, and ``interval_low`` = the sum of the published parts (a true lower bound, counts are ≥ 0);
+``not_computable`` (ours: the Cnaf hid a part, not this sum; ``parts_hidden`` of ``parts_total``
+IRIS), and ``interval_low`` = the sum of the published parts (a true lower bound, counts are ≥ 0);
 interval_high stays NULL. Nothing is imputed and such a sum is never shown as exact.
 """
 
@@ -207,7 +208,8 @@ def aggregate_iris_to_commune(observations: pl.DataFrame) -> pl.DataFrame:
     """Sum IRIS counts to their commune (first 5 characters of the IRIS code), per indicator × period.
 
     All parts published → status published, method summed. One part suppressed → value NULL, status
-    suppressed, interval_low = sum of published parts. geo_version ``irisYYYY`` → ``cogYYYY``.
+    not_computable with parts_hidden / parts_total, interval_low = sum of published parts.
+    geo_version ``irisYYYY`` → ``cogYYYY``.
     Communes not split into IRIS are absent from IRIS files and so absent here.
     """
     iris = conform_observations(observations).filter(pl.col("territory_kind") == "iris")
@@ -235,9 +237,11 @@ def aggregate_iris_to_commune(observations: pl.DataFrame) -> pl.DataFrame:
         pl.when(pl.col("n_hidden") == 0).then(pl.col("known_sum")).alias("value"),
         pl.when(pl.col("n_hidden") == 0)
         .then(pl.lit("published"))
-        .otherwise(pl.lit("suppressed"))
+        .otherwise(pl.lit("not_computable"))
         .alias("status"),
         pl.lit("summed").alias("method"),
         pl.when(pl.col("n_hidden") > 0).then(pl.col("known_sum")).alias("interval_low"),
+        pl.when(pl.col("n_hidden") > 0).then(pl.col("n_hidden").cast(pl.Int64)).alias("parts_hidden"),
+        pl.when(pl.col("n_hidden") > 0).then(pl.col("n_parts").cast(pl.Int64)).alias("parts_total"),
     )
     return conform_observations(out)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from models.observation import INDICATOR_SCHEMA, conform_observations
+from models.observation import INDICATOR_SCHEMA, SECRET, conform_observations
 from models.series import share_of_parent
 
 SOURCE = "France Travail / Dares"
@@ -112,8 +112,9 @@ _LONG_TERM_PARTS = ("defm_abc_dur3", "defm_abc_dur4")
 
 def defm_long_term(observations: pl.DataFrame) -> pl.DataFrame:
     """Job seekers ABC registered for a year or more (DUR3 + DUR4), per territory, period and source file.
-    Published only when both bands are published; one band hidden → NULL with status ``suppressed``
-    (never a partial sum); a territory/period with only one of the two bands in its file gets nothing."""
+    Published only when both bands are published; a band hidden → NULL with status ``not_computable``
+    and how many bands were hidden (never a partial sum); a territory/period with only one of the two
+    bands in its file gets nothing."""
     obs = conform_observations(observations)
     key = [
         "territory_kind",
@@ -133,6 +134,7 @@ def defm_long_term(observations: pl.DataFrame) -> pl.DataFrame:
         .agg(
             pl.col("indicator_id").n_unique().alias("_bands"),
             (pl.col("status") == "published").all().alias("_all_published"),
+            pl.col("status").is_in(SECRET).sum().alias("_hidden"),
             pl.col("value").sum().alias("_sum"),
         )
         .filter(pl.col("_bands") == len(_LONG_TERM_PARTS))
@@ -141,9 +143,13 @@ def defm_long_term(observations: pl.DataFrame) -> pl.DataFrame:
             pl.when(pl.col("_all_published")).then(pl.col("_sum")).alias("value"),
             pl.when(pl.col("_all_published"))
             .then(pl.lit("published"))
-            .otherwise(pl.lit("suppressed"))
+            .when(pl.col("_hidden") > 0)
+            .then(pl.lit("not_computable"))
+            .otherwise(pl.lit("missing"))
             .alias("status"),
             pl.lit("summed").alias("method"),
+            pl.when(pl.col("_hidden") > 0).then(pl.col("_hidden").cast(pl.Int64)).alias("parts_hidden"),
+            pl.when(pl.col("_hidden") > 0).then(pl.lit(len(_LONG_TERM_PARTS), pl.Int64)).alias("parts_total"),
         )
     )
     return conform_observations(summed)

@@ -12,7 +12,7 @@ import re
 import polars as pl
 
 from models.insee_indicators import INDICATORS_BY_ID, RECOMPUTED, VARIABLE_MAP
-from models.observation import conform_observations, empty_observations
+from models.observation import SECRET, conform_observations, empty_observations
 
 DATASET_FAMILY = {
     "insee_qpv_demo": "demo",
@@ -103,6 +103,7 @@ def _recomputed(obs: pl.DataFrame) -> pl.DataFrame:
             continue
         both = num.join(den, on=keys, how="inner")
         ok = (pl.col("_ns") == "published") & (pl.col("_ds") == "published") & (pl.col("denominator") > 0)
+        hidden = pl.col("_ns").is_in(SECRET).cast(pl.Int64) + pl.col("_ds").is_in(SECRET).cast(pl.Int64)
         scale = 100.0 if INDICATORS_BY_ID[indicator].unit == "percent" else 1.0
         parts.append(
             both.with_columns(
@@ -111,8 +112,17 @@ def _recomputed(obs: pl.DataFrame) -> pl.DataFrame:
                 .then(pl.col("numerator") / pl.col("denominator") * scale)
                 .otherwise(None)
                 .alias("value"),
-                pl.when(ok).then(pl.lit("published")).otherwise(pl.lit("suppressed")).alias("status"),
+                pl.when(ok)
+                .then(pl.lit("published"))
+                .when(hidden > 0)
+                .then(pl.lit("not_computable"))  # ours: a part is secret, not this share
+                .when((pl.col("_ns") == "published") & (pl.col("_ds") == "published"))
+                .then(pl.lit("not_applicable"))  # nobody in the denominator: no share
+                .otherwise(pl.lit("missing"))
+                .alias("status"),
                 pl.lit("recomputed").alias("method"),
+                pl.when(~ok & (hidden > 0)).then(hidden).alias("parts_hidden"),
+                pl.when(~ok & (hidden > 0)).then(pl.lit(2, pl.Int64)).alias("parts_total"),
             ).drop("_ns", "_ds")
         )
     if not parts:

@@ -200,7 +200,12 @@ def _indicator_rows(wide: pl.DataFrame, ind: RpIndicator, *, count_method: str) 
         return reduce(lambda a, b: a + b, [pl.col(c) for c in cols])  # NULL if any part is NULL
 
     num = total(ind.numerator)
-    hidden = pl.any_horizontal([pl.col(f"__s_{c}") == "suppressed" for c in needed])
+    # Parts hidden by the producer (one IRIS cell each; a commune variable counts its hidden IRIS).
+    n_hidden = pl.sum_horizontal([pl.col(f"__h_{c}").fill_null(0) for c in needed]).cast(pl.Int64)
+    n_parts = pl.sum_horizontal([pl.col(f"__n_{c}").fill_null(1) for c in needed]).cast(pl.Int64)
+    hidden = n_hidden > 0
+    own = count_method != "published" or len(needed) > 1  # a sum or share Quartiers computes
+    secret = pl.lit("not_computable") if own else pl.lit("suppressed")
     if ind.denominator is None:
         return wide.select(
             "territory_code",
@@ -211,11 +216,13 @@ def _indicator_rows(wide: pl.DataFrame, ind: RpIndicator, *, count_method: str) 
             pl.when(num.is_not_null())
             .then(pl.lit("published"))
             .when(hidden)
-            .then(pl.lit("suppressed"))
+            .then(secret)
             .otherwise(pl.lit("missing"))
-            .alias("status"),
+            .alias("__status"),
             pl.lit(count_method if len(ind.numerator) == 1 else "summed").alias("method"),
-        )
+            n_hidden.alias("__nh"),
+            n_parts.alias("__np"),
+        ).pipe(_parts)
     den = total(ind.denominator)
     ok = num.is_not_null() & den.is_not_null() & (den > 0)
     return wide.select(
@@ -229,20 +236,40 @@ def _indicator_rows(wide: pl.DataFrame, ind: RpIndicator, *, count_method: str) 
         .when(num.is_not_null() & den.is_not_null())
         .then(pl.lit("not_applicable"))  # nobody in the denominator: no share
         .when(hidden)
-        .then(pl.lit("suppressed"))
+        .then(pl.lit("not_computable"))  # a share we compute: a part is secret, not the share
         .otherwise(pl.lit("missing"))
-        .alias("status"),
+        .alias("__status"),
         pl.lit("recomputed").alias("method"),
-    )
+        n_hidden.alias("__nh"),
+        n_parts.alias("__np"),
+    ).pipe(_parts)
+
+
+def _parts(rows: pl.DataFrame) -> pl.DataFrame:
+    """`__status` → status, with parts_hidden / parts_total on a not_computable row only."""
+    nc = pl.col("__status") == "not_computable"
+    return rows.with_columns(
+        pl.col("__status").alias("status"),
+        pl.when(nc).then(pl.col("__nh")).alias("parts_hidden"),
+        pl.when(nc).then(pl.col("__np")).alias("parts_total"),
+    ).drop("__status", "__nh", "__np")
 
 
 def _wide(part: pl.DataFrame, key: str) -> pl.DataFrame:
-    """Values and statuses of one file, one row per `key` (IRIS code or commune)."""
-    values = part.pivot(on="variable", index=key, values="value", aggregate_function=None)
-    status = part.with_columns(("__s_" + pl.col("variable")).alias("variable")).pivot(
-        on="variable", index=key, values="status", aggregate_function=None
-    )
-    return values.join(status, on=key, how="left").rename({key: "territory_code"})
+    """Values and hidden parts of one file, one row per `key` (IRIS code or commune): `<var>`, then
+    `__h_<var>` / `__n_<var>` = parts the producer hid / parts summed (an IRIS cell is one part)."""
+    if "hidden" not in part.columns:
+        part = part.with_columns(
+            (pl.col("status") == "suppressed").cast(pl.Int64).alias("hidden"),
+            pl.lit(1, pl.Int64).alias("parts"),
+        )
+    wide = part.pivot(on="variable", index=key, values="value", aggregate_function=None)
+    for column, prefix in (("hidden", "__h_"), ("parts", "__n_")):
+        extra = part.with_columns((prefix + pl.col("variable")).alias("variable")).pivot(
+            on="variable", index=key, values=column, aggregate_function=None
+        )
+        wide = wide.join(extra, on=key, how="left")
+    return wide.rename({key: "territory_code"})
 
 
 def _commune_sums(part: pl.DataFrame) -> pl.DataFrame:
@@ -251,6 +278,8 @@ def _commune_sums(part: pl.DataFrame) -> pl.DataFrame:
         part.group_by("com", "variable")
         .agg(
             pl.when(pl.col("value").null_count() == 0).then(pl.col("value").sum()).alias("value"),
+            (pl.col("status") == "suppressed").sum().alias("hidden"),
+            pl.len().alias("parts"),
             pl.when((pl.col("status") == "suppressed").any())
             .then(pl.lit("suppressed"))
             .when(pl.col("value").null_count() > 0)

@@ -10,8 +10,13 @@ import polars as pl
 
 # Status of a figure. `suppressed`: the publisher hid it (secret statistique, NOTE_* block, `s`, `nd`…);
 # `missing`: the publisher gives nothing for it; `not_applicable`: the indicator cannot be computed
-# for that territory (e.g. a median on a perimeter rebuilt from grid cells: "non estimable").
-STATUSES = ("published", "suppressed", "estimated", "missing", "not_applicable")
+# for that territory (e.g. a median on a perimeter rebuilt from grid cells: "non estimable");
+# `not_computable`: a figure Quartiers computes (a sum, a recomputed share) that cannot be computed because
+# some of its parts are secret. It is ours, never the producer's « secret statistique »: `parts_hidden`
+# of `parts_total` parts were hidden, and `interval_low` may hold the sum of the published parts.
+STATUSES = ("published", "suppressed", "estimated", "missing", "not_applicable", "not_computable")
+# A part that hides a computation built on it: the producer's secret, or our own not-computable figure.
+SECRET = ["suppressed", "not_computable"]
 
 # How a value was obtained.
 METHODS = ("published", "recomputed", "summed", "grid_estimate")
@@ -35,6 +40,8 @@ OBSERVATION_SCHEMA: dict[str, pl.DataType] = {
     "source_dataset": pl.String(),
     "source_vintage": pl.String(),  # release label (the year in the file name), not the data year
     "source_sha256": pl.String(),
+    "parts_hidden": pl.Int64(),  # not_computable: how many parts of the computation the producer hid…
+    "parts_total": pl.Int64(),  # …out of how many
 }
 
 INDICATOR_SCHEMA: dict[str, pl.DataType] = {
@@ -50,6 +57,14 @@ INDICATOR_SCHEMA: dict[str, pl.DataType] = {
     "source": pl.String(),
     "method": pl.String(),
 }
+
+
+def not_computable_fr(parts_hidden: object, parts_total: object) -> str:
+    """« non calculable : une partie sous secret statistique (2 sur 5) » — the words of `not_computable`."""
+    text = "non calculable : une partie sous secret statistique"
+    if isinstance(parts_hidden, int | float) and isinstance(parts_total, int | float) and parts_total:
+        text += f" ({int(parts_hidden)} sur {int(parts_total)})"
+    return text
 
 
 def empty_observations() -> pl.DataFrame:

@@ -23,7 +23,7 @@ import polars as pl
 # A group: the figures of one indicator, territory and period (and geography, for the all-QPV aggregate).
 GROUP = ["territory_kind", "territory_code", "indicator_id", "period"]
 
-STATUS_RANK = {"published": 0, "estimated": 0, "suppressed": 1, "not_applicable": 2}
+STATUS_RANK = {"published": 0, "estimated": 0, "suppressed": 1, "not_computable": 1, "not_applicable": 2}
 METHOD_RANK = {"published": 0, "grid_estimate": 1, "recomputed": 2}
 
 

@@ -80,7 +80,12 @@ def build_predecessors(
     listed = correspondence.select("code_2024").unique().with_columns(pl.lit(0).alias("_listed"))
     rank = pl.col("basis").replace_strict({b: i for i, b in enumerate(BASES)}, return_dtype=pl.Int32)
     rows = rows.join(listed, on="code_2024", how="left").with_columns(
-        pl.when(pl.col("_listed").is_not_null()).then(0).otherwise(rank).min().over("code_2024").alias("_best")
+        pl.when(pl.col("_listed").is_not_null())
+        .then(0)
+        .otherwise(rank)
+        .min()
+        .over("code_2024")
+        .alias("_best")
     )
     return (
         rows.with_columns((rank == pl.col("_best")).alias("used"))

@@ -56,9 +56,9 @@ def name_key(name: str) -> str:
     return " ".join(text.split())
 
 
-def qpv_identities(insee_qpv: pl.DataFrame, communes: pl.DataFrame, held: set[tuple[str, str]]) -> tuple[
-    pl.DataFrame, pl.DataFrame, pl.DataFrame
-]:
+def qpv_identities(
+    insee_qpv: pl.DataFrame, communes: pl.DataFrame, held: set[tuple[str, str]]
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """Territory rows, QPV → commune links and the names not matched, for every QPV the INSEE files
     name whose perimeter is not held.
 

@@ -19,7 +19,7 @@ from email.utils import parsedate_to_datetime
 
 import polars as pl
 
-from models.observation import OBSERVATION_SCHEMA, conform_observations
+from models.observation import OBSERVATION_SCHEMA, SECRET, conform_observations
 
 SERIES_KEY = ("indicator_id", "territory_kind", "territory_code", "geo_version", "period_type")
 PERIOD_KEY = (*SERIES_KEY, "period")
@@ -295,8 +295,9 @@ def share_of_parent(
     "X % des demandeurs d'emploi de la commune habitent le quartier": child = QPV, parent = commune(s).
     `links` has columns child_code, child_geo_version, parent_code (one row per QPV × commune; a QPV on
     several communes is compared with their sum). Only identical periods are matched, and a parent
-    figure is needed for every linked commune: otherwise the share is ``missing`` (or ``suppressed`` when a
-    needed figure was suppressed). numerator = child count, denominator = parents' sum.
+    figure is needed for every linked commune: otherwise the share is ``missing`` (or ``not_computable``
+    when a needed figure was secret: ``parts_hidden`` of the QPV's and its communes' figures).
+    numerator = child count, denominator = parents' sum.
     """
     child = conform_observations(child_obs).filter(pl.col("indicator_id") == indicator_id)
     parent = conform_observations(parent_obs).filter(pl.col("indicator_id") == indicator_id)
@@ -326,7 +327,7 @@ def share_of_parent(
         pl.col("status").first().alias("child_status"),
         pl.col("parent_value").sum().alias("denominator"),
         pl.col("parent_value").is_not_null().sum().alias("n_parent_values"),
-        (pl.col("parent_status") == "suppressed").any().alias("parent_suppressed"),
+        pl.col("parent_status").is_in(SECRET).sum().alias("parent_hidden"),
         pl.col("source_dataset").first(),
         pl.col("source_vintage").first(),
         pl.col("source_sha256").first(),
@@ -336,17 +337,20 @@ def share_of_parent(
     )
     complete = (pl.col("n_parent_values") == pl.col("n_links")) & pl.col("numerator").is_not_null()
     complete = complete & (pl.col("denominator") > 0)
+    hidden = pl.col("child_status").is_in(SECRET).cast(pl.Int64) + pl.col("parent_hidden").cast(pl.Int64)
     out = agg.with_columns(
         pl.lit(share_indicator_id).alias("indicator_id"),
         pl.when(complete).then(100.0 * pl.col("numerator") / pl.col("denominator")).alias("value"),
         pl.when(complete).then(pl.col("denominator")).alias("denominator"),
         pl.when(complete)
         .then(pl.lit("published"))
-        .when((pl.col("child_status") == "suppressed") | pl.col("parent_suppressed"))
-        .then(pl.lit("suppressed"))
+        .when(hidden > 0)
+        .then(pl.lit("not_computable"))
         .otherwise(pl.lit("missing"))
         .alias("status"),
         pl.lit("recomputed").alias("method"),
+        pl.when(~complete & (hidden > 0)).then(hidden).alias("parts_hidden"),
+        pl.when(~complete & (hidden > 0)).then(pl.col("n_links").cast(pl.Int64) + 1).alias("parts_total"),
     )
     return conform_observations(out)
 

@@ -249,7 +249,9 @@ def _baseline_readme(
             "Une ligne par indicateur et par territoire suivi : le dernier chiffre disponible à la date de "
             "référence (période des données achevée à cette date). Un indicateur sans chiffre figure avec le "
             "statut « absent » ; un chiffre couvert par le secret statistique reste vide avec le statut "
-            "« secret statistique », jamais 0. Chaque chiffre indique sa période, sa version géographique, "
+            "« secret statistique », jamais 0 ; une somme calculée par Quartiers dont une partie est sous "
+            "secret a le statut « non calculable » (la raison dit combien de parties). Chaque chiffre "
+            "indique sa période, sa version géographique, "
             "sa méthode et son fichier source (avec son empreinte SHA-256).",
         ),
         (

@@ -88,7 +88,7 @@ BASELINE_COLUMNS: list[Column] = [
     ("unit", "Unité", "effectif, %, €, indice", "text"),
     ("numerator", "Numérateur", "Numérateur du taux (quand il est connu)", "count"),
     ("denominator", "Dénominateur", "Dénominateur du taux (quand il est connu)", "count"),
-    ("status", "Statut", "publié, secret statistique, estimé, absent, non applicable", "text"),
+    ("status", "Statut", "publié, secret statistique (masqué par le producteur), non calculable (somme dont une partie est secrète), estimé, absent, non applicable", "text"),
     ("period", "Période des données", "Année, trimestre, date ou année scolaire décrite par les données", "text"),
     ("missing_reason", "Raison de l'absence", "Pourquoi la ligne n'a pas de chiffre : non chargé, non publié pour ce territoire, secret statistique…", "text"),
     ("period_note", "Note sur l'année", "Territoire de comparaison pris à une autre année que les QPV, faute de chiffre pour la leur", "text"),
@@ -259,7 +259,14 @@ def _table_sheet(ws: Worksheet, frame: pl.DataFrame, columns: Sequence[Column]) 
         ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{frame.height + 1}"
 
 
-STATUS_ORDER = {"published": 0, "estimated": 0, "suppressed": 1, "not_applicable": 2, "missing": 3}
+STATUS_ORDER = {
+    "published": 0,
+    "estimated": 0,
+    "suppressed": 1,
+    "not_computable": 1,
+    "not_applicable": 2,
+    "missing": 3,
+}
 
 
 def _figures_first(part: pl.DataFrame) -> pl.DataFrame:
@@ -489,7 +496,11 @@ def write_all(
         "csv": write_csv_fr(frame, columns, out_dir / f"{stem}.csv"),
     }
     for title, sheet in extra_sheets:
-        slug = re.sub(r"[^a-z0-9]+", "-", unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode().lower())
+        slug = re.sub(
+            r"[^a-z0-9]+",
+            "-",
+            unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode().lower(),
+        )
         path = out_dir / f"{stem}-{slug.strip('-')}.csv"
         tmp_csv = path.with_name(f".{path.name}.tmp")
         tmp_csv.write_bytes(b"\xef\xbb\xbf" + sheet.write_csv(separator=";").encode("utf-8"))

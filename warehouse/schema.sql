@@ -125,13 +125,15 @@ CREATE TABLE observation (
     value DOUBLE,                   -- NULL when suppressed, missing or not applicable: never imputed
     numerator DOUBLE,
     denominator DOUBLE,
-    status VARCHAR NOT NULL,        -- published | suppressed | estimated | missing | not_applicable
+    status VARCHAR NOT NULL,        -- published | suppressed | estimated | missing | not_applicable | not_computable
     method VARCHAR NOT NULL,        -- published | recomputed | summed | grid_estimate
     interval_low DOUBLE,
     interval_high DOUBLE,
     source_dataset VARCHAR,
     source_vintage VARCHAR,         -- the release label, not the data year
     source_sha256 VARCHAR,
+    parts_hidden BIGINT,            -- not_computable (our sum or share, some part secret): parts hidden…
+    parts_total BIGINT,             -- …out of how many parts
     best BOOLEAN                    -- the one figure per indicator, territory and period views show
 );
 COMMENT ON TABLE observation IS 'Every figure: indicator × territory × geography version × period, with status, method, and its source file.';

@@ -77,7 +77,7 @@ SELECT f.geography, f.qpv_code, qn.name AS qpv_name,
        r.role, r.ref_order, r.ref_kind, r.ref_code,
        CASE WHEN r.ref_kind = 'ensemble_qpv' THEN 'Ensemble des QPV' ELSE rn.name END AS ref_name,
        o.value, o.status, o.method, o.interval_low, o.interval_high, o.numerator, o.denominator,
-       o.source_dataset, o.source_vintage, o.geo_version, sf.file_name AS source_file
+       o.parts_hidden, o.parts_total, o.source_dataset, o.source_vintage, o.geo_version, sf.file_name AS source_file
 FROM figures f
 JOIN measured m
   ON m.geography = f.geography AND m.qpv_code = f.qpv_code
@@ -107,7 +107,7 @@ ORDER BY f.geography, f.qpv_code, f.measured_kind DESC, f.measured_code, i.theme
 ;;
 CREATE VIEW v_profile AS SELECT * FROM profile;
 ;;
-COMMENT ON VIEW v_profile IS 'The profile of every QPV (both geographies): for each indicator and data period of the QPV (for a 2024 QPV also of each 2015 QPV it replaces, per qpv_predecessor: measured_kind/measured_code name the perimeter a figure was measured on, basis and shares say why) (and each census IRIS indicator of its commune(s), source insee_rp, that no QPV file gives), one row per reference territory (role: qpv, commune(s), epci, departement, france = France métropolitaine, all_qpv = all QPVs of its geography) with value, status (published, suppressed = secret statistique, estimated, not_applicable = non estimable, missing), method (grid estimates carry interval_low/interval_high), source dataset, release (source_vintage), geography version and source file. A reference without a figure for that period has NULL status.';
+COMMENT ON VIEW v_profile IS 'The profile of every QPV (both geographies): for each indicator and data period of the QPV (for a 2024 QPV also of each 2015 QPV it replaces, per qpv_predecessor: measured_kind/measured_code name the perimeter a figure was measured on, basis and shares say why) (and each census IRIS indicator of its commune(s), source insee_rp, that no QPV file gives), one row per reference territory (role: qpv, commune(s), epci, departement, france = France métropolitaine, all_qpv = all QPVs of its geography) with value, status (published, suppressed = secret statistique, estimated, not_applicable = non estimable, missing, not_computable = our sum or share prevented by parts_hidden secret parts of parts_total), method (grid estimates carry interval_low/interval_high), source dataset, release (source_vintage), geography version and source file. A reference without a figure for that period has NULL status.';
 ;;
 COMMENT ON TABLE profile IS 'v_profile materialised at build time, one row per QPV × indicator × data period × reference territory, sorted by geography and QPV code (read it through profile_of(geography, code)).';
 ;;

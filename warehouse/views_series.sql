@@ -7,11 +7,13 @@ SELECT o.indicator_id, i.label_fr AS indicator_label, i.unit,
        CASE o.status
            WHEN 'published' THEN 'publié'
            WHEN 'suppressed' THEN 'secret statistique'
+           WHEN 'not_computable' THEN 'non calculable : une partie sous secret statistique ('
+                || o.parts_hidden || ' sur ' || o.parts_total || ')'
            WHEN 'missing' THEN 'manquant (période non publiée)'
            WHEN 'not_applicable' THEN 'sans objet'
            WHEN 'estimated' THEN 'estimé'
        END AS status_fr,
-       o.method, o.interval_low, o.source_dataset AS source, o.source_vintage, o.source_sha256
+       o.method, o.interval_low, o.parts_hidden, o.parts_total, o.source_dataset AS source, o.source_vintage, o.source_sha256
 FROM observation o
 LEFT JOIN indicator i ON i.indicator_id = o.indicator_id
 LEFT JOIN territory tq
@@ -19,7 +21,7 @@ LEFT JOIN territory tq
 LEFT JOIN (SELECT kind, code, any_value(name) AS name FROM territory GROUP BY kind, code) tn
        ON tn.kind = o.territory_kind AND tn.code = o.territory_code;
 ;;
-COMMENT ON VIEW v_series IS 'Every figure as a time series: indicator × territory × geography version × period, value, status (publié, secret statistique, manquant = a gap in the publication, never a zero), source dataset and release. One series = one (indicator, territory, geo_version, source): never join qpv2015 and qpv2024 rows.';
+COMMENT ON VIEW v_series IS 'Every figure as a time series: indicator × territory × geography version × period, value, status (publié, secret statistique = hidden by the producer, non calculable = our sum or share prevented by a secret part, manquant = a gap in the publication, never a zero), source dataset and release. One series = one (indicator, territory, geo_version, source): never join qpv2015 and qpv2024 rows.';
 ;;
 CREATE VIEW v_series_coverage AS
 SELECT c.source, c.indicator_id, i.label_fr AS indicator_label, c.period, c.period_type,

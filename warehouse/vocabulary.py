@@ -20,6 +20,7 @@ DATASET_FR = {
 STATUS_FR = {
     "published": "publié",
     "suppressed": "secret statistique",
+    "not_computable": "non calculable : une partie sous secret statistique",
     "missing": "non disponible",
     "not_applicable": "non calculable",
     "estimated": "estimé",

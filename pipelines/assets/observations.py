@@ -3,6 +3,7 @@
 import polars as pl
 from dagster import AssetCheckResult, AssetIn, ResourceParam, asset, asset_check
 
+from checks.observation import secret_not_ours
 from models.observation import INDICATOR_SCHEMA, OBSERVATION_SCHEMA
 from models.observation_best import with_best
 from pipelines.assets import collect
@@ -38,9 +39,10 @@ def _conformed(frame: pl.LazyFrame) -> pl.LazyFrame:
 @asset(group_name="warehouse", deps=OBSERVATION_INPUTS, compute_kind="polars")
 def observation(io_manager: ResourceParam[ParquetIOManager]) -> pl.DataFrame:
     """Every figure of every source: indicator × territory × geography version × period, with value,
-    numerator, denominator, status (published, suppressed, estimated, missing, not_applicable),
-    method, interval, and the source file's sha256 and vintage; ``best`` marks the one figure per
-    indicator, territory and period that views and fiches show (`observation_best`)."""
+    numerator, denominator, status (published, suppressed = hidden by the producer, estimated, missing,
+    not_applicable, not_computable = our sum or share that a secret part prevents, with parts_hidden of
+    parts_total), method, interval, and the source file's sha256 and vintage; ``best`` marks the one
+    figure per indicator, territory and period that views and fiches show (`observation_best`)."""
     # The sources' staged files are scanned and concatenated lazily: one copy of the rows in memory.
     scans = [
         _conformed(pl.scan_parquet(f)) for name in OBSERVATION_INPUTS for f in staged_files(io_manager, name)
@@ -107,6 +109,20 @@ def observations_have_a_catalog_entry(
     )
 
 
+@asset_check(
+    asset=observation,
+    blocking=True,
+    description="« secret statistique » only where the producer hid a figure; our sums say not_computable",
+)
+def secret_only_from_the_producer(io_manager: ResourceParam[ParquetIOManager]) -> AssetCheckResult:
+    scan = pl.scan_parquet(staged_files(io_manager, "observation"))
+    bad = secret_not_ours(scan).group_by("source_dataset", "method", "status").len().collect()
+    return AssetCheckResult(
+        passed=bad.is_empty(),
+        metadata={"rows": int(bad["len"].sum()) if bad.height else 0, "where": str(bad.head(10).to_dicts())},
+    )
+
+
 ASSETS = [observation, indicator]
-CHECKS = [observations_have_a_catalog_entry]
+CHECKS = [observations_have_a_catalog_entry, secret_only_from_the_producer]
 PUBLISHED = ["observation", "indicator"]

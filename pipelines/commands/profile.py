@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
+from models.observation import not_computable_fr
 from warehouse.fiche.fmt import bound_fr, period_fr, value_fr
 from warehouse.qpv_lookup import QPV_CODE_RE
 from warehouse.vocabulary import dataset_fr
@@ -30,7 +31,7 @@ CSV_COLUMNS = (
     "geography", "qpv_code", "qpv_name", "measured_kind", "measured_code", "measured_name", "basis",
     "share_of_2015", "share_of_2024", "theme", "indicator_id", "label_fr", "unit", "period", "role",
     "ref_code", "ref_name", "value", "status", "method", "interval_low", "interval_high",
-    "source_dataset", "source_vintage", "geo_version", "source_file",
+    "parts_hidden", "parts_total", "source_dataset", "source_vintage", "geo_version", "source_file",
 )  # fmt: skip
 
 __all__ = ["QPV_CODE_RE", "format_figure", "register"]
@@ -43,6 +44,8 @@ def format_value(row: dict[str, Any]) -> str:
         return "—"
     if status == "suppressed":
         return "secret statistique"
+    if status == "not_computable":
+        return not_computable_fr(row.get("parts_hidden"), row.get("parts_total"))
     if status == "not_applicable":
         return "non estimable" if row["method"] == "grid_estimate" else "non calculable"
     if status == "missing":
@@ -74,7 +77,7 @@ SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 # Short words in narrow cells, spelled out in the legend under each table.
 SHORT_STATUS = {
     "suppressed": ("secret", "secret statistique (valeur masquée par le producteur)"),
-    "not_applicable": ("n. c.", "non calculable"),
+    "not_applicable": ("s. o.", "sans objet (indicateur non calculable pour ce territoire)"),
     "missing": ("n. d.", "non disponible"),
 }
 UNIT_LABEL = {"euro": "€", "percent": "%", "m2": "m²"}
@@ -85,6 +88,11 @@ def _cell(row: dict[str, Any]) -> tuple[str, str | None]:
     from warehouse.fiche.fmt import decimals_for, number_fr
 
     status = row["status"]
+    if status == "not_computable":
+        # ours, not the producer's: how many of the parts summed were secret
+        hidden, total = row.get("parts_hidden"), row.get("parts_total")
+        short = f"n. c. {hidden}/{total}" if hidden is not None and total is not None else "n. c."
+        return short, f"n. c. h/t : {not_computable_fr(None, None)} (h parties sur t)"
     if status in SHORT_STATUS:
         short, _long = SHORT_STATUS[status]
         if status == "not_applicable" and row["method"] == "grid_estimate":

@@ -42,7 +42,7 @@ KIND_FR = {
 
 SERIES_SQL = """
 SELECT territory_kind, territory_code, territory_name, geo_version, source, period_type, period,
-       value, status, source_vintage, interval_low
+       value, status, source_vintage, interval_low, status_fr
 FROM v_series
 WHERE indicator_id = ? AND territory_code = ?
 ORDER BY geo_version, source, period_type, period
@@ -134,9 +134,10 @@ def _print_series(
                 reverse=True,
             )
             best, others = ranked[0], ranked[1:]
-            _k, _c, _n, geo, source, _p, _period, value, status, vintage, low = best
-            flag = STATUS_FR.get(str(status), str(status))
-            if status == "suppressed" and low is not None:
+            _k, _c, _n, geo, source, _p, _period, value, status, vintage, low, words = best
+            # our own sum prevented by a secret part says how many parts (v_series.status_fr)
+            flag = str(words) if status == "not_computable" else STATUS_FR.get(str(status), str(status))
+            if status in ("suppressed", "not_computable") and low is not None:
                 flag += f" (au moins {_fmt(float(str(low)), unit)})"
             note = (revised or {}).get((str(geo), str(period)))
             if note:

@@ -117,8 +117,10 @@ def test_iris_to_commune_sum_with_suppressed_part(caf_dir: Path) -> None:
     a = com.filter(
         (pl.col("indicator_id") == "caf_allocataires") & (pl.col("territory_code") == "62765")
     ).row(0, named=True)
-    # 627650103 is withheld: 640 + 300 known, total not knowable → not published as exact
-    assert a["value"] is None and a["status"] == "suppressed" and a["interval_low"] == 940.0
+    # 627650103 is withheld: 640 + 300 known, total not knowable → not published as exact; the Cnaf hid
+    # one IRIS, not this sum: our own status, with how many parts (issue 16)
+    assert a["value"] is None and a["status"] == "not_computable" and a["interval_low"] == 940.0
+    assert (a["parts_hidden"], a["parts_total"]) == (1, 3)
     assert a["geo_version"] == "cog2019" and a["method"] == "summed"
     b = com.filter(
         (pl.col("indicator_id") == "caf_allocataires") & (pl.col("territory_code") == "61006")

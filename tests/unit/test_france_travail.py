@@ -157,7 +157,8 @@ def test_observations_catalog_and_share(ft_dir: Path) -> None:
     assert (p["numerator"], p["denominator"]) == (227.0, 1455.0)
     assert p["value"] == pytest.approx(100 * 227 / 1455)
     withheld = share.filter(pl.col("territory_code") == "QP062036").row(0, named=True)
-    assert withheld["value"] is None and withheld["status"] == "suppressed"
+    assert withheld["value"] is None and withheld["status"] == "not_computable"
+    assert withheld["parts_hidden"] >= 1 and withheld["parts_total"] >= 2
 
 
 def _band(code: str, band: int, value: float | None, sha: str = "f1") -> dict[str, object]:
@@ -197,7 +198,9 @@ def test_long_term_job_seekers_are_bands_3_and_4_never_a_partial_sum() -> None:
     assert set(rows) == {("QP001001", "f1"), ("QP001001", "f2"), ("QP001002", "f1")}
     assert rows[("QP001001", "f1")]["value"] == 60.0 and rows[("QP001001", "f1")]["status"] == "published"
     assert rows[("QP001001", "f2")]["value"] == 3.0
-    assert rows[("QP001002", "f1")]["value"] is None and rows[("QP001002", "f1")]["status"] == "suppressed"
+    hidden = rows[("QP001002", "f1")]
+    assert hidden["value"] is None and hidden["status"] == "not_computable"
+    assert (hidden["parts_hidden"], hidden["parts_total"]) == (1, 2)
     assert all(r["method"] == "summed" for r in rows.values())
     catalog = defm_indicator_catalog()
     entry = catalog.filter(pl.col("indicator_id") == LONG_TERM).row(0, named=True)

@@ -203,3 +203,26 @@ def test_synthetic_writer(tmp_path: Path) -> None:
     assert {c.code + "0000" for c in t.communes if c.population < 5000} <= set(iris)
     cat = insee_rp_catalog()
     assert shares_out_of_range(obs, cat).is_empty() and numerator_exceeds_denominator(obs, cat).is_empty()
+
+
+def test_a_secret_iris_cell_makes_our_commune_sum_not_computable_never_secret() -> None:
+    # issue 16: « secret statistique » is the producer's word. INSEE hides one IRIS cell; the IRIS figure
+    # stays `suppressed`, but the commune sum and the shares we compute say `not_computable` with parts.
+    rows = _diplomas("693810101", 100.0, 8.0, 2.0, (10.0, 5.0, 5.0))
+    rows += [
+        (c, v, "suppressed", None) if v == "P_NSCOL15P" else (c, v, st, val)
+        for c, v, st, val in _diplomas("693810102", 900.0, 400.0, 50.0, (100.0, 50.0, 50.0))
+    ]
+    obs = insee_rp_observations(_staged(rows))
+    InseeRpObservationModel.validate(obs)
+    cell = _one(obs, "non_scolarises_15_plus", "iris", "693810102")
+    assert cell["status"] == "suppressed" and cell["parts_hidden"] is None
+    total = _one(obs, "non_scolarises_15_plus", "commune", "69381")
+    assert total["status"] == "not_computable" and total["value"] is None
+    assert (total["parts_hidden"], total["parts_total"]) == (1, 2)
+    share = _one(obs, "part_sans_diplome", "iris", "693810102")
+    assert share["status"] == "not_computable" and share["parts_hidden"] == 1
+    assert _one(obs, "part_sans_diplome", "commune", "69381")["status"] == "not_computable"
+    assert (obs["status"] == "suppressed").sum() == (obs["method"] == "published").filter(
+        obs["status"] == "suppressed"
+    ).sum()

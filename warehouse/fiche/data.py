@@ -306,6 +306,10 @@ def cell_text(r: dict[str, Any] | None) -> tuple[str, str | None, str | None]:
     status = r["status"]
     if status in STATUS_TEXT:
         return STATUS_TEXT[status], status, None
+    if status == "not_computable":
+        # our own sum: the producer hid some of its parts, not this figure (explained in the notes)
+        parts = f" ({r.get('parts_hidden')} sur {r.get('parts_total')})" if r.get("parts_total") else ""
+        return "non calculable" + parts, status, None
     if status == "not_applicable" or r["value"] is None:
         text = "non estimable" if r["method"] == "grid_estimate" else "non calculable"
         return text, "not_applicable", None
@@ -328,7 +332,7 @@ WITH o AS (
         PARTITION BY indicator_id, territory_kind, territory_code, period,
                      CASE WHEN territory_kind = 'ensemble_qpv' THEN geo_version END
         ORDER BY CASE status WHEN 'published' THEN 0 WHEN 'estimated' THEN 0 WHEN 'suppressed' THEN 1
-                             WHEN 'not_applicable' THEN 2 ELSE 3 END,
+                             WHEN 'not_computable' THEN 1 WHEN 'not_applicable' THEN 2 ELSE 3 END,
                  CASE method WHEN 'published' THEN 0 WHEN 'grid_estimate' THEN 1 WHEN 'recomputed' THEN 2
                              ELSE 3 END,
                  source_vintage DESC, source_dataset, geo_version DESC
@@ -336,8 +340,8 @@ WITH o AS (
     FROM o
 )
 SELECT o.indicator_id, o.territory_kind, o.territory_code, o.geo_version, o.period, o.period_type, o.value,
-       o.status, o.method, o.interval_low, o.interval_high, o.source_dataset, o.source_vintage,
-       i.label_fr, i.unit, sf.file_name
+       o.status, o.method, o.interval_low, o.interval_high, o.parts_hidden, o.parts_total,
+       o.source_dataset, o.source_vintage, i.label_fr, i.unit, sf.file_name
 FROM best o
 LEFT JOIN indicator i ON i.indicator_id = o.indicator_id
 LEFT JOIN source_file sf ON sf.sha256 = o.source_sha256
@@ -352,8 +356,8 @@ ORDER BY list_position(?, o.territory_kind || ':' || o.territory_code),
 # so the charts list the territories in that order.
 BEST_OF_ONE_TERRITORY = """
 SELECT o.indicator_id, o.territory_kind, o.territory_code, o.geo_version, o.period, o.period_type, o.value,
-       o.status, o.method, o.interval_low, o.interval_high, o.source_dataset, o.source_vintage,
-       o.source_sha256
+       o.status, o.method, o.interval_low, o.interval_high, o.parts_hidden, o.parts_total,
+       o.source_dataset, o.source_vintage, o.source_sha256
 FROM observation o
 WHERE o.best AND o.territory_kind = ? AND o.territory_code = ? AND list_contains(?, o.indicator_id)
 """
@@ -637,7 +641,8 @@ def gather(con: duckdb.DuckDBPyConnection, code: str) -> Fiche:
     method_notes = [GRID_NOTE] if has_estimate else []
     method_notes.append(
         "« secret statistique » : valeur masquée par le producteur (trop peu d'effectifs) ; "
-        "« non disponible » : période non publiée ; « — » : pas de chiffre pour ce territoire. "
+        "« non calculable (2 sur 9) » : somme calculée par Quartiers dont 2 parties sur 9 sont sous secret "
+        "statistique ; « non disponible » : période non publiée ; « — » : pas de chiffre pour ce territoire. "
         "Une année entre parenthèses signale un "
         "chiffre d'une autre année que celle du quartier. Les séries 2015 et 2024 sont distinctes et ne se "
         "raccordent pas."
