@@ -157,7 +157,16 @@ _POP13 = (
 _POP18 = (
     "POP_COM = P18_POP of base_cc_comparateur 2022 (Argentan 13,730, Saint-Omer 14,726) in DEMO_2021/2022"
 )
-_CNAF = "assumed: Cnaf stock at 31 Dec of release-1 (DEMO and REVN of one release carry the same A totals)"
+# Evidence for each choice below: ../shared/sources/insee_qpv.md, "Data year of each block".
+_CNAF = (
+    "inferred: Cnaf stock at 31 Dec of release-2 — metropolitan sums of A 1.567 M (release 2020) and 1.613 M "
+    "(2021) stand in one 0.984 ratio to Insee Focus 1.592 M (Dec 2018) and 1,639,800 (Dec 2019); a one-year "
+    "lag fits neither. DEMO and REVN of one release carry the same A"
+)
+_RP_DEMO = (
+    "inferred: DEMO 2019/2020/2021/2022 census shares differ pairwise (≤ 86 identical rows of ~1,400); "
+    "DEMO_2019 captioned RP 2015 and DEMO_2023 RP 2019 elsewhere; strictly increasing years force this one"
+)
 _FILO_LAG = "assumed: constant 4-year lag seen in REVN_2021 (=Filosofi 2017) and REVN_2022 (=Filosofi 2018)"
 
 # Data period of each block, per base family and release label (the year in the file name).
@@ -165,47 +174,47 @@ RELEASE_PERIODS: dict[tuple[str, str], dict[str, Period]] = {
     ("demo", "2017"): {
         "pop": _y(2013, True, _POP13),
         "rp": _y(2013, False, "assumed RP 2013: identical TX_* values in DEMO_2017 and DEMO_2018"),
-        "cnaf": _d("2016-12-31", False, _CNAF),
+        "cnaf": _d("2015-12-31", False, _CNAF),
     },
     ("demo", "2018"): {
         "pop": _y(2013, True, _POP13),
         "rp": _y(2013, False, "assumed RP 2013: identical TX_* values in DEMO_2017 and DEMO_2018"),
-        "cnaf": _d("2017-12-31", False, _CNAF),
+        "cnaf": _d("2016-12-31", False, _CNAF),
     },
     ("demo", "2019"): {
         "pop": _y(2013, True, _POP13),
-        "rp": _y(2015, False, "assumed: structure changes from 2019 while the population stays RP 2013"),
-        "cnaf": _d("2018-12-31", False, _CNAF),
+        "rp": _y(2015, False, _RP_DEMO),
+        "cnaf": _d("2017-12-31", False, _CNAF),
     },
     ("demo", "2020"): {
         "pop": _y(2013, True, "POP_MUN identical to data_DEMO_2019 (RP 2013)"),
-        "rp": _y(2016, False, "assumed, as 2019 + 1"),
-        "cnaf": _d("2019-12-31", False, _CNAF),
+        "rp": _y(2016, False, _RP_DEMO),
+        "cnaf": _d("2018-12-31", False, _CNAF),
     },
     ("demo", "2021"): {
         "pop": _y(2018, True, _POP18),
-        "rp": _y(2018, False, "assumed RP 2018: NOTE_RP appears with the RP 2018 population"),
-        "cnaf": _d("2020-12-31", False, _CNAF),
+        "rp": _y(2017, False, _RP_DEMO + " (only 20 of 1,400 rows equal DEMO_2022: not both 2018)"),
+        "cnaf": _d("2019-12-31", False, _CNAF),
     },
     ("demo", "2022"): {
         "pop": _y(2018, True, _POP18),
-        "rp": _y(2018, False, "assumed RP 2018 (same population as DEMO_2021)"),
-        "cnaf": _d("2021-12-31", False, _CNAF),
+        "rp": _y(2018, False, _RP_DEMO),
+        "cnaf": _d("2020-12-31", False, _CNAF),
     },
     ("revn", "2017"): {
         "filo": _y(2013, False, _FILO_LAG),
         "cnam": _d("2017-01-01", False, "assumed: Cnam beneficiaries at 1 January of the release year"),
-        "cnaf": _d("2016-12-31", False, _CNAF),
+        "cnaf": _d("2015-12-31", False, _CNAF),
     },
     ("revn", "2018"): {
         "filo": _y(2014, False, _FILO_LAG),
         "cnam": _d("2018-01-01", False, "assumed: Cnam beneficiaries at 1 January of the release year"),
-        "cnaf": _d("2017-12-31", False, _CNAF),
+        "cnaf": _d("2016-12-31", False, _CNAF),
     },
     ("revn", "2019"): {
         "filo": _y(2015, False, _FILO_LAG),
         "cnam": _d("2019-01-01", False, "assumed: Cnam beneficiaries at 1 January of the release year"),
-        "cnaf": _d("2018-12-31", False, _CNAF),
+        "cnaf": _d("2017-12-31", False, _CNAF),
     },
     ("revn", "2021"): {
         "filo": _y(
@@ -214,7 +223,7 @@ RELEASE_PERIODS: dict[tuple[str, str], dict[str, Period]] = {
             "DISP_Q2/TP60 equal data_filo17_qp_revdis disp_q2_a17/tp60_a17 (QP001001 13,790 / 38,9)",
         ),
         "cnam": _d("2021-01-01", False, "assumed: Cnam beneficiaries at 1 January of the release year"),
-        "cnaf": _d("2020-12-31", False, _CNAF),
+        "cnaf": _d("2019-12-31", False, _CNAF),
     },
     ("revn", "2022"): {
         "filo": _y(
@@ -223,11 +232,16 @@ RELEASE_PERIODS: dict[tuple[str, str], dict[str, Period]] = {
             "DISP_Q2/TP60 equal data_filo18_qp_revdis DISP_MED_A18/DISP_TP60_A18 (QP001001 14,180 / 41,4)",
         ),
         "cnam": _d("2022-01-01", False, "assumed: Cnam beneficiaries at 1 January of the release year"),
-        "cnaf": _d("2021-12-31", False, _CNAF),
+        "cnaf": _d("2020-12-31", False, _CNAF),
     },
 }
 _RP_IPRO = "assumed: employment rates from the census; identical in IPRO_2017 and IPRO_2018"
 _PE = "assumed: job seekers at 31 Dec of release-1 (page 3646773: IPRO 2018 paru 21/11/2018)"
+# Metropolitan sums equal the DREES figures « au 31 décembre » within 0.1 % (insee_qpv.md).
+_PE_VERIFIED = {
+    "2021": "ABC 739,173 / A 515,045 = DREES 738,268 / 514,348 at 31/12/2020",
+    "2022": "ABC 696,449 / A 454,409 = DREES 695,687 / 453,876 at 31/12/2021",
+}
 for _rel, _rp in (
     ("2017", 2013),
     ("2018", 2013),
@@ -241,7 +255,7 @@ for _rel, _rp in (
         "rp": _y(_rp, False, _RP_IPRO if _rel in ("2017", "2018") else "assumed: census year = release-4"),
         "asp": _y(_n - 1, False, "assumed: subsidised contracts of release-1"),
         "asp_e": _y(_n - 1, False, "assumed: evolution over release-1"),
-        "pe": _d(f"{_n - 1}-12-31", False, _PE),
+        "pe": _d(f"{_n - 1}-12-31", _rel in _PE_VERIFIED, _PE_VERIFIED.get(_rel, _PE)),
         "pe_t": Period(f"{_n - 1}-Q4", "quarter", False, "assumed: T4 average of release-1"),
     }
 
