@@ -29,6 +29,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from models.baseline import FLAG_FR, METHOD_FR, STATUS_FR
+from warehouse.vocabulary import dataset_fr
 
 THEME_FR = {
     "population": "Population",
@@ -96,7 +97,7 @@ BASELINE_COLUMNS: list[Column] = [
     ("method", "Méthode", "publié, recalculé, somme, estimation carroyée", "text"),
     ("interval_low", "Borne basse", "Borne basse d'une estimation", "value"),
     ("interval_high", "Borne haute", "Borne haute d'une estimation", "value"),
-    ("source_dataset", "Jeu de données", "Identifiant du jeu de données source", "text"),
+    ("source_dataset", "Jeu de données", "Jeu de données source (producteur et fichier)", "text"),
     ("source_vintage", "Millésime de diffusion", "Millésime de diffusion (année du fichier, pas des données)", "text"),
     ("source_file_name", "Fichier source", "Nom du fichier officiel", "text"),
     ("source_sha256", "SHA-256 du fichier", "Empreinte SHA-256 du fichier officiel (table source_file)", "text"),
@@ -173,6 +174,10 @@ def french_frame(frame: pl.DataFrame, columns: Sequence[Column]) -> pl.DataFrame
         if name in _TRANSLATE:
             mapping = _TRANSLATE[name]
             expr = expr.replace_strict(mapping, default=expr, return_dtype=pl.String)
+        if name == "source_dataset" and name in frame.columns:
+            # « Cnaf (IRIS) », « Insee QPV revenus »: the dataset's name, not its id
+            ids = [str(v) for v in frame[name].drop_nulls().unique().to_list()]
+            expr = expr.replace_strict({i: dataset_fr(i) for i in ids}, default=expr, return_dtype=pl.String)
         if kind == "bool":
             expr = pl.when(expr).then(pl.lit("oui")).when(expr.not_()).then(pl.lit("non")).otherwise(None)
         exprs.append(expr.alias(label))
@@ -356,7 +361,7 @@ def _sources_sheet(
     files = source_file.filter(pl.col("sha256").is_in(sorted(shas)))
     files = files.sort([c for c in ("dataset", "vintage", "sha256") if c in files.columns])
     for row in files.iter_rows(named=True):
-        ws.append([row.get(c) for c in cols])
+        ws.append([dataset_fr(row.get(c)) if c == "dataset" else row.get(c) for c in cols])
     for sha in sorted(shas - set(files["sha256"].to_list())):
         ws.append([None, None, None, None, sha, None, "absent de la table source_file"])
     ws.append([])

@@ -17,6 +17,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from warehouse.fiche.fmt import value_fr
+
 # Strict patterns (a value is validated before it reaches SQL): QPV 2015/2024, commune, IRIS.
 CODE_RE = re.compile(r"^(QN(\d{3}|02A|02B)\d{2}[A-Z]|QP(\d{3}|02A|02B)\d{3}|(\d{2}|2[AB])\d{3}(\d{4})?)$")
 INDICATOR_RE = re.compile(r"^[a-z][a-z0-9_]{0,79}$")
@@ -50,13 +52,10 @@ ORDER BY geo_version, source, period_type, period
 
 
 def _fmt(value: float | None, unit: str | None) -> str:
+    """Counts and euros whole (a weighted census count 6 799,51 reads 6 800), rates with one decimal."""
     if value is None:
         return ""
-    if unit == "percent":
-        return f"{value:.1f} %".replace(".", ",")
-    if unit == "count" and float(value).is_integer():
-        return f"{int(value):,}".replace(",", "\u202f")
-    return f"{value:,.2f}".replace(",", "\u202f").replace(".", ",")
+    return value_fr(float(value), unit)
 
 
 def series_rows(
