@@ -70,7 +70,17 @@ def qpv_identities(
         insee_qpv.filter(pl.col("territory_kind").is_in(list(_DEP_OF)) & ~pl.col("is_aggregate"))
         .select("territory_kind", "codgeo", "libgeo", "libcom", "release", "source_sha256")
         .unique()
-        .sort("release", "territory_kind", "codgeo", descending=[True, False, False])
+        # the file's sha256 breaks ties between the files of one release: the same build every time
+        .sort(
+            "release",
+            "territory_kind",
+            "codgeo",
+            "source_sha256",
+            "libgeo",
+            "libcom",
+            descending=[True, False, False, False, False, False],
+            nulls_last=True,
+        )
     )
     held_keys = {f"{k}|{c}" for k, c in held}
     rows = rows.filter(~(pl.col("territory_kind") + "|" + pl.col("codgeo")).is_in(list(held_keys)))
