@@ -24,6 +24,8 @@ import duckdb
 
 # Columns whose values depend on when or where the build ran, not on the data.
 VOLATILE = re.compile(r"(_at|_time|timestamp|^built|^path|_path|^home|^url|duration|_ms|_s)$")
+# Rows of build metadata (when, from which paths, with which code fingerprint): not data.
+METADATA_TABLES = {"warehouse_info"}
 
 
 def _digest(path: Path) -> str:
@@ -47,7 +49,7 @@ def dump(warehouse: Path, out: Path) -> dict[str, dict[str, object]]:
                 "AND table_schema = 'main' ORDER BY 1"
             ).fetchall()
         ]
-        for table in tables:
+        for table in [t for t in tables if t not in METADATA_TABLES]:
             cols = [
                 (r[0], r[1])
                 for r in con.execute(
