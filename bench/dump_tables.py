@@ -98,7 +98,8 @@ def compare(before: Path, after: Path) -> int:
             continue
         same = x["sha256"] == y["sha256"] and x["rows"] == y["rows"]
         bad += not same
-        print(f"{table:32} {x['rows']:>10} {y['rows']:>10}  {'identique' if same else 'DIFFÉRENT'}  {y['sha256'][:16]}")
+        verdict = "identique" if same else "DIFFÉRENT"
+        print(f"{table:32} {x['rows']:>10} {y['rows']:>10}  {verdict}  {y['sha256'][:16]}")
     print(f"{len(set(a) | set(b))} tables, {bad} différentes")
     return 1 if bad else 0
 
@@ -122,7 +123,9 @@ def build_and_dump(out: Path, real: Path | None) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     d = sub.add_parser("dump")
     d.add_argument("--home", type=Path, required=True)
