@@ -327,6 +327,14 @@ def check_colleges_secteur(contract: Contract, schools: pl.DataFrame) -> None:
         raise ContractError(f"contract {contract.path or contract.name}: " + "; ".join(problems))
 
 
+KIND_WORDS = {
+    "qpv2024": "QPV 2024", "qpv2015": "QPV 2015", "commune": "commune", "epci": "EPCI",
+    "departement": "département", "region": "région", "france": "France",
+}  # fmt: skip
+# A contract for another territory (the sample's, on a real warehouse) lists every code: a few suffice.
+MAX_PROBLEMS_SHOWN = 3
+
+
 def check_contract_territories(contract: Contract, territory: pl.DataFrame) -> None:
     """Every code of the contract exists in ``territory`` (columns kind, code); an unknown code is
     named with its close matches among the codes and names of the same kind (both QPV geographies
@@ -335,10 +343,12 @@ def check_contract_territories(contract: Contract, territory: pl.DataFrame) -> N
     names = {c: n for k, c, n in territory.select("kind", "code", "name").iter_rows() if n}
     wanted: list[tuple[str, str, str]] = [("qpv2024", c, "QPV 2024") for c in contract.qpv2024_codes]
     wanted += [("qpv2015", c, "QPV 2015") for c in contract.qpv2015_codes]
-    wanted += [("commune", c, "signatory commune") for c in contract.communes]
-    wanted += [("epci", c, "signatory EPCI") for c in contract.epci]
+    wanted += [("commune", c, "commune signataire") for c in contract.communes]
+    wanted += [("epci", c, "EPCI signataire") for c in contract.epci]
     wanted += [
-        (r.kind, r.code, f"reference {r.kind}") for r in contract.references if r.kind != "ensemble_qpv"
+        (r.kind, r.code, f"{KIND_WORDS.get(r.kind, r.kind)} de comparaison")
+        for r in contract.references
+        if r.kind != "ensemble_qpv"
     ]
     problems: list[str] = []
     for kind, code, what in wanted:
@@ -346,16 +356,19 @@ def check_contract_territories(contract: Contract, territory: pl.DataFrame) -> N
             continue
         kinds = ("qpv2024", "qpv2015") if kind.startswith("qpv") else (kind,)
         pool = sorted(c for k, c in held if k in kinds)
-        close = difflib.get_close_matches(code, pool, n=5, cutoff=0.6)
-        elsewhere = sorted(k for k, c in held if c == code and k != kind)
+        close = difflib.get_close_matches(code, pool, n=3, cutoff=0.6)
+        elsewhere = sorted(KIND_WORDS.get(k, k) for k, c in held if c == code and k != kind)
         hint = ""
         if elsewhere:
-            hint = f" (it is a {', '.join(elsewhere)} code)"
+            hint = f" (c'est un code de {', '.join(elsewhere)})"
         if close:
-            hint += "; close matches: " + ", ".join(f"{c} ({names[c]})" if c in names else c for c in close)
+            hint += " ; proches : " + ", ".join(f"{c} ({names[c]})" if c in names else c for c in close)
         elif not elsewhere:
-            hint += "; no close match in the warehouse"
-        problems.append(f"{what} {code} is not in the warehouse's territory table{hint}")
+            hint += " ; aucun code proche dans l'entrepôt"
+        problems.append(f"{what} {code} absent de l'entrepôt{hint}")
     if problems:
         where = contract.path or contract.name
-        raise ContractError(f"contract {where}: " + "; ".join(problems))
+        shown = problems[:MAX_PROBLEMS_SHOWN]
+        more = len(problems) - len(shown)
+        tail = f" ; et {more} autre(s) code(s) absent(s)" if more else ""
+        raise ContractError(f"contrat {where} : " + " ; ".join(shown) + tail)

@@ -114,7 +114,8 @@ def register(app: typer.Typer) -> None:
                 con.close()
         except WarehouseError:
             territory = None
-        table = Table("contrat", "QPV 2024", "QPV 2015", "date de référence", "figée", "vérification")
+        table = Table("contrat", "QPV 2024", "QPV 2015", "date de référence", "figée", "état")
+        table.columns[0].overflow = "fold"  # « pays-de-saint-omer » whole, never « pays-de-s… »
         details: list[str] = []
         for name in available_contracts():
             try:

@@ -89,10 +89,8 @@ def _cell(row: dict[str, Any]) -> tuple[str, str | None]:
 
     status = row["status"]
     if status == "not_computable":
-        # ours, not the producer's: how many of the parts summed were secret
-        hidden, total = row.get("parts_hidden"), row.get("parts_total")
-        short = f"n. c. {hidden}/{total}" if hidden is not None and total is not None else "n. c."
-        return short, f"n. c. h/t : {not_computable_fr(None, None)} (h parties sur t)"
+        # ours, not the producer's; how many parts were secret goes to the legend (narrow columns)
+        return "n. c.", f"n. c. : {not_computable_fr(row.get('parts_hidden'), row.get('parts_total'))}"
     if status in SHORT_STATUS:
         short, _long = SHORT_STATUS[status]
         if status == "not_applicable" and row["method"] == "grid_estimate":
@@ -106,6 +104,24 @@ def _cell(row: dict[str, Any]) -> tuple[str, str | None]:
     if row["method"] == "grid_estimate":
         return text + " e", "e : estimation carroyée, encadrement [bas – haut]"
     return text, None
+
+
+def _span(values: list[int]) -> str:
+    low, high = min(values), max(values)
+    return str(low) if low == high else f"{low} à {high}"
+
+
+def _not_computable_legend(head: str, parts: list[tuple[int | None, int | None]]) -> str:
+    """« n. c. (ens. QPV) : non calculable : une partie sous secret statistique (23 sur 1 352) », or the
+    range over the column's indicators when they differ."""
+    known = [(h, t) for h, t in parts if h is not None and t is not None]
+    if len({*known}) == 1:
+        return f"n. c. ({head}) : {not_computable_fr(*known[0])}"
+    words = not_computable_fr(None, None)
+    if known:
+        hs, ts = [h for h, _t in known], [t for _h, t in known]
+        words += f" ({_span(hs)} parties sur {_span(ts)} selon l'indicateur)"
+    return f"n. c. ({head}) : {words}"
 
 
 def _short(name: str, width: int = 8) -> str:
@@ -154,18 +170,22 @@ def _print_profile(profile: Any, out: Any) -> None:
                 heads.append(_short(name or ref))
         notes: dict[str, int] = {}
         legend: dict[str, None] = {}
+        hidden_parts: dict[str, list[tuple[int | None, int | None]]] = {}  # column → (hidden, total)
         lines: list[tuple[str, str, list[str]]] = []  # theme, label line, values
         for (theme, indicator, period), cells in section.cells.items():
             label, unit = section.labels[indicator]
             unit_text = UNIT_LABEL.get(unit or "")
             values = []
-            for _order, role, ref, _name in section.references:
+            for column, (_order, role, ref, _name) in enumerate(section.references):
                 row = cells.get((role, ref))
                 if row is None or row["status"] is None:
                     values.append("—")
                     continue
                 text, note = _cell(row)
-                if note:
+                if row["status"] == "not_computable":
+                    parts = (row["parts_hidden"], row["parts_total"])
+                    hidden_parts.setdefault(heads[column], []).append(parts)
+                elif note:
                     legend[note] = None
                 n = notes.setdefault(source_of(row), len(notes) + 1)
                 values.append(text + str(n).translate(SUPERSCRIPT))
@@ -194,7 +214,7 @@ def _print_profile(profile: Any, out: Any) -> None:
             f"[dim]Comparé à : {escape(refs)} ; ens. QPV : ensemble des QPV de la géographie "
             f"{section.measured_kind[3:]} ; « — » : pas de chiffre pour cette année.[/]"
         )
-        for note in legend:
+        for note in [*legend, *(_not_computable_legend(h, parts) for h, parts in hidden_parts.items())]:
             out.print(f"[dim]{escape(note)}[/]")
         for text, n in notes.items():
             out.print(f"[dim]{str(n).translate(SUPERSCRIPT)} {escape(text)}[/]")

@@ -93,7 +93,7 @@ def test_unknown_qpv_code_lists_close_matches(tmp_path: Path) -> None:
     with pytest.raises(ContractError) as exc:
         check_contract_territories(c, TERRITORY)
     message = str(exc.value)
-    assert "QN09920M" in message and "close matches" in message
+    assert "QN09920M absent de l'entrepôt" in message and "proches :" in message
     assert "QN09902M (Centre Ancien)" in message
 
 
@@ -102,7 +102,7 @@ def test_a_2015_code_given_as_a_reference_commune_is_refused(tmp_path: Path) -> 
         tmp_path, "demo", GOOD.replace('commune = ["99101"]\ndepartement', 'commune = ["99109"]\ndepartement')
     )
     c = load_contract("demo", directory=tmp_path)
-    with pytest.raises(ContractError, match=r"reference commune 99109 .*close matches: 99101"):
+    with pytest.raises(ContractError, match=r"commune de comparaison 99109 .*proches : 99101"):
         check_contract_territories(c, TERRITORY)
 
 
