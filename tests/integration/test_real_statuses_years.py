@@ -85,3 +85,22 @@ def test_consistency_no_longer_compares_two_censuses_as_one_year(home: Path) -> 
     both = [line for line in out.output.splitlines() if "DEMO_2021" in line and "DEMO_2022" in line]
     assert both, "population 2018 is in both files and is compared"
     assert not [line for line in both if "diverge" in line]
+
+
+def test_profile_says_not_computable_with_its_parts_at_80_columns(home: Path) -> None:
+    from typer.testing import CliRunner
+
+    from pipelines.cli import app
+
+    out = CliRunner().invoke(app, ["profile", "QN06236M", "--home", str(home)], env={"COLUMNS": "80"})
+    assert out.exit_code == 0, out.output
+    lines = out.output.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    legend = [line for line in lines if line.startswith("n. c. (")]
+    assert legend and all("non calculable : une partie sous secret statistique (" in line for line in legend)
+    # the all-QPV CAF sums are ours: never printed as the producer's « secret »
+    caf = out.output[out.output.index("Allocataires Caf") :]
+    caf = caf[: caf.index("Demandeurs d'emploi\n")]
+    last = [line.split()[-1] for line in caf.splitlines() if line.startswith("  ") and line.split()]
+    assert last and not [cell for cell in last if cell.startswith("secret")]
+    assert [cell for cell in last if cell.startswith("n. c.")]
