@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from pipelines.paths import default_home
+from warehouse.paths import default_home
 
 PYTHON = sys.executable
 

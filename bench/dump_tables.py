@@ -105,9 +105,9 @@ def compare(before: Path, after: Path) -> int:
 
 
 def build_and_dump(out: Path, real: Path | None) -> None:
-    from pipelines.paths import sample_mirror
     from pipelines.refresh import run_refresh
     from synthetic.sample import generate_sample
+    from warehouse.paths import sample_mirror
 
     with tempfile.TemporaryDirectory(prefix="quartiers-dump-") as tmp:
         home = Path(tmp)

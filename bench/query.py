@@ -94,7 +94,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=60)
     parser.add_argument("--no-refresh", action="store_true")
     args = parser.parse_args()
-    from pipelines.paths import warehouse_path
+    from warehouse.paths import warehouse_path
 
     path = warehouse_path(bench_home())
     print(load_average())

@@ -29,7 +29,7 @@ TEXT_RE = re.compile(r"^[\w\s'’\-.,()]{1,80}$", re.UNICODE)
 
 
 def _home(home: Path | None) -> Path:
-    from pipelines.paths import default_home
+    from warehouse.paths import default_home
 
     return (home or default_home()).resolve()
 
@@ -63,8 +63,8 @@ def sample(
     seed: Annotated[int, typer.Option(help="Seed of the synthetic territory")] = 2024,
 ) -> None:
     """Generate the synthetic sample mirror (données synthétiques) into <home>/mirror-sample."""
-    from pipelines.paths import sample_mirror
     from synthetic.sample import generate_sample
+    from warehouse.paths import sample_mirror
 
     files = generate_sample(sample_mirror(_home(home)), seed)
     console.print(f"{len(files)} files written to {sample_mirror(_home(home))}")
@@ -122,10 +122,10 @@ def refresh(
 @app.command()
 def demo(home: HomeOpt = None) -> None:
     """Generate the synthetic sample, build the warehouse from it, and print what was built."""
-    from pipelines.paths import sample_mirror
     from pipelines.refresh import run_refresh
     from pipelines.runlock import run_lock
     from synthetic.sample import generate_sample
+    from warehouse.paths import sample_mirror
 
     h = _home(home)
     t0 = time.perf_counter()

@@ -32,7 +32,6 @@ from pipelines.fingerprint import (
     unchanged,
 )
 from pipelines.inprocess import execute_uncaptured
-from pipelines.paths import sample_mirror
 from pipelines.resources import (
     ParquetIOManager,
     SourcesResource,
@@ -43,6 +42,7 @@ from pipelines.resources import (
 )
 from pipelines.runlock import run_lock
 from sources._http import RawArchive
+from warehouse.paths import sample_mirror
 
 _STEP_LISTENERS: list[Callable[[str, bool], None]] = []
 # Dagster's console logger silenced: the progress bar says what runs, and the report names the failure.

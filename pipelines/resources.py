@@ -24,12 +24,12 @@ from dagster import (
     OutputContext,
 )
 
-from pipelines.paths import default_home, sample_mirror, warehouse_path
 from pipelines.runlock import run_lock
 from sources._errors import FetchError, SourceFormatError
 from sources._faults import checkpoint
 from sources._http import FetchedFile, Fetcher, RawArchive
 from sources.registry import DEFAULT_URLS, RECOGNISERS, Layout, ScanResult, scan
+from warehouse.paths import default_home, sample_mirror, warehouse_path
 
 __all__ = ["default_home", "sample_mirror"]
 

@@ -943,7 +943,7 @@ def national_writers() -> list[Writer]:
 
 
 def default_mirror() -> Path:
-    from pipelines.paths import default_home
+    from warehouse.paths import default_home
 
     return default_home() / "mirror-national"
 

@@ -40,9 +40,9 @@ def real_build(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> t
 def sample_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
     """One warehouse built from the synthetic sample mirror for the test run, shared by the tests that
     only read it (a test that writes copies the home)."""
-    from pipelines.paths import sample_mirror
     from pipelines.refresh import run_refresh
     from synthetic.sample import generate_sample
+    from warehouse.paths import sample_mirror
 
     home = tmp_path_factory.mktemp("sample_build")
     generate_sample(sample_mirror(home))

@@ -16,9 +16,9 @@ import polars as pl
 
 from models.baseline import FLAG_FR, STATUS_FR, build_baseline, current_figures, evaluate
 from models.contracts import Contract, check_colleges_secteur, check_contract_territories, load_contract
-from pipelines.paths import warehouse_path
 from warehouse.baseline_store import BaselineError, freeze_baseline, load_baseline
 from warehouse.export import BASELINE_COLUMNS, EVALUATION_COLUMNS, french_date, write_all
+from warehouse.paths import warehouse_path
 from warehouse.store import connect_readonly, warehouse_info
 
 

@@ -163,7 +163,7 @@ def newer_period_sensor(
     def _home() -> Path:
         if home is not None:
             return home()
-        from pipelines.paths import default_home
+        from warehouse.paths import default_home
 
         return default_home()
 
@@ -217,7 +217,7 @@ def period_schedule(
     def _home() -> Path:
         if home is not None:
             return home()
-        from pipelines.paths import default_home
+        from warehouse.paths import default_home
 
         return default_home()
 

@@ -32,7 +32,7 @@ def _fail(message: str) -> typer.Exit:
 
 
 def _home(home: Path | None) -> Path:
-    from pipelines.paths import default_home
+    from warehouse.paths import default_home
 
     return (home or default_home()).resolve()
 
@@ -66,7 +66,7 @@ def _files_table(files: dict[str, Path]) -> Table:
 
 def _out(path: Path | None) -> Path | None:
     """A user-given export folder, checked (never a file, never a system folder)."""
-    from pipelines.paths import OutputPathError, output_dir
+    from warehouse.paths import OutputPathError, output_dir
 
     if path is None:
         return None
@@ -90,8 +90,8 @@ def register(app: typer.Typer) -> None:
             load_contract,
         )
         from models.predecessors import replaces_conflicts
-        from pipelines.paths import warehouse_path
         from warehouse.baseline_store import stored_dates
+        from warehouse.paths import warehouse_path
         from warehouse.store import WarehouseError, connect_readonly
 
         territory: pl.DataFrame | None = None
@@ -236,9 +236,9 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """GeoParquet (Lambert-93) and GeoJSON (WGS84) of the contract's perimeters with key indicators."""
         from models.contracts import ContractError, check_contract_territories, load_contract
-        from pipelines.paths import warehouse_path
         from warehouse.baseline import exports_dir
         from warehouse.export_geo import key_indicators, perimeters_frame, without_geometry, write_geo
+        from warehouse.paths import warehouse_path
         from warehouse.store import WarehouseError, connect_readonly
 
         name = _contract_name(contract)

@@ -59,9 +59,9 @@ QPV_CODE_RE = re.compile(r"^(QP(\d{3}|02A|02B)\d{3}|QN(\d{3}|02A|02B)\d{2}[0-9A-
 
 def _open(name: str, home: Path | None) -> tuple[Contract, duckdb.DuckDBPyConnection, Path]:
     """(contract, read-only connection, home) with every contract code checked against the warehouse."""
-    from models.consistency import territory_for_contract_check
     from models.contracts import ContractError, check_contract_territories, load_contract
-    from pipelines.paths import default_home, warehouse_path
+    from warehouse.consistency import territory_for_contract_check
+    from warehouse.paths import default_home, warehouse_path
     from warehouse.store import WarehouseError, connect_readonly
 
     h = (home or default_home()).resolve()
@@ -107,7 +107,7 @@ def register(app: typer.Typer) -> None:
         """Figures of the contract's territories that should agree across files (the same figure in two
         files, a commune's population in the census and in the QPV files, the sum of the QPV populations
         against their communes'): both values and both files, and whether they agree."""
-        from models.consistency import consistency_report
+        from warehouse.consistency import consistency_report
 
         contract, con, h = _open(contract_name, home)
         report = consistency_report(con, contract, h / "staged" / "stg_insee_qpv.parquet")
@@ -142,7 +142,7 @@ def register(app: typer.Typer) -> None:
     def headline(contract_name: ContractArg, home: HomeOpt = None) -> None:
         """Each QPV's headline figures (population, Cnaf allocataires, Filosofi median, poverty rate, job
         seekers) over every data period held: value or status, data period, geography, release, file."""
-        from models.consistency import headline_figures
+        from warehouse.consistency import headline_figures
 
         contract, con, _ = _open(contract_name, home)
         frame = headline_figures(con, contract)

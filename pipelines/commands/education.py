@@ -74,7 +74,7 @@ def register(app: typer.Typer) -> None:
         proximity flag (écoles ≤ 100 m, collèges ≤ 300 m); the collèges de secteur that contracts
         declare for it, whatever the distance; the schools of its communes without coordinates."""
         from models.contracts import ContractError, available_contracts, load_contract
-        from pipelines.paths import default_home, warehouse_path
+        from warehouse.paths import default_home, warehouse_path
         from warehouse.qpv_lookup import QpvLookupError, resolve_qpv
         from warehouse.qpv_schools import SchoolsError, contract_secteurs, qpv_schools
         from warehouse.store import WarehouseError, connect_readonly

@@ -19,7 +19,7 @@ HomeOpt = Annotated[
 
 
 def _home(home: Path | None) -> Path:
-    from pipelines.paths import default_home
+    from warehouse.paths import default_home
 
     return (home or default_home()).resolve()
 
@@ -40,7 +40,7 @@ def _formats(values: list[str] | None, default: tuple[str, ...]) -> tuple[str, .
 
 
 def _out(path: Path) -> Path:
-    from pipelines.paths import OutputPathError, output_dir
+    from warehouse.paths import OutputPathError, output_dir
 
     try:
         return output_dir(path)
@@ -65,8 +65,8 @@ def register(app: typer.Typer) -> None:
         and France, with its source, release, data year and geography in a note."""
         from rich.console import Console
 
-        from pipelines.paths import warehouse_path
         from warehouse.fiche import FicheError, write_fiche
+        from warehouse.paths import warehouse_path
         from warehouse.store import WarehouseError, connect_readonly
 
         code = code.strip().upper()
@@ -106,8 +106,8 @@ def register(app: typer.Typer) -> None:
         from rich.table import Table
 
         from models.contracts import ContractError, load_contract
-        from pipelines.paths import warehouse_path
         from warehouse.fiche import FicheError, write_fiche
+        from warehouse.paths import warehouse_path
         from warehouse.store import WarehouseError, connect_readonly
 
         try:
@@ -147,8 +147,8 @@ def register(app: typer.Typer) -> None:
         to the PDFs and to the contracts' baseline exports. Opens offline (no CDN, no tile server)."""
         from rich.console import Console
 
-        from pipelines.paths import warehouse_path
         from warehouse.fiche.site import build_site
+        from warehouse.paths import warehouse_path
         from warehouse.store import WarehouseError, connect_readonly
 
         h = _home(home)

@@ -128,7 +128,7 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """Every indicator of the warehouse: id, French label, unit, source dataset, periods held."""
-        from pipelines.paths import default_home, warehouse_path
+        from warehouse.paths import default_home, warehouse_path
         from warehouse.store import WarehouseError, connect_readonly
 
         err = Console(stderr=True, soft_wrap=True)

@@ -253,7 +253,7 @@ def register(app: typer.Typer) -> None:
         2024 code, also the figures of the 2015 QPV(s) it replaces, labelled with their perimeter."""
         from rich.console import Console
 
-        from pipelines.paths import default_home, warehouse_path
+        from warehouse.paths import default_home, warehouse_path
         from warehouse.profile import read_profile
         from warehouse.qpv_lookup import QpvLookupError, resolve_qpv
         from warehouse.store import WarehouseError, connect_readonly

@@ -175,7 +175,7 @@ def register(app: typer.Typer) -> None:
         """An indicator's series for a territory, period by period, with status flags (« secret
         statistique », « manquant »); for a QPV also its commune(s) and the other geography's QPV(s),
         each as a separate series (2015 and 2024 geographies are never joined)."""
-        from pipelines.paths import default_home, warehouse_path
+        from warehouse.paths import default_home, warehouse_path
         from warehouse.store import WarehouseError, connect_readonly
 
         err = Console(stderr=True, soft_wrap=True)

@@ -29,8 +29,8 @@ class ChildResult:
 
 
 def main(home: Path, http: bool) -> int:
-    from pipelines.paths import sample_mirror
     from pipelines.refresh import run_refresh
+    from warehouse.paths import sample_mirror
 
     # Forced: the children refresh copies of an already built home with nothing changed, and change
     # detection would rightly stop them before any fault point is reached.

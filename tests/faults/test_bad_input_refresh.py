@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 
 import pipelines.definitions  # noqa: F401 — sources register their URLs on import
-from pipelines.paths import sample_mirror, warehouse_path
 from pipelines.refresh import run_refresh
 from sources._http import mirror_path
 from sources.registry import DEFAULT_URLS
 from synthetic.sample import generate_sample
 from tests.faults.reliability import assert_raw_archive_sound, assert_unchanged
+from warehouse.paths import sample_mirror, warehouse_path
 
 pytestmark = pytest.mark.fault("bad input refresh")
 

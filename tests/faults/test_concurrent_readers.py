@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.paths import sample_mirror, warehouse_path
 from pipelines.refresh import run_refresh
 from synthetic.sample import generate_sample
+from warehouse.paths import sample_mirror, warehouse_path
 
 pytestmark = pytest.mark.fault("concurrent readers")
 

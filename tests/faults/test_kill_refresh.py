@@ -15,11 +15,11 @@ import polars as pl
 import pytest
 
 from checks.geography import crosswalk_share_sums, qpvs_without_commune
-from pipelines.paths import sample_mirror, warehouse_path
 from pipelines.refresh import run_refresh
 from synthetic.sample import generate_sample
 from tests.faults.refresh_child import KILLED, ChildResult, refresh_in_child, refresh_many
 from tests.faults.reliability import assert_raw_archive_sound, assert_unchanged
+from warehouse.paths import sample_mirror, warehouse_path
 from warehouse.store import connect_readonly, warehouse_info
 
 pytestmark = pytest.mark.fault("kill -9 refresh")

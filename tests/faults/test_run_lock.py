@@ -21,12 +21,12 @@ import pytest
 from dagster import AssetSelection, DagsterInstance, Definitions, define_asset_job, in_process_executor
 
 from pipelines.definitions import ASSETS, CHECKS, PARTITIONED
-from pipelines.paths import sample_mirror, warehouse_path
 from pipelines.refresh import run_refresh
 from pipelines.resources import resources_for
 from pipelines.runlock import RunLockedError, held_here, lock_path, run_lock
 from sources._faults import ENV, PAUSE_ENV, TRACE_ENV
 from synthetic.sample import generate_sample
+from warehouse.paths import sample_mirror, warehouse_path
 from warehouse.store import connect_readonly, warehouse_info
 
 pytestmark = pytest.mark.fault("concurrent refresh")

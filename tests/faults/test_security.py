@@ -11,10 +11,10 @@ import typer
 from typer.testing import CliRunner
 
 from pipelines.cli import app
-from pipelines.paths import sample_mirror, warehouse_path
 from pipelines.refresh import run_refresh
 from synthetic.sample import generate_sample
 from tests.faults.reliability import assert_unchanged
+from warehouse.paths import sample_mirror, warehouse_path
 
 pytestmark = pytest.mark.fault("security")
 

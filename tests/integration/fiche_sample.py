@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.paths import sample_mirror
 from pipelines.refresh import run_refresh
 from synthetic.sample import generate_sample
+from warehouse.paths import sample_mirror
 
 
 def sample_home(tmp_path_factory: pytest.TempPathFactory) -> Path:

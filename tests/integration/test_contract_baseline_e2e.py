@@ -14,9 +14,9 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from pipelines.cli import app
-from pipelines.paths import sample_mirror, warehouse_path
 from pipelines.refresh import run_refresh
 from synthetic.sample import generate_sample
+from warehouse.paths import sample_mirror, warehouse_path
 from warehouse.store import connect_readonly
 
 runner = CliRunner()

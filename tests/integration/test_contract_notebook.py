@@ -36,9 +36,9 @@ def test_notebook_runs_headless_on_the_sample(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
     from pipelines.cli import app
-    from pipelines.paths import sample_mirror
     from pipelines.refresh import run_refresh
     from synthetic.sample import generate_sample
+    from warehouse.paths import sample_mirror
 
     generate_sample(sample_mirror(tmp_path))
     assert run_refresh(home=tmp_path, env="sample").success

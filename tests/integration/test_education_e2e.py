@@ -13,7 +13,6 @@ from shapely import Point
 from typer.testing import CliRunner
 
 from pipelines.cli import app
-from pipelines.paths import sample_mirror, warehouse_path
 from pipelines.refresh import run_refresh
 from sources._http import mirror_path
 from sources.education_ips.settings import export_url
@@ -26,6 +25,7 @@ from synthetic.education import (
 )
 from synthetic.sample import DEFAULT_SEED
 from synthetic.territory import build_territory
+from warehouse.paths import sample_mirror, warehouse_path
 from warehouse.store import connect_readonly
 
 UAI = re.compile(r"\b(\d{7}[A-Z])\b")

@@ -14,10 +14,10 @@ from typer.testing import CliRunner
 
 from models.contracts import load_contract
 from pipelines.cli import app
-from pipelines.paths import warehouse_path
 from tests.integration.fiche_sample import sample_home
 from warehouse.fiche import build_fiche, gather
 from warehouse.fiche.data import Geometries, _map_geometries, best_figures
+from warehouse.paths import warehouse_path
 from warehouse.store import connect_readonly
 
 

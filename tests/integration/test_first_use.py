@@ -16,9 +16,9 @@ from typer.testing import CliRunner
 
 from pipelines.before_refresh import print_scan
 from pipelines.cli import app
-from pipelines.paths import sample_mirror, warehouse_path
 from sources.registry import scan
 from synthetic.territory import build_territory, to_wgs84
+from warehouse.paths import sample_mirror, warehouse_path
 from warehouse.store import connect_readonly
 
 CLEAN_ENV = {"QUARTIERS_ENV": None, "QUARTIERS_MIRROR": None, "QUARTIERS_FILES": None, "COLUMNS": "80"}

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.paths import warehouse_path
 from pipelines.refresh import run_refresh
 from warehouse.locate import locate
+from warehouse.paths import warehouse_path
 from warehouse.store import connect_readonly
 
 

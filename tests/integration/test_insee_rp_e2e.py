@@ -9,8 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from pipelines.cli import app
-from pipelines.paths import warehouse_path
 from synthetic.territory import build_territory
+from warehouse.paths import warehouse_path
 from warehouse.store import connect_readonly
 
 WIDE = {"COLUMNS": "400"}

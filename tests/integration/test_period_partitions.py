@@ -35,13 +35,13 @@ from pipelines.assets import france_travail as ft_assets
 from pipelines.assets.periods import quarter_key, year_key
 from pipelines.assets.series import newer_period_sensor, period_schedule
 from pipelines.definitions import ASSETS, CHECKS, defs
-from pipelines.paths import sample_mirror, warehouse_path
 from pipelines.refresh import run_refresh
 from pipelines.resources import ParquetIOManager, resources_for
 from sources._http import mirror_path
 from sources.caf import settings as caf_settings
 from sources.france_travail import settings as ft
 from synthetic.sample import generate_sample
+from warehouse.paths import sample_mirror, warehouse_path
 from warehouse.store import connect_readonly
 
 PARIS = ZoneInfo("Europe/Paris")

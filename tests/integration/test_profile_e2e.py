@@ -10,8 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from pipelines.cli import app
-from pipelines.paths import warehouse_path
 from synthetic.territory import build_territory
+from warehouse.paths import warehouse_path
 from warehouse.store import connect_readonly
 
 WIDE = {"COLUMNS": "400"}
@@ -105,7 +105,7 @@ def test_profile_refuses_bad_codes(built: Path) -> None:
 
 def test_profile_of_macro_equals_the_view_for_every_qpv(built: Path) -> None:
     """profile_of() (the fast path the CLI uses) returns exactly the v_profile rows of a QPV."""
-    from pipelines.paths import warehouse_path
+    from warehouse.paths import warehouse_path
     from warehouse.store import connect_readonly
 
     con = connect_readonly(warehouse_path(built), spatial=False)

@@ -19,11 +19,6 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from models.consistency import (
-    consistency_report,
-    headline_figures,
-    territory_for_contract_check,
-)
 from models.contracts import ContractError, check_contract_territories, load_contract, parse_contract
 from pipelines.assets.insee import QPV_DATASETS, _stage, insee_observation
 from pipelines.cli import app
@@ -31,6 +26,11 @@ from pipelines.refresh import RefreshReport
 from pipelines.resources import SourcesResource
 from sources._errors import SourceFormatError
 from sources.registry import scan
+from warehouse.consistency import (
+    consistency_report,
+    headline_figures,
+    territory_for_contract_check,
+)
 from warehouse.qpv_schools import contract_schools
 from warehouse.store import connect_readonly
 

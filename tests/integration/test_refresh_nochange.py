@@ -19,10 +19,10 @@ from typer.testing import CliRunner
 
 from pipelines import fingerprint
 from pipelines.cli import app
-from pipelines.paths import sample_mirror, warehouse_path
 from pipelines.refresh import _change_detection, run_refresh
 from pipelines.resources import resources_for
 from synthetic.sample import generate_sample
+from warehouse.paths import sample_mirror, warehouse_path
 from warehouse.store import connect_readonly, warehouse_info
 
 ROOT = Path(__file__).resolve().parents[2]

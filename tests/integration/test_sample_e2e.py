@@ -8,11 +8,11 @@ import pytest
 from typer.testing import CliRunner
 
 from pipelines.cli import app
-from pipelines.paths import sample_mirror, warehouse_path
 from pipelines.refresh import run_refresh
 from synthetic.sample import generate_sample
 from synthetic.territory import build_territory, to_wgs84
 from warehouse.locate import locate
+from warehouse.paths import sample_mirror, warehouse_path
 from warehouse.store import connect_readonly
 
 

@@ -26,11 +26,11 @@ from pipelines.assets.caf import caf_totals_add_up
 from pipelines.assets.periods import quarter_key
 from pipelines.assets.series import newer_period_sensor
 from pipelines.cli import app
-from pipelines.paths import sample_mirror, warehouse_path
 from sources.caf import parse_cnaf_base
 from sources.france_travail import settings as ft
 from sources.registry import scan
 from synthetic.territory import build_territory
+from warehouse.paths import sample_mirror, warehouse_path
 from warehouse.store import connect_readonly
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"

@@ -20,8 +20,8 @@ import pytest
 from typer.testing import CliRunner
 
 from pipelines.cli import app
-from pipelines.paths import warehouse_path
 from tests.integration.fiche_sample import sample_home
+from warehouse.paths import warehouse_path
 from warehouse.store import connect_readonly
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.paths import OutputPathError, output_dir
+from warehouse.paths import OutputPathError, output_dir
 
 
 def test_a_plain_folder_is_resolved(tmp_path: Path) -> None:
