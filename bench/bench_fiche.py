@@ -20,7 +20,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from bench._common import bench_home
-from models.contracts import load_contract
+from sources.contracts import load_contract
 from warehouse.fiche import build_fiche, write_fiche
 from warehouse.paths import default_home, warehouse_path
 from warehouse.store import connect_readonly

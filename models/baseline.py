@@ -258,7 +258,7 @@ def build_baseline(
 ) -> pl.DataFrame:
     """The baseline lines (BASELINE_SCHEMA) of a contract at ``baseline_date``.
 
-    ``targets``: TARGET_SCHEMA rows (models.contracts.Contract.territory_rows()); ``indicator``: the
+    ``targets``: TARGET_SCHEMA rows (sources.contracts.Contract.territory_rows()); ``indicator``: the
     catalog; ``source_file``: sha256, file_name, url; ``territory``: kind, code, name.
     ``indicator_ids`` (default: the whole catalog) must all be in the catalog."""
     catalog_ids = indicator["indicator_id"].to_list()

@@ -29,7 +29,7 @@ from collections.abc import Iterable
 
 import polars as pl
 
-from models.contracts import Contract
+from sources.contracts import Contract
 
 CHECK_SCHEMA: dict[str, pl.DataType] = {
     "check": pl.String(),

@@ -129,8 +129,9 @@ def _run_refresh_locked(
     out.print(f"[dim]rebuilding: {why}[/]")
     # --- end of change detection ---
     report = RefreshReport(success=False)
-    instance = DagsterInstance.ephemeral()
-    with keep_parsed(), recording(changes):
+    # Disposed at the end of the run: an instance left to the garbage collector closes its sqlite
+    # storage after the interpreter has torn sqlite down (« Cannot operate on a closed database »).
+    with DagsterInstance.ephemeral() as instance, keep_parsed(), recording(changes):
         # Period partitions first (pipelines/assets/periods.py): the periods the files hold (or, for a
         # source not selected, the periods staged before), then one run per partitioned source over all
         # its periods, then one run of everything else, reading every partition: the warehouse is built

@@ -15,7 +15,8 @@ import duckdb
 import polars as pl
 
 from models.baseline import FLAG_FR, STATUS_FR, build_baseline, current_figures, evaluate
-from models.contracts import Contract, check_colleges_secteur, check_contract_territories, load_contract
+from models.contracts import check_colleges_secteur, check_contract_territories
+from sources.contracts import Contract, load_contract
 from warehouse.baseline_store import BaselineError, freeze_baseline, load_baseline
 from warehouse.export import BASELINE_COLUMNS, EVALUATION_COLUMNS, french_date, write_all
 from warehouse.paths import warehouse_path

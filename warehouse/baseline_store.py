@@ -17,8 +17,8 @@ from pathlib import Path
 import polars as pl
 
 from models.baseline import BASELINE_SCHEMA
-from models.contracts import validate_contract_name
 from sources._errors import QuartiersError
+from sources.contracts import validate_contract_name
 
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 

@@ -19,7 +19,7 @@ from models.consistency import (
     same_figure_across_files,
     territory_frame,
 )
-from models.contracts import Contract
+from sources.contracts import Contract
 
 
 def contract_observations(con: duckdb.DuckDBPyConnection, contract: Contract) -> pl.DataFrame:

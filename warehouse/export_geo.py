@@ -23,7 +23,7 @@ import polars as pl
 import shapely
 
 from models.baseline import STATUS_FR, select_figures
-from models.contracts import Contract
+from sources.contracts import Contract
 
 DEFAULT_KEY_INDICATORS = 8
 LAYER_FR = {"qpv": "QPV 2024", "qpv2015": "QPV 2015", "commune": "commune signataire"}

@@ -162,7 +162,7 @@ def qpv_scope(con: duckdb.DuckDBPyConnection, qpv: Qpv, contracts: list[Any]) ->
     from dataclasses import replace
     from datetime import date
 
-    from models.contracts import Contract, ContractQpv, TerritoryRef
+    from sources.contracts import Contract, ContractQpv, TerritoryRef
 
     for contract in contracts:
         for q in contract.qpvs:

@@ -16,8 +16,8 @@ import duckdb
 import polars as pl
 import shapely
 
-from models.contracts import Contract
 from models.schools import PROXIMITY_M, SCHOOL_QPV_RADIUS_M
+from sources.contracts import Contract
 
 LEVELS_ALL = ("ecole", "college", "lycee")
 

@@ -13,9 +13,9 @@ import polars as pl
 from dagster import AssetCheckResult, AssetIn, asset, asset_check
 
 from models.baseline import EVALUATION_SCHEMA, current_figures, evaluate
-from models.contracts import available_contracts, load_contract
 from models.predecessors import CONTRACT_QPV_SCHEMA
 from pipelines.resources import SourcesResource
+from sources.contracts import available_contracts, load_contract
 from warehouse.baseline_store import all_baselines
 
 GROUP = "contracts"

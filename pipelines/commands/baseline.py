@@ -49,7 +49,7 @@ def _date(text: str | None, option: str) -> date | None:
 
 
 def _contract_name(name: str) -> str:
-    from models.contracts import ContractError, validate_contract_name
+    from sources.contracts import ContractError, validate_contract_name
 
     try:
         return validate_contract_name(name)
@@ -83,13 +83,9 @@ def register(app: typer.Typer) -> None:
         2024 perimeter held (export-geo needs it), `replaces` agreeing with ANCT's list or the overlap."""
         import polars as pl
 
-        from models.contracts import (
-            ContractError,
-            available_contracts,
-            check_contract_territories,
-            load_contract,
-        )
+        from models.contracts import check_contract_territories
         from models.predecessors import replaces_conflicts
+        from sources.contracts import ContractError, available_contracts, load_contract
         from warehouse.baseline_store import stored_dates
         from warehouse.paths import warehouse_path
         from warehouse.store import WarehouseError, connect_readonly
@@ -235,7 +231,8 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """GeoParquet (Lambert-93) and GeoJSON (WGS84) of the contract's perimeters with key indicators."""
-        from models.contracts import ContractError, check_contract_territories, load_contract
+        from models.contracts import check_contract_territories
+        from sources.contracts import ContractError, load_contract
         from warehouse.baseline import exports_dir
         from warehouse.export_geo import key_indicators, perimeters_frame, without_geometry, write_geo
         from warehouse.paths import warehouse_path

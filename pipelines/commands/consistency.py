@@ -19,7 +19,7 @@ from warehouse.vocabulary import METHOD_FR, STATUS_FR, dataset_fr
 if TYPE_CHECKING:
     import duckdb
 
-    from models.contracts import Contract
+    from sources.contracts import Contract
 
 console = Console(width=200)
 err = Console(stderr=True, soft_wrap=True)
@@ -59,7 +59,8 @@ QPV_CODE_RE = re.compile(r"^(QP(\d{3}|02A|02B)\d{3}|QN(\d{3}|02A|02B)\d{2}[0-9A-
 
 def _open(name: str, home: Path | None) -> tuple[Contract, duckdb.DuckDBPyConnection, Path]:
     """(contract, read-only connection, home) with every contract code checked against the warehouse."""
-    from models.contracts import ContractError, check_contract_territories, load_contract
+    from models.contracts import check_contract_territories
+    from sources.contracts import ContractError, load_contract
     from warehouse.consistency import territory_for_contract_check
     from warehouse.paths import default_home, warehouse_path
     from warehouse.store import WarehouseError, connect_readonly
@@ -76,7 +77,7 @@ def _open(name: str, home: Path | None) -> tuple[Contract, duckdb.DuckDBPyConnec
         raise _fail(str(exc)) from exc
     if contract is None:
         # a QPV code: the contract naming it, narrowed to it (or its own territories)
-        from models.contracts import available_contracts
+        from sources.contracts import available_contracts
         from warehouse.qpv_lookup import QpvLookupError, qpv_scope, resolve_qpv
 
         try:
@@ -194,8 +195,9 @@ def register(app: typer.Typer) -> None:
         INSEE's proximity flag (écoles ≤ 100 m, collèges ≤ 300 m), EP status and IPS joined by UAI; the
         collèges de secteur the contract declares, whatever the distance; then the schools of its
         communes without coordinates, with their flag."""
-        from models.contracts import ContractError, check_colleges_secteur
+        from models.contracts import check_colleges_secteur
         from pipelines.commands.education import WITHIN, print_schools
+        from sources.contracts import ContractError
         from warehouse.qpv_schools import SchoolsError, contract_secteurs, qpv_schools
 
         if within not in WITHIN:

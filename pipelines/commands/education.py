@@ -73,7 +73,7 @@ def register(app: typer.Typer) -> None:
         rentrée figures and that rentrée: level, sector, EP status, pupils, IPS, distance, INSEE's
         proximity flag (écoles ≤ 100 m, collèges ≤ 300 m); the collèges de secteur that contracts
         declare for it, whatever the distance; the schools of its communes without coordinates."""
-        from models.contracts import ContractError, available_contracts, load_contract
+        from sources.contracts import ContractError, available_contracts, load_contract
         from warehouse.paths import default_home, warehouse_path
         from warehouse.qpv_lookup import QpvLookupError, resolve_qpv
         from warehouse.qpv_schools import SchoolsError, contract_secteurs, qpv_schools

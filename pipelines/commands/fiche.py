@@ -105,7 +105,7 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
         from rich.table import Table
 
-        from models.contracts import ContractError, load_contract
+        from sources.contracts import ContractError, load_contract
         from warehouse.fiche import FicheError, write_fiche
         from warehouse.paths import warehouse_path
         from warehouse.store import WarehouseError, connect_readonly

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from models.contracts import load_contract
 from pipelines.cli import app
+from sources.contracts import load_contract
 from tests.integration.fiche_sample import sample_home
 from warehouse.fiche import build_fiche, gather
 from warehouse.fiche.data import Geometries, _map_geometries, best_figures

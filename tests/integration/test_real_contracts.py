@@ -19,12 +19,13 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from models.contracts import ContractError, check_contract_territories, load_contract, parse_contract
+from models.contracts import check_contract_territories
 from pipelines.assets.insee import QPV_DATASETS, _stage, insee_observation
 from pipelines.cli import app
 from pipelines.refresh import RefreshReport
 from pipelines.resources import SourcesResource
 from sources._errors import SourceFormatError
+from sources.contracts import ContractError, load_contract, parse_contract
 from sources.registry import scan
 from warehouse.consistency import (
     consistency_report,

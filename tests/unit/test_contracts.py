@@ -8,12 +8,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from models.contracts import (
-    ContractError,
-    check_contract_territories,
-    load_contract,
-    validate_contract_name,
-)
+from models.contracts import check_contract_territories
+from sources.contracts import ContractError, load_contract, validate_contract_name
 
 TERRITORY = pl.DataFrame(
     {

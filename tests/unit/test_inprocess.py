@@ -65,12 +65,10 @@ def test_outputs_are_released_after_the_io_manager_stored_them() -> None:
     REFS.clear()
     STORED.clear()
     seen: list[tuple[str, bool]] = []
-    result = execute_uncaptured(
-        _job(),
-        run_config={},
-        instance=DagsterInstance.ephemeral(),
-        on_step=lambda s, ok: seen.append((s, ok)),
-    )
+    with DagsterInstance.ephemeral() as instance:
+        result = execute_uncaptured(
+            _job(), run_config={}, instance=instance, on_step=lambda s, ok: seen.append((s, ok))
+        )
     assert result.success
     assert seen == [("upstream_big", True), ("downstream_big", True)]
     assert STORED == {"upstream_big": 3, "downstream_big": 4}
@@ -83,7 +81,8 @@ def test_outputs_are_released_after_the_io_manager_stored_them() -> None:
 def test_execute_in_process_keeps_them_which_is_why_it_is_not_used() -> None:
     REFS.clear()
     STORED.clear()
-    result = _job().execute_in_process(instance=DagsterInstance.ephemeral())
+    with DagsterInstance.ephemeral() as instance:
+        result = _job().execute_in_process(instance=instance)
     gc.collect()
     assert result.success
     assert any(ref() is not None for ref in REFS)
@@ -98,13 +97,14 @@ def test_a_failing_step_is_reported_not_raised() -> None:
         assets=[failing], jobs=[define_asset_job("one")], resources={"io_manager": RememberingIO()}
     )
     seen: list[tuple[str, bool]] = []
-    result = execute_uncaptured(
-        defs.resolve_job_def("one"),
-        run_config={},
-        instance=DagsterInstance.ephemeral(),
-        tags={"t": "1"},
-        on_step=lambda s, ok: seen.append((s, ok)),
-    )
+    with DagsterInstance.ephemeral() as instance:
+        result = execute_uncaptured(
+            defs.resolve_job_def("one"),
+            run_config={},
+            instance=instance,
+            tags={"t": "1"},
+            on_step=lambda s, ok: seen.append((s, ok)),
+        )
     assert not result.success
     assert seen == [("upstream_big", False)]
     assert any(e.is_step_failure for e in result.all_events)

@@ -56,7 +56,7 @@ def _copy_exports(home: Path, out: Path) -> tuple[list[dict[str, str]], dict[str
                 }
             )
         try:
-            from models.contracts import load_contract
+            from sources.contracts import load_contract
 
             contract = load_contract(folder.name)
             for code in [*contract.qpv2024_codes, *contract.qpv2015_codes]:
