@@ -17,8 +17,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from pipelines.commands._common import HomeOpt, connect, fail, home_dir
+
 if TYPE_CHECKING:
-    import duckdb
+    pass
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Quartiers: QPV statistics warehouse.")
 console = Console()
@@ -26,35 +28,6 @@ err = Console(stderr=True, soft_wrap=True)
 
 CODE_RE = re.compile(r"^[A-Z0-9]{2,12}$")
 TEXT_RE = re.compile(r"^[\w\s'’\-.,()]{1,80}$", re.UNICODE)
-
-
-def _home(home: Path | None) -> Path:
-    from warehouse.paths import default_home
-
-    return (home or default_home()).resolve()
-
-
-def _warehouse_path(home: Path | None) -> Path:
-    return _home(home) / "warehouse.duckdb"
-
-
-def _connect(home: Path | None, *, spatial: bool = True) -> duckdb.DuckDBPyConnection:
-    from warehouse.store import WarehouseError, connect_readonly
-
-    try:
-        return connect_readonly(_warehouse_path(home), spatial=spatial)
-    except WarehouseError as exc:
-        raise _fail(str(exc)) from exc
-
-
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}")
-    return typer.Exit(code=2)
-
-
-HomeOpt = Annotated[
-    Path | None, typer.Option("--home", help="Data folder (default: $QUARTIERS_HOME or ./var)")
-]
 
 
 @app.command()
@@ -66,8 +39,8 @@ def sample(
     from synthetic.sample import generate_sample
     from warehouse.paths import sample_mirror
 
-    files = generate_sample(sample_mirror(_home(home)), seed)
-    console.print(f"{len(files)} files written to {sample_mirror(_home(home))}")
+    files = generate_sample(sample_mirror(home_dir(home)), seed)
+    console.print(f"{len(files)} files written to {sample_mirror(home_dir(home))}")
 
 
 @app.command()
@@ -100,11 +73,11 @@ def refresh(
     env = "live" if live else None
     if more_files:  # `--files A B C`: the paths after the first one arrive as arguments
         if not files:
-            raise _fail(f"{more_files[0]}: local files go after --files (quartiers refresh --files PATH…)")
+            raise fail(f"{more_files[0]}: local files go after --files (quartiers refresh --files PATH…)")
         files = [*files, *more_files]
     try:
         report = run_refresh(
-            home=_home(home),
+            home=home_dir(home),
             env=env,
             mirror=mirror,
             files=files,
@@ -114,9 +87,9 @@ def refresh(
             wait=wait,
         )
     except Exception as exc:  # the message names the file, row and column
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     if not report.success:
-        raise _fail(f"refresh failed at {report.failed_step}: {report.error}")
+        raise fail(f"refresh failed at {report.failed_step}: {report.error}")
 
 
 @app.command()
@@ -127,16 +100,16 @@ def demo(home: HomeOpt = None) -> None:
     from synthetic.sample import generate_sample
     from warehouse.paths import sample_mirror
 
-    h = _home(home)
+    h = home_dir(home)
     t0 = time.perf_counter()
     try:
         with run_lock(h, launched_by="quartiers demo"):  # the sample is rewritten under the lock too
             generate_sample(sample_mirror(h))
             report = run_refresh(home=h, env="sample", console=console)
     except Exception as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     if not report.success:
-        raise _fail(f"refresh failed at {report.failed_step}: {report.error}")
+        raise fail(f"refresh failed at {report.failed_step}: {report.error}")
     console.print(
         f"[green]Warehouse built[/] at {h / 'warehouse.duckdb'} in {time.perf_counter() - t0:.1f} s"
     )
@@ -148,7 +121,7 @@ def summary(home: HomeOpt = None) -> None:
     """What the warehouse holds: rows per table, territories per kind, crosswalk relations."""
     from warehouse.store import warehouse_info
 
-    con = _connect(home)
+    con = connect(home)
     info = warehouse_info(con)
     console.print(
         f"[bold]Entrepôt Quartiers[/] — {info.get('label', '')}, construit le {info.get('built_at', '?')}"
@@ -182,12 +155,12 @@ def territories(
 ) -> None:
     """List territories: QPVs of a commune, or any territory whose name or code matches."""
     if commune is not None and not re.match(r"^(\d{5}|2[AB]\d{3})$", commune):
-        raise _fail(f"{commune!r} is not an INSEE commune code")
+        raise fail(f"{commune!r} is not an INSEE commune code")
     if search is not None and not TEXT_RE.match(search):
-        raise _fail("search text may hold letters, digits, spaces and - ' . , ( ) only")
+        raise fail("search text may hold letters, digits, spaces and - ' . , ( ) only")
     if kind is not None and not re.match(r"^[a-z0-9_]{1,20}$", kind):
-        raise _fail(f"{kind!r} is not a territory kind")
-    con = _connect(home)
+        raise fail(f"{kind!r} is not a territory kind")
+    con = connect(home)
     if commune is not None:
         rows = con.execute(
             "SELECT geography, qpv_code, qpv_name, commune_code, commune_name, round(area_share * 100, 1) "
@@ -230,20 +203,20 @@ def locate(
     --csv, the same for every line of a file (one line out per line in, input columns kept)."""
     if csv_file is not None:
         if lon is not None or lat is not None:
-            raise _fail("give either --csv or --lon/--lat, not both")
+            raise fail("give either --csv or --lon/--lat, not both")
         _locate_csv(csv_file, crs, out, home)
         return
     if lon is None or lat is None:
-        raise _fail("give --lon and --lat (WGS84), or --csv FILE")
+        raise fail("give --lon and --lat (WGS84), or --csv FILE")
     if crs is not None or out is not None:
-        raise _fail("--crs and --out go with --csv")
+        raise fail("--crs and --out go with --csv")
     from warehouse.locate import locate as do_locate
 
-    con = _connect(home, spatial=False)
+    con = connect(home, spatial=False)
     try:
         found = do_locate(con, lon, lat)
     except Exception as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     for hit in found:
         where = "inside" if hit.inside else f"nearest, {hit.distance_m:,.0f} m away".replace(",", " ")
         console.print(f"{hit.geography}: {hit.code} {hit.name} ({where})")
@@ -253,10 +226,10 @@ def _locate_csv(csv_file: Path, crs: str | None, out: Path | None, home: Path | 
     from warehouse.locate_csv import LocateCsvError, write_located
 
     if not csv_file.is_file():
-        raise _fail(f"{csv_file}: no such file")
+        raise fail(f"{csv_file}: no such file")
     if out is not None and out.resolve() == csv_file.resolve():
-        raise _fail(f"--out {out} is the input file; choose another name")
-    con = _connect(home, spatial=False)
+        raise fail(f"--out {out} is the input file; choose another name")
+    con = connect(home, spatial=False)
     try:
         if out is None:
             n, without = write_located(con, csv_file, sys.stdout, crs)
@@ -269,9 +242,9 @@ def _locate_csv(csv_file: Path, crs: str | None, out: Path | None, home: Path | 
             finally:
                 tmp.unlink(missing_ok=True)
     except LocateCsvError as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     except OSError as exc:
-        raise _fail(f"{out}: cannot be written ({exc.strerror})") from exc
+        raise fail(f"{out}: cannot be written ({exc.strerror})") from exc
     err.print(
         f"{n} ligne(s) localisée(s), dont {without} sans résultat (voir la colonne motif)"
         + (f" → {out}" if out is not None else "")
@@ -281,12 +254,13 @@ def _locate_csv(csv_file: Path, crs: str | None, out: Path | None, home: Path | 
 @app.command()
 def sql(query: Annotated[str, typer.Argument(help="One SELECT statement")], home: HomeOpt = None) -> None:
     """Run a read-only SQL query on the warehouse (writes, ATTACH and file access are refused)."""
+    from warehouse.paths import warehouse_path
     from warehouse.query import run_sql
 
     try:
-        columns, rows = run_sql(_warehouse_path(home), query)
+        columns, rows = run_sql(warehouse_path(home_dir(home)), query)
     except Exception as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     table = Table(*columns)
     for row in rows:
         table.add_row(*["" if v is None else str(v) for v in row])
@@ -303,5 +277,5 @@ _register_source_commands()
 
 
 def main() -> None:  # pragma: no cover
-    os.environ.setdefault("DAGSTER_HOME", str(_home(None) / "dagster"))
+    os.environ.setdefault("DAGSTER_HOME", str(home_dir(None) / "dagster"))
     sys.exit(app())

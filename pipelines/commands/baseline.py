@@ -12,40 +12,28 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from pipelines.commands._common import HomeOpt, fail, home_dir
+
 console = Console()
 err = Console(stderr=True, soft_wrap=True)
 
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 ContractArg = Annotated[str, typer.Argument(help="Contract name: contracts/<name>.toml (e.g. sample)")]
-HomeOpt = Annotated[
-    Path | None, typer.Option("--home", help="Data folder (default: $QUARTIERS_HOME or ./var)")
-]
 OutOpt = Annotated[
     Path | None, typer.Option("--out", help="Output folder (default: <home>/exports/<contract>)")
 ]
-
-
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}")
-    return typer.Exit(code=2)
-
-
-def _home(home: Path | None) -> Path:
-    from warehouse.paths import default_home
-
-    return (home or default_home()).resolve()
 
 
 def _date(text: str | None, option: str) -> date | None:
     if text is None:
         return None
     if not DATE_RE.match(text):
-        raise _fail(f"{option} {text!r}: expected a date as YYYY-MM-DD")
+        raise fail(f"{option} {text!r}: expected a date as YYYY-MM-DD")
     try:
         return date.fromisoformat(text)
     except ValueError as exc:
-        raise _fail(f"{option} {text!r}: {exc}") from exc
+        raise fail(f"{option} {text!r}: {exc}") from exc
 
 
 def _contract_name(name: str) -> str:
@@ -54,7 +42,7 @@ def _contract_name(name: str) -> str:
     try:
         return validate_contract_name(name)
     except ContractError as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
 
 
 def _files_table(files: dict[str, Path]) -> Table:
@@ -73,7 +61,7 @@ def _out(path: Path | None) -> Path | None:
     try:
         return output_dir(path)
     except OutputPathError as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
 
 
 def register(app: typer.Typer) -> None:
@@ -94,7 +82,7 @@ def register(app: typer.Typer) -> None:
         predecessors: pl.DataFrame | None = None
         perimeters: set[str] = set()
         try:
-            con = connect_readonly(warehouse_path(_home(home)), spatial=False)
+            con = connect_readonly(warehouse_path(home_dir(home)), spatial=False)
             try:
                 territory = con.execute("SELECT kind, code, name, geo_version FROM territory").pl()
                 perimeters = {
@@ -141,7 +129,7 @@ def register(app: typer.Typer) -> None:
                 else:
                     verdict = "valide"
                 details.extend(f"{name} (avertissement) : {w}" for w in warnings)
-            frozen = ", ".join(d.isoformat() for d in stored_dates(_home(home), name)) or "-"
+            frozen = ", ".join(d.isoformat() for d in stored_dates(home_dir(home), name)) or "-"
             table.add_row(
                 name,
                 " ".join(c.qpv2024_codes),
@@ -172,10 +160,10 @@ def register(app: typer.Typer) -> None:
         name = _contract_name(contract)
         try:
             produced = make_baseline(
-                _home(home), name, on=_date(on, "--date"), out_dir=_out(out), force=force
+                home_dir(home), name, on=_date(on, "--date"), out_dir=_out(out), force=force
             )
         except (QuartiersError, ValueError) as exc:
-            raise _fail(str(exc)) from exc
+            raise fail(str(exc)) from exc
         frame = produced.frame
         console.print(
             f"[green]Baseline of {name}[/] frozen at {produced.frozen}: {frame.height} lines, "
@@ -205,14 +193,14 @@ def register(app: typer.Typer) -> None:
         name = _contract_name(contract)
         try:
             produced = make_evaluation(
-                _home(home),
+                home_dir(home),
                 name,
                 at=_date(at, "--at"),
                 baseline_on=_date(baseline_on, "--baseline"),
                 out_dir=_out(out),
             )
         except (QuartiersError, ValueError) as exc:
-            raise _fail(str(exc)) from exc
+            raise fail(str(exc)) from exc
         frame = produced.frame
         table = Table("comparability", "lines")
         for flag, n in frame.group_by("comparability").len().sort("comparability").iter_rows():
@@ -239,7 +227,7 @@ def register(app: typer.Typer) -> None:
         from warehouse.store import WarehouseError, connect_readonly
 
         name = _contract_name(contract)
-        h = _home(home)
+        h = home_dir(home)
         try:
             c = load_contract(name)
             con = connect_readonly(warehouse_path(h), spatial=False)
@@ -265,7 +253,7 @@ def register(app: typer.Typer) -> None:
             files = write_geo(frame, _out(out) or exports_dir(h, name), f"perimetres-{name}")
             skipped = without_geometry(frame)
         except (ContractError, WarehouseError, ValueError) as exc:
-            raise _fail(str(exc)) from exc
+            raise fail(str(exc)) from exc
         console.print(
             f"[green]{frame.height - len(skipped)} périmètres[/] avec {len(ids)} indicateur(s) clé(s) : "
             f"{', '.join(ids) or '-'}"

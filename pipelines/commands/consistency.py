@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from pipelines.commands._common import HomeOpt, fail, home_dir
 from warehouse.fiche.fmt import period_fr
 from warehouse.vocabulary import METHOD_FR, STATUS_FR, dataset_fr
 
@@ -28,16 +29,6 @@ ContractArg = Annotated[
     str,
     typer.Argument(help="Contract name: contracts/<name>.toml (e.g. argentan), or a QPV code (QN06101M)"),
 ]
-HomeOpt = Annotated[
-    Path | None, typer.Option("--home", help="Data folder (default: $QUARTIERS_HOME or ./var)")
-]
-
-
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}")
-    return typer.Exit(code=2)
-
-
 def _num(value: object) -> str:
     if value is None:
         return ""
@@ -62,19 +53,19 @@ def _open(name: str, home: Path | None) -> tuple[Contract, duckdb.DuckDBPyConnec
     from models.contracts import check_contract_territories
     from sources.contracts import ContractError, load_contract
     from warehouse.consistency import territory_for_contract_check
-    from warehouse.paths import default_home, warehouse_path
+    from warehouse.paths import warehouse_path
     from warehouse.store import WarehouseError, connect_readonly
 
-    h = (home or default_home()).resolve()
+    h = home_dir(home)
     by_code = QPV_CODE_RE.match(name.strip().upper())
     try:
         contract = None if by_code else load_contract(name)
     except ContractError as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     try:
         con = connect_readonly(warehouse_path(h))
     except WarehouseError as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     if contract is None:
         # a QPV code: the contract naming it, narrowed to it (or its own territories)
         from sources.contracts import available_contracts
@@ -83,13 +74,13 @@ def _open(name: str, home: Path | None) -> tuple[Contract, duckdb.DuckDBPyConnec
         try:
             qpv = resolve_qpv(con, name)
         except QpvLookupError as exc:
-            raise _fail(str(exc)) from exc
+            raise fail(str(exc)) from exc
         contract = qpv_scope(con, qpv, [load_contract(n) for n in available_contracts()])
     territory = territory_for_contract_check(con)
     try:
         check_contract_territories(contract, territory)
     except ContractError as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     return contract, con, h
 
 
@@ -201,7 +192,7 @@ def register(app: typer.Typer) -> None:
         from warehouse.qpv_schools import SchoolsError, contract_secteurs, qpv_schools
 
         if within not in WITHIN:
-            raise _fail(f"--within {within[:20]!r} : inside, 100, 300 ou 1000")
+            raise fail(f"--within {within[:20]!r} : inside, 100, 300 ou 1000")
         contract, con, _ = _open(contract_name, home)
         try:
             check_colleges_secteur(contract, con.execute("SELECT DISTINCT uai, name, level FROM school").pl())
@@ -219,4 +210,4 @@ def register(app: typer.Typer) -> None:
                 )
                 print_schools(out, f"{q.code} {q.name or ''}".strip(), "qpv2024", frame, within, None)
         except (ContractError, SchoolsError) as exc:
-            raise _fail(str(exc)) from exc
+            raise fail(str(exc)) from exc

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
+from pipelines.commands._common import HomeOpt, home_dir
 from warehouse.qpv_lookup import QPV_CODE_RE
 from warehouse.vocabulary import COORD_FR, LEVEL_FR
 
@@ -65,38 +65,36 @@ def register(app: typer.Typer) -> None:
         within: Annotated[
             str, typer.Option("--within", help="inside, 100, 300 or 1000 (metres from the perimeter)")
         ] = "1000",
-        home: Annotated[
-            Path | None, typer.Option("--home", help="Data folder (default: $QUARTIERS_HOME or ./var)")
-        ] = None,
+        home: HomeOpt = None,
     ) -> None:
         """Every school inside the QPV or within --within metres (1 km by default) with its latest held
         rentrée figures and that rentrée: level, sector, EP status, pupils, IPS, distance, INSEE's
         proximity flag (écoles ≤ 100 m, collèges ≤ 300 m); the collèges de secteur that contracts
         declare for it, whatever the distance; the schools of its communes without coordinates."""
         from sources.contracts import ContractError, available_contracts, load_contract
-        from warehouse.paths import default_home, warehouse_path
+        from warehouse.paths import warehouse_path
         from warehouse.qpv_lookup import QpvLookupError, resolve_qpv
         from warehouse.qpv_schools import SchoolsError, contract_secteurs, qpv_schools
         from warehouse.store import WarehouseError, connect_readonly
 
         err = Console(stderr=True, soft_wrap=True)
         if within not in WITHIN:
-            err.print(f"[bold red]error:[/] --within {within[:20]!r} : inside, 100, 300 ou 1000")
+            err.print(f"[bold red]erreur :[/] --within {within[:20]!r} : inside, 100, 300 ou 1000")
             raise typer.Exit(code=2)
         try:
             year = _rentree(rentree)
         except typer.BadParameter as exc:
-            err.print(f"[bold red]error:[/] {exc}")
+            err.print(f"[bold red]erreur :[/] {exc}")
             raise typer.Exit(code=2) from exc
         try:
-            con = connect_readonly(warehouse_path((home or default_home()).resolve()))
+            con = connect_readonly(warehouse_path(home_dir(home)))
         except WarehouseError as exc:
-            err.print(f"[bold red]error:[/] {exc}")
+            err.print(f"[bold red]erreur :[/] {exc}")
             raise typer.Exit(code=2) from exc
         try:
             qpv = resolve_qpv(con, qpv_code)
         except QpvLookupError as exc:
-            err.print(f"[bold red]error:[/] {exc}")
+            err.print(f"[bold red]erreur :[/] {exc}")
             raise typer.Exit(code=2) from exc
         contracts = []
         for name in available_contracts():
@@ -110,7 +108,7 @@ def register(app: typer.Typer) -> None:
                 con, qpv.kind, [qpv.code], within_m=WITHIN[within], rentree=year, secteurs=secteurs
             )
         except SchoolsError as exc:
-            err.print(f"[bold red]error:[/] {exc}")
+            err.print(f"[bold red]erreur :[/] {exc}")
             raise typer.Exit(code=2) from exc
         print_schools(Console(), qpv.label(), qpv.kind, frame, within, year)
 

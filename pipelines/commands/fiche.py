@@ -10,32 +10,16 @@ from typing import Annotated
 
 import typer
 
+from pipelines.commands._common import HomeOpt, fail, home_dir
+
 QPV_CODE_RE = re.compile(r"^(QP(\d{3}|02A|02B)\d{3}|QN(\d{3}|02A|02B)\d{2}[0-9A-Z])$")
 FORMATS = ("pdf", "html", "md")
-
-HomeOpt = Annotated[
-    Path | None, typer.Option("--home", help="Data folder (default: $QUARTIERS_HOME or ./var)")
-]
-
-
-def _home(home: Path | None) -> Path:
-    from warehouse.paths import default_home
-
-    return (home or default_home()).resolve()
-
-
-def _fail(message: str) -> typer.Exit:
-    from rich.console import Console
-
-    Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {message}")
-    return typer.Exit(code=2)
-
 
 def _formats(values: list[str] | None, default: tuple[str, ...]) -> tuple[str, ...]:
     chosen = tuple(dict.fromkeys(v.strip().lower() for v in (values or default)))
     bad = [v for v in chosen if v not in FORMATS]
     if bad:
-        raise _fail(f"unknown format {bad[0][:20]!r}: choose among {', '.join(FORMATS)}")
+        raise fail(f"unknown format {bad[0][:20]!r}: choose among {', '.join(FORMATS)}")
     return chosen
 
 
@@ -45,7 +29,7 @@ def _out(path: Path) -> Path:
     try:
         return output_dir(path)
     except OutputPathError as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
 
 
 def register(app: typer.Typer) -> None:
@@ -71,18 +55,18 @@ def register(app: typer.Typer) -> None:
 
         code = code.strip().upper()
         if not QPV_CODE_RE.match(code):
-            raise _fail(f"{code[:40]!r} is not a QPV code (QP0dd nnn for 2015, QN0dd nnX for 2024)")
+            raise fail(f"{code[:40]!r} is not a QPV code (QP0dd nnn for 2015, QN0dd nnX for 2024)")
         formats = _formats(format, ("pdf",))
-        h = _home(home)
+        h = home_dir(home)
         try:
             con = connect_readonly(warehouse_path(h), spatial=False)
         except WarehouseError as exc:
-            raise _fail(str(exc)) from exc
+            raise fail(str(exc)) from exc
         t0 = time.perf_counter()
         try:
             paths = write_fiche(con, code, _out(out or h / "fiches"), formats)
         except FicheError as exc:
-            raise _fail(str(exc)) from exc
+            raise fail(str(exc)) from exc
         finally:
             con.close()
         console = Console()
@@ -113,14 +97,14 @@ def register(app: typer.Typer) -> None:
         try:
             c = load_contract(contract.strip())
         except ContractError as exc:
-            raise _fail(str(exc)) from exc
+            raise fail(str(exc)) from exc
         formats = _formats(format, ("pdf", "html"))
-        h = _home(home)
+        h = home_dir(home)
         target = _out(out or h / "fiches" / c.name)
         try:
             con = connect_readonly(warehouse_path(h), spatial=False)
         except WarehouseError as exc:
-            raise _fail(str(exc)) from exc
+            raise fail(str(exc)) from exc
         codes = [*c.qpv2024_codes, *c.former_qpv2015]
         table = Table("QPV", *formats, "s", title=c.title)
         t_all = time.perf_counter()
@@ -130,7 +114,7 @@ def register(app: typer.Typer) -> None:
                 paths = write_fiche(con, code, target, formats)
                 table.add_row(code, *[paths[f].name for f in formats], f"{time.perf_counter() - t0:.2f}")
         except FicheError as exc:
-            raise _fail(str(exc)) from exc
+            raise fail(str(exc)) from exc
         finally:
             con.close()
         console = Console()
@@ -151,11 +135,11 @@ def register(app: typer.Typer) -> None:
         from warehouse.paths import warehouse_path
         from warehouse.store import WarehouseError, connect_readonly
 
-        h = _home(home)
+        h = home_dir(home)
         try:
             con = connect_readonly(warehouse_path(h), spatial=False)
         except WarehouseError as exc:
-            raise _fail(str(exc)) from exc
+            raise fail(str(exc)) from exc
         t0 = time.perf_counter()
         try:
             index = build_site(con, _out(out), home=h, pdf=pdf)

@@ -13,13 +13,14 @@ import re
 import sys
 import unicodedata
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+
+from pipelines.commands._common import HomeOpt, home_dir
 
 UNIT_FR = {
     "count": "nombre",
@@ -123,27 +124,25 @@ def register(app: typer.Typer) -> None:
             str | None, typer.Option("--search", help="Text in the id or label (case and accents ignored)")
         ] = None,
         fmt: Annotated[str, typer.Option("--format", help="table or csv (; separated)")] = "table",
-        home: Annotated[
-            Path | None, typer.Option("--home", help="Data folder (default: $QUARTIERS_HOME or ./var)")
-        ] = None,
+        home: HomeOpt = None,
     ) -> None:
         """Every indicator of the warehouse: id, French label, unit, source dataset, periods held."""
-        from warehouse.paths import default_home, warehouse_path
+        from warehouse.paths import warehouse_path
         from warehouse.store import WarehouseError, connect_readonly
 
         err = Console(stderr=True, soft_wrap=True)
         if fmt not in ("table", "csv"):
-            err.print(f"[bold red]error:[/] --format {escape(fmt)!s}: expected table or csv")
+            err.print(f"[bold red]erreur :[/] --format {escape(fmt)!s}: expected table or csv")
             raise typer.Exit(code=2)
         if search is not None and not SEARCH_RE.match(search):
             err.print(
-                "[bold red]error:[/] search text may hold letters, digits, spaces and - ' . , ( ) % / only"
+                "[bold red]erreur :[/] search text may hold letters, digits, spaces and - ' . , ( ) % / only"
             )
             raise typer.Exit(code=2)
         try:
-            con = connect_readonly(warehouse_path((home or default_home()).resolve()), spatial=False)
+            con = connect_readonly(warehouse_path(home_dir(home)), spatial=False)
         except WarehouseError as exc:
-            err.print(f"[bold red]error:[/] {exc}")
+            err.print(f"[bold red]erreur :[/] {exc}")
             raise typer.Exit(code=2) from exc
         rows = catalog(con, search)
         if fmt == "csv":

@@ -9,12 +9,12 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from models.observation import not_computable_fr
+from pipelines.commands._common import HomeOpt, home_dir
 from warehouse.fiche.fmt import bound_fr, period_fr, value_fr
 from warehouse.qpv_lookup import QPV_CODE_RE
 from warehouse.vocabulary import dataset_fr
@@ -244,37 +244,35 @@ def register(app: typer.Typer) -> None:
         output_format: Annotated[
             str, typer.Option("--format", help="table (default), csv or json (every row, for scripts)")
         ] = "table",
-        home: Annotated[
-            Path | None, typer.Option("--home", help="Data folder (default: $QUARTIERS_HOME or ./var)")
-        ] = None,
+        home: HomeOpt = None,
     ) -> None:
         """A QPV's profile: every indicator and data year, next to its reference territories, each figure
         with its source, release and geography ("secret statistique" where the producer hid it). For a
         2024 code, also the figures of the 2015 QPV(s) it replaces, labelled with their perimeter."""
         from rich.console import Console
 
-        from warehouse.paths import default_home, warehouse_path
+        from warehouse.paths import warehouse_path
         from warehouse.profile import read_profile
         from warehouse.qpv_lookup import QpvLookupError, resolve_qpv
         from warehouse.store import WarehouseError, connect_readonly
 
         out, err = Console(), Console(stderr=True, soft_wrap=True)
         if output_format not in ("table", "csv", "json"):
-            err.print(f"[bold red]error:[/] --format {output_format[:20]!r}: table, csv ou json")
+            err.print(f"[bold red]erreur :[/] --format {output_format[:20]!r}: table, csv ou json")
             raise typer.Exit(code=2)
         try:
-            con = connect_readonly(warehouse_path((home or default_home()).resolve()), spatial=False)
+            con = connect_readonly(warehouse_path(home_dir(home)), spatial=False)
         except WarehouseError as exc:
-            err.print(f"[bold red]error:[/] {exc}")
+            err.print(f"[bold red]erreur :[/] {exc}")
             raise typer.Exit(code=2) from exc
         try:
             qpv = resolve_qpv(con, code)
         except QpvLookupError as exc:
-            err.print(f"[bold red]error:[/] {exc}")
+            err.print(f"[bold red]erreur :[/] {exc}")
             raise typer.Exit(code=2) from exc
         data = read_profile(con, qpv, all_periods=all_periods or output_format != "table")
         if not data.rows:
-            err.print(f"[bold red]error:[/] aucun chiffre pour le QPV {qpv.code} dans cet entrepôt")
+            err.print(f"[bold red]erreur :[/] aucun chiffre pour le QPV {qpv.code} dans cet entrepôt")
             raise typer.Exit(code=2)
         if output_format == "csv":
             writer = csv.DictWriter(sys.stdout, CSV_COLUMNS, delimiter=";", extrasaction="ignore")

@@ -8,7 +8,6 @@ territory, then the QPV(s) of the other geography (qpv_crosswalk) as separate se
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -17,6 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from pipelines.commands._common import HomeOpt, home_dir
 from warehouse.fiche.fmt import value_fr
 
 # Strict patterns (a value is validated before it reaches SQL): QPV 2015/2024, commune, IRIS.
@@ -168,31 +168,29 @@ def register(app: typer.Typer) -> None:
     def series(
         code: Annotated[str, typer.Argument(help="Territory code: QPV (QN…/QP…), commune, IRIS")],
         indicator: Annotated[str, typer.Option("--indicator", help="Indicator id, e.g. defm_abc")],
-        home: Annotated[
-            Path | None, typer.Option("--home", help="Data folder (default: $QUARTIERS_HOME or ./var)")
-        ] = None,
+        home: HomeOpt = None,
     ) -> None:
         """An indicator's series for a territory, period by period, with status flags (« secret
         statistique », « manquant »); for a QPV also its commune(s) and the other geography's QPV(s),
         each as a separate series (2015 and 2024 geographies are never joined)."""
-        from warehouse.paths import default_home, warehouse_path
+        from warehouse.paths import warehouse_path
         from warehouse.store import WarehouseError, connect_readonly
 
         err = Console(stderr=True, soft_wrap=True)
         code = code.strip().upper()
         if not CODE_RE.match(code):
             err.print(
-                f"[bold red]error:[/] {code!r} is not a territory code "
+                f"[bold red]erreur :[/] {code!r} is not a territory code "
                 "(QPV QN06101M / QP062019, commune 06088, IRIS 060880101)"
             )
             raise typer.Exit(code=2)
         if not INDICATOR_RE.match(indicator):
-            err.print(f"[bold red]error:[/] {indicator!r} is not an indicator id (lower-case, digits, _)")
+            err.print(f"[bold red]erreur :[/] {indicator!r} is not an indicator id (lower-case, digits, _)")
             raise typer.Exit(code=2)
         try:
-            con = connect_readonly(warehouse_path((home or default_home()).resolve()), spatial=False)
+            con = connect_readonly(warehouse_path(home_dir(home)), spatial=False)
         except WarehouseError as exc:
-            err.print(f"[bold red]error:[/] {exc}")
+            err.print(f"[bold red]erreur :[/] {exc}")
             raise typer.Exit(code=2) from exc
         known = con.execute(
             "SELECT unit, label_fr FROM indicator WHERE indicator_id = ?", [indicator]
@@ -203,7 +201,7 @@ def register(app: typer.Typer) -> None:
             close = suggestions(con, indicator)
             hint = ("; closest: " + ", ".join(close)) if close else "; no close id or label"
             err.print(
-                f"[bold red]error:[/] unknown indicator {indicator!r}{escape(hint)}. "
+                f"[bold red]erreur :[/] unknown indicator {indicator!r}{escape(hint)}. "
                 "Every indicator: quartiers indicators (--search TEXT)"
             )
             raise typer.Exit(code=2)
@@ -221,7 +219,7 @@ def register(app: typer.Typer) -> None:
                     resolve_qpv(con, code)
                 except QpvLookupError as exc:
                     hint = f" ({exc})"
-            err.print(f"[bold red]error:[/] no territory {code} in the warehouse{hint}")
+            err.print(f"[bold red]erreur :[/] no territory {code} in the warehouse{hint}")
             raise typer.Exit(code=2)
         out = Console()
         unit_fr = {"count": "nombre", "percent": "%", "euro": "€", "index": "indice", "ratio": "rapport"}
