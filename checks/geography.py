@@ -10,10 +10,12 @@ import pandera.polars as pa
 import polars as pl
 import shapely
 
-QPV2024 = r"^QN(\d{3}|02A|02B)\d{2}[A-Z]$"
-QPV2015 = r"^QP(\d{3}|02A|02B)\d{3}$"
-COMMUNE = r"^(\d{5}|2[AB]\d{3})$"
-EPCI = r"^\d{9}$"
+from sources.territory_codes import COMMUNE_CODE, EPCI_CODE, QPV2015_CODE, QPV2024_CODE
+
+QPV2024 = QPV2024_CODE
+QPV2015 = QPV2015_CODE
+COMMUNE = COMMUNE_CODE
+EPCI = EPCI_CODE
 DEPARTEMENT = r"^(\d{2}|2[AB]|9[78]\d)$"
 REGION = r"^(\d{2}|9[78]\d)$"
 CODE_PATTERNS = {
@@ -155,10 +157,10 @@ def malformed_codes(territory: pl.DataFrame) -> pl.DataFrame:
 class CorrespondenceModel(pa.DataFrameModel):
     """ANCT's correspondence list: codes of their geography, one row per (2024, 2015) pair."""
 
-    code_2024: str = pa.Field(str_matches=r"^QN(\d{3}|02A|02B)\d{2}[0-9A-Z]$")
+    code_2024: str = pa.Field(str_matches=QPV2024_CODE)
     name_2024: str = pa.Field(nullable=True)
     status: str = pa.Field(nullable=True)
-    code_2015: str = pa.Field(nullable=True, str_matches=r"^QP(\d{3}|02A|02B)\d{3}$")
+    code_2015: str = pa.Field(nullable=True, str_matches=QPV2015_CODE)
     name_2015: str = pa.Field(nullable=True)
     rank: pl.Int32 = pa.Field(nullable=True, ge=1, le=3)
     source_row: pl.Int32 = pa.Field(ge=2)

@@ -15,6 +15,7 @@ import unicodedata
 import polars as pl
 
 from models.territory import LINK_SCHEMA, TERRITORY_SCHEMA
+from sources.territory_codes import QPV_DEP_RE
 
 REPORT_SCHEMA: dict[str, pl.DataType] = {
     "qpv_kind": pl.String(),
@@ -25,11 +26,8 @@ REPORT_SCHEMA: dict[str, pl.DataType] = {
     "candidates": pl.String(),  # the matching codes, comma-joined (ambiguous)
 }
 
-# QP / QN + département on three characters (061, 974, 02A) + order (3 digits; 2 digits + a key).
-_DEP_OF = {
-    "qpv2015": re.compile(r"^QP(?P<dep>\d{3}|02A|02B)\d{3}$"),
-    "qpv2024": re.compile(r"^QN(?P<dep>\d{3}|02A|02B)\d{2}[0-9A-Z]$"),
-}
+# QP / QN + département on three characters (061, 974, 02A) + order (3 digits; 2 digits + a letter).
+_DEP_OF = QPV_DEP_RE
 
 
 def departement_of(kind: str, code: str) -> str | None:

@@ -26,14 +26,13 @@ from pathlib import Path
 import polars as pl
 
 from sources._errors import QuartiersError
+from sources.territory_codes import QPV2015_RE, QPV2024_RE
 
 CONTRACTS_DIR = Path(__file__).resolve().parents[1] / "contracts"
 
 # A contract name becomes a file and folder name: lower-case letters, digits and inner hyphens only.
 CONTRACT_NAME_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 UAI_RE = re.compile(r"^\d{7}[A-Z]$")
-QPV2024_RE = re.compile(r"^QN\d{2}[0-9AB]\d{2}[A-Z0-9]$")
-QPV2015_RE = re.compile(r"^QP\d{2}[0-9AB]\d{3}$")
 COMMUNE_RE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
 EPCI_RE = re.compile(r"^\d{9}$")
 CODE_RE = re.compile(r"^[A-Za-z0-9]{1,12}$")

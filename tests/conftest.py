@@ -49,3 +49,12 @@ def sample_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object
     report = run_refresh(home=home, env="sample")
     assert report.success, report.error
     return home, report
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Collect garbage while sqlite is still alive: a Dagster storage engine collected at interpreter exit
+    prints « Cannot operate on a closed database » tracebacks under pytest's summary line."""
+    import gc
+
+    gc.collect()

@@ -8,13 +8,12 @@ its perimeter; an unknown code is refused with the close matches of both geograp
 from __future__ import annotations
 
 import difflib
-import re
 from dataclasses import dataclass
 from typing import Any
 
 import duckdb
 
-QPV_CODE_RE = re.compile(r"^(QP(\d{3}|02A|02B)\d{3}|QN(\d{3}|02A|02B)\d{2}[0-9A-Z])$")
+from sources.territory_codes import QPV_CODE_RE
 
 BASIS_FR = {
     "official_list": "liste de correspondance officielle de l'ANCT",

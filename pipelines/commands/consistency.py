@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -14,6 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from pipelines.commands._common import HomeOpt, fail, home_dir
+from sources.territory_codes import QPV_CODE_RE
 from warehouse.fiche.fmt import period_fr
 from warehouse.vocabulary import METHOD_FR, STATUS_FR, dataset_fr
 
@@ -45,7 +45,6 @@ CHECK_FR = {
     "qpv_population_within_communes": "population des QPV ≤ celle des communes",
     "qpv_population_sum_vs_pop_com_qp": "somme des QPV / population des QPV de la commune",
 }
-QPV_CODE_RE = re.compile(r"^(QP(\d{3}|02A|02B)\d{3}|QN(\d{3}|02A|02B)\d{2}[0-9A-Z])$")
 
 
 def _open(name: str, home: Path | None) -> tuple[Contract, duckdb.DuckDBPyConnection, Path]:

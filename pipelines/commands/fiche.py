@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import re
 import time
 from pathlib import Path
 from typing import Annotated
@@ -11,8 +10,8 @@ from typing import Annotated
 import typer
 
 from pipelines.commands._common import HomeOpt, fail, home_dir
+from sources.territory_codes import QPV_CODE_RE
 
-QPV_CODE_RE = re.compile(r"^(QP(\d{3}|02A|02B)\d{3}|QN(\d{3}|02A|02B)\d{2}[0-9A-Z])$")
 FORMATS = ("pdf", "html", "md")
 
 def _formats(values: list[str] | None, default: tuple[str, ...]) -> tuple[str, ...]:

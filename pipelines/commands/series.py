@@ -17,10 +17,11 @@ from rich.markup import escape
 from rich.table import Table
 
 from pipelines.commands._common import HomeOpt, home_dir
+from sources.territory_codes import TERRITORY_CODE_RE
 from warehouse.fiche.fmt import value_fr
 
 # Strict patterns (a value is validated before it reaches SQL): QPV 2015/2024, commune, IRIS.
-CODE_RE = re.compile(r"^(QN(\d{3}|02A|02B)\d{2}[A-Z]|QP(\d{3}|02A|02B)\d{3}|(\d{2}|2[AB])\d{3}(\d{4})?)$")
+CODE_RE = TERRITORY_CODE_RE
 INDICATOR_RE = re.compile(r"^[a-z][a-z0-9_]{0,79}$")
 
 STATUS_FR = {

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import polars as pl
 
+from sources import territory_codes
 from sources._archive import is_zip, list_members
 from sources._errors import SourceFormatError
 from sources.filosofi import settings as fs
@@ -295,9 +296,9 @@ def _qpv_geography(table: RawTable, code_col: str, file: str) -> str:
     kinds = set()
     for row in table.rows:
         code = row[j]
-        if re.match(qs.QPV2015_CODE, code):
+        if re.match(territory_codes.QPV2015_CODE, code):
             kinds.add("qpv2015")
-        elif re.match(qs.QPV2024_CODE, code):
+        elif re.match(territory_codes.QPV2024_CODE, code):
             kinds.add("qpv2024")
     if len(kinds) > 1:
         raise SourceFormatError(file, "the file mixes QPV codes of the 2015 (QP…) and 2024 (QN…) geographies")
@@ -704,9 +705,9 @@ def _note_name(names: list[str], j: int | None) -> str | None:
 def _code_pattern(layout: Layout) -> str:
     kind = layout.territory_kind
     if kind == "qpv2015":
-        return qs.QPV2015_CODE
+        return territory_codes.QPV2015_CODE
     if kind == "qpv2024":
-        return qs.QPV2024_CODE
+        return territory_codes.QPV2024_CODE
     if layout.spec.family == "comparateur":
         return cs.CODE_PATTERN
     return fs.CODE_PATTERNS.get(kind, r"^.+$")

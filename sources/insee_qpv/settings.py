@@ -103,8 +103,6 @@ QPV2024_RELEASES: tuple[Qpv2024Release, ...] = (
     ),
 )
 
-QPV2015_CODE = r"^QP(\d{3}|02A|02B)\d{3}$"
-QPV2024_CODE = r"^QN(\d{3}|02A|02B)\d{2}[0-9A-Z]$"
 
 
 class Period(NamedTuple):

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import polars as pl
 
+from sources import territory_codes
 from sources._errors import SourceFormatError
 from sources.qpv_correspondence import settings as s
 
@@ -80,8 +81,8 @@ def read_correspondence(path: Path, *, sha256: str, display_name: str | None = N
             return row[i].strip() if i is not None and i < len(row) else ""
 
         code = cell(s.CODE_2024).upper()
-        if not re.match(s.QPV2024_CODE, code):
-            what = "a 2015 code (QP…)" if re.match(s.QPV2015_CODE, code) else repr(code)
+        if not re.match(territory_codes.QPV2024_CODE, code):
+            what = "a 2015 code (QP…)" if re.match(territory_codes.QPV2015_CODE, code) else repr(code)
             raise SourceFormatError(
                 name, f"{what} where a QPV 2024 code is expected", row=number, column=s.CODE_2024
             )
@@ -95,8 +96,8 @@ def read_correspondence(path: Path, *, sha256: str, display_name: str | None = N
             old = cell(code_col).upper()
             if not old:
                 continue
-            if not re.match(s.QPV2015_CODE, old):
-                what = "a 2024 code (QN…)" if re.match(s.QPV2024_CODE, old) else repr(old)
+            if not re.match(territory_codes.QPV2015_CODE, old):
+                what = "a 2024 code (QN…)" if re.match(territory_codes.QPV2024_CODE, old) else repr(old)
                 raise SourceFormatError(
                     name, f"{what} where a QPV 2015 code is expected", row=number, column=code_col
                 )

@@ -1,5 +1,7 @@
 """QPV perimeters published by ANCT on data.gouv.fr (dataset 5a561801c751df42d7fca9b6). See README.md."""
 
+from sources.territory_codes import QPV2015_CODE, QPV2024_CODE
+
 DATASET = "qpv_perimeters"
 LICENCE = "Licence Ouverte 2.0 (ANCT)"
 DATASET_API = "https://www.data.gouv.fr/api/1/datasets/5a561801c751df42d7fca9b6/"
@@ -20,8 +22,8 @@ QPV2015_VINTAGE = "2015"
 # Code patterns of each geography: the letter of a 2024 code says N (new), M (modified), I (unchanged).
 CODE_PATTERNS = {
     # Département on 3 characters, Corsica included: QN02A01M, QP02A001 (INSEE's QPV files, V for 2015).
-    "qpv2024": r"^QN(\d{3}|02A|02B)\d{2}[A-Z]$",
-    "qpv2015": r"^QP(\d{3}|02A|02B)\d{3}$",
+    "qpv2024": QPV2024_CODE,
+    "qpv2015": QPV2015_CODE,
 }
 
 # Property names seen across vintages and republications, lower-cased → our names.

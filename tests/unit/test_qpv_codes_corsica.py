@@ -17,7 +17,7 @@ from pipelines.commands import education as cmd_education
 from pipelines.commands import fiche as cmd_fiche
 from pipelines.commands import profile as cmd_profile
 from pipelines.commands import series as cmd_series
-from sources.insee_qpv import settings as insee_qpv
+from sources import territory_codes
 from sources.qpv_perimeters import settings as perimeters
 from sources.qpv_perimeters.parse import geography_of
 from warehouse.fiche import data as fiche_data
@@ -31,8 +31,8 @@ PATTERNS: dict[str, tuple[re.Pattern[str], list[str]]] = {
     "checks.geography.QPV2024": (re.compile(checks_geography.QPV2024), OFFICIAL_2024),
     "qpv_perimeters qpv2015": (re.compile(perimeters.CODE_PATTERNS["qpv2015"]), OFFICIAL_2015),
     "qpv_perimeters qpv2024": (re.compile(perimeters.CODE_PATTERNS["qpv2024"]), OFFICIAL_2024),
-    "insee_qpv QPV2015_CODE": (re.compile(insee_qpv.QPV2015_CODE), OFFICIAL_2015),
-    "insee_qpv QPV2024_CODE": (re.compile(insee_qpv.QPV2024_CODE), OFFICIAL_2024),
+    "territory_codes QPV2015_CODE": (re.compile(territory_codes.QPV2015_CODE), OFFICIAL_2015),
+    "territory_codes QPV2024_CODE": (re.compile(territory_codes.QPV2024_CODE), OFFICIAL_2024),
     "commands.profile": (cmd_profile.QPV_CODE_RE, OFFICIAL_2015 + OFFICIAL_2024),
     "commands.fiche": (cmd_fiche.QPV_CODE_RE, OFFICIAL_2015 + OFFICIAL_2024),
     "fiche.data": (fiche_data.QPV_CODE_RE, OFFICIAL_2015 + OFFICIAL_2024),
