@@ -8,7 +8,8 @@ from __future__ import annotations
 import pandera.polars as pa
 import polars as pl
 
-from models.observation import METHODS, PERIOD_TYPES, STATUSES
+from checks.observation import ObservationModel, value_iff_published
+from models.observation import PERIOD_TYPES
 
 STAGED_STATUSES = ("published", "suppressed", "missing", "not_applicable")
 TERRITORY_KINDS = (
@@ -21,16 +22,6 @@ TERRITORY_KINDS = (
     "france",
     "iris",
     "ensemble_qpv",
-)
-SIGNED_SHARES = frozenset({"part_impots"})  # the tax share of disposable income is negative by definition
-INCOME_COMPOSITION_SHARES = frozenset(
-    {
-        "part_revenus_activite",
-        "part_pensions",
-        "part_revenus_patrimoine",
-        "part_prestations_sociales",
-        "part_impots",
-    }
 )
 
 
@@ -58,7 +49,7 @@ class StagedInseeModel(pa.DataFrameModel):
     @pa.dataframe_check
     @classmethod
     def value_iff_published(cls, data: pa.PolarsData) -> pl.LazyFrame:
-        return data.lazyframe.select((pl.col("value").is_not_null()) == (pl.col("status") == "published"))
+        return value_iff_published(data)
 
     @pa.dataframe_check
     @classmethod
@@ -69,28 +60,8 @@ class StagedInseeModel(pa.DataFrameModel):
         strict = True
 
 
-class InseeObservationModel(pa.DataFrameModel):
-    indicator_id: str
+class InseeObservationModel(ObservationModel):
     territory_kind: str = pa.Field(isin=list(TERRITORY_KINDS))
-    territory_code: str
-    geo_version: str
-    period: str = pa.Field(str_matches=r"^20\d\d(-Q[1-4]|-\d\d-\d\d)?$")
-    period_type: str = pa.Field(isin=list(PERIOD_TYPES))
-    value: float = pa.Field(nullable=True)
-    numerator: float = pa.Field(nullable=True)
-    denominator: float = pa.Field(nullable=True)
-    status: str = pa.Field(isin=list(STATUSES))
-    method: str = pa.Field(isin=list(METHODS))
-    interval_low: float = pa.Field(nullable=True)
-    interval_high: float = pa.Field(nullable=True)
-    source_dataset: str
-    source_vintage: str
-    source_sha256: str = pa.Field(nullable=True)
-
-    @pa.dataframe_check
-    @classmethod
-    def value_iff_published(cls, data: pa.PolarsData) -> pl.LazyFrame:
-        return data.lazyframe.select((pl.col("value").is_not_null()) == (pl.col("status") == "published"))
 
     @pa.dataframe_check
     @classmethod
@@ -103,27 +74,6 @@ class InseeObservationModel(pa.DataFrameModel):
             .then(code.str.starts_with("QN"))
             .otherwise(True)
         )
-
-
-def shares_out_of_range(observations: pl.DataFrame, catalog: pl.DataFrame) -> pl.DataFrame:
-    """Percentages outside [0, 100] (the tax share, negative by definition, must be in [-100, 0])."""
-    pct = catalog.filter(pl.col("unit") == "percent").select("indicator_id")
-    obs = observations.join(pct, on="indicator_id", how="semi").filter(pl.col("value").is_not_null())
-    signed = pl.col("indicator_id").is_in(list(SIGNED_SHARES))
-    # Income-composition shares (activity, pensions, property, benefits, taxes) are shares of disposable
-    # income, whose tax term is negative: activity income is 100.1-111.2 % of it in real communes and
-    # IRIS (FILO2019_DISP_COM PACT19, cc_filosofi_2021_COM PACT21), property income can be negative
-    # (REVN_2018 PPAT) and a tax share positive (BASE_TD_FILO_DISP_IRIS_2019 DISP_PIMPOT19). Only
-    # values no real decomposition gives (a misread decimal comma) are flagged.
-    decomposition = pl.col("indicator_id").is_in(list(INCOME_COMPOSITION_SHARES))
-    ok = (
-        pl.when(decomposition)
-        .then(pl.col("value").is_between(-200, 200))
-        .when(signed)
-        .then(pl.col("value").is_between(-100, 0))
-        .otherwise(pl.col("value").is_between(0, 100))
-    )
-    return obs.filter(~ok)
 
 
 def numerator_exceeds_denominator(observations: pl.DataFrame) -> pl.DataFrame:

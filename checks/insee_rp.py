@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandera.polars as pa
 import polars as pl
 
-from models.observation import METHODS, PERIOD_TYPES, STATUSES
+from checks.observation import ObservationModel, value_iff_published
 
 THEMES = ["population", "logement", "familles", "activite", "diplomes"]
 KINDS = ["iris", "commune", "epci", "departement", "france"]
@@ -35,7 +35,7 @@ class StagedInseeRpModel(pa.DataFrameModel):
     @pa.dataframe_check
     @classmethod
     def value_iff_published(cls, data: pa.PolarsData) -> pl.LazyFrame:
-        return data.lazyframe.select((pl.col("value").is_not_null()) == (pl.col("status") == "published"))
+        return value_iff_published(data)
 
     @pa.dataframe_check
     @classmethod
@@ -48,28 +48,12 @@ class StagedInseeRpModel(pa.DataFrameModel):
         strict = True
 
 
-class InseeRpObservationModel(pa.DataFrameModel):
-    indicator_id: str
+class InseeRpObservationModel(ObservationModel):
     territory_kind: str = pa.Field(isin=KINDS)
-    territory_code: str
-    geo_version: str
     period: str = pa.Field(str_matches=r"^20\d\d$")
-    period_type: str = pa.Field(isin=list(PERIOD_TYPES))
-    value: float = pa.Field(nullable=True)
     numerator: float = pa.Field(nullable=True, ge=0)
     denominator: float = pa.Field(nullable=True, ge=0)
-    status: str = pa.Field(isin=list(STATUSES))
-    method: str = pa.Field(isin=list(METHODS))
-    interval_low: float = pa.Field(nullable=True)
-    interval_high: float = pa.Field(nullable=True)
     source_dataset: str = pa.Field(isin=["insee_rp"])
-    source_vintage: str
-    source_sha256: str = pa.Field(nullable=True)
-
-    @pa.dataframe_check
-    @classmethod
-    def value_iff_published(cls, data: pa.PolarsData) -> pl.LazyFrame:
-        return data.lazyframe.select((pl.col("value").is_not_null()) == (pl.col("status") == "published"))
 
     @pa.dataframe_check
     @classmethod
@@ -82,13 +66,6 @@ class InseeRpObservationModel(pa.DataFrameModel):
             .then(code.str.len_chars() == 5)
             .otherwise(True)
         )
-
-
-def shares_out_of_range(observations: pl.DataFrame, catalog: pl.DataFrame) -> pl.DataFrame:
-    """Percentages outside [0, 100]."""
-    pct = catalog.filter(pl.col("unit") == "percent").select("indicator_id")
-    obs = observations.join(pct, on="indicator_id", how="semi").filter(pl.col("value").is_not_null())
-    return obs.filter(~pl.col("value").is_between(0, 100))
 
 
 def numerator_exceeds_denominator(observations: pl.DataFrame, catalog: pl.DataFrame) -> pl.DataFrame:

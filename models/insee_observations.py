@@ -12,7 +12,7 @@ import re
 import polars as pl
 
 from models.insee_indicators import INDICATORS_BY_ID, RECOMPUTED, VARIABLE_MAP
-from models.observation import SECRET, conform_observations, empty_observations
+from models.observation import OBSERVATION_KEY, SECRET, conform_observations, empty_observations
 
 DATASET_FAMILY = {
     "insee_qpv_demo": "demo",
@@ -133,16 +133,7 @@ def _recomputed(obs: pl.DataFrame) -> pl.DataFrame:
 # INSEE's code of France métropolitaine in the FILO*_DISP_METROPOLE files, and the territory code it is in
 # the `territory` table (models/territory.py FRANCE_METRO).
 FRANCE_CODES = {"1": "FRM"}
-KEY = [
-    "indicator_id",
-    "territory_kind",
-    "territory_code",
-    "geo_version",
-    "period",
-    "method",
-    "source_dataset",
-    "source_vintage",
-]
+KEY = list(OBSERVATION_KEY)
 
 
 def combine_file_observations(frames: list[pl.DataFrame]) -> tuple[pl.DataFrame, pl.DataFrame]:

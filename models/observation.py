@@ -44,6 +44,19 @@ OBSERVATION_SCHEMA: dict[str, pl.DataType] = {
     "parts_total": pl.Int64(),  # …out of how many
 }
 
+# One figure per indicator, territory, geography, period, method and release (the same census figure
+# republished in several releases is kept once per release; views pick the latest).
+OBSERVATION_KEY = (
+    "indicator_id",
+    "territory_kind",
+    "territory_code",
+    "geo_version",
+    "period",
+    "method",
+    "source_dataset",
+    "source_vintage",
+)
+
 INDICATOR_SCHEMA: dict[str, pl.DataType] = {
     "indicator_id": pl.String(),
     "theme": pl.String(),  # population, menages, revenus, emploi, caf, demandeurs_emploi, education, logement

@@ -26,6 +26,7 @@ from dagster import (
 
 from checks import geography as geo_checks
 from checks import insee as checks
+from checks.observation import shares_out_of_range
 from models.aggregate import aggregate_to_references
 from models.indicators import indicator_catalog
 from models.insee_observations import combine_file_observations, insee_observations
@@ -347,7 +348,7 @@ def _both(a: pl.DataFrame, b: pl.DataFrame) -> pl.DataFrame:
 def insee_shares_in_range(
     insee_observation: pl.DataFrame, insee_indicator: pl.DataFrame, insee_reference_observation: pl.DataFrame
 ) -> AssetCheckResult:
-    bad = checks.shares_out_of_range(_both(insee_observation, insee_reference_observation), insee_indicator)
+    bad = shares_out_of_range(_both(insee_observation, insee_reference_observation), insee_indicator)
     return AssetCheckResult(passed=bad.is_empty(), metadata={"rows": bad.height, "examples": _preview(bad)})
 
 

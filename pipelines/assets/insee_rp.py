@@ -14,6 +14,7 @@ import polars as pl
 from dagster import AssetCheckResult, AssetIn, MetadataValue, asset, asset_check
 
 from checks import insee_rp as checks
+from checks.observation import shares_out_of_range
 from models.insee_rp import insee_rp_catalog, insee_rp_observations, insee_rp_reference_observations
 from models.observation import empty_observations
 from pipelines.resources import SourcesResource
@@ -126,7 +127,7 @@ def insee_rp_shares_valid(
     insee_rp_indicator: pl.DataFrame,
 ) -> AssetCheckResult:
     both = pl.concat([insee_rp_observation, insee_rp_reference_observation])
-    out_of_range = checks.shares_out_of_range(both, insee_rp_indicator)
+    out_of_range = shares_out_of_range(both, insee_rp_indicator)
     over = checks.numerator_exceeds_denominator(both, insee_rp_indicator)
     return AssetCheckResult(
         passed=out_of_range.is_empty() and over.is_empty(),

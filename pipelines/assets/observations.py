@@ -4,7 +4,7 @@ import polars as pl
 from dagster import AssetCheckResult, AssetIn, ResourceParam, asset, asset_check
 
 from checks.observation import secret_not_ours
-from models.observation import INDICATOR_SCHEMA, OBSERVATION_SCHEMA
+from models.observation import INDICATOR_SCHEMA, OBSERVATION_KEY, OBSERVATION_SCHEMA
 from models.observation_best import with_best
 from pipelines.assets import collect
 from pipelines.resources import ParquetIOManager
@@ -13,18 +13,7 @@ from pipelines.staged import staged_files
 OBSERVATION_INPUTS = [str(n) for n in collect("OBSERVATIONS")]
 CATALOG_INPUTS = [str(n) for n in collect("CATALOGS")]
 
-# One figure per indicator, territory, geography, period, method and release (the same census figure
-# republished in several releases is kept once per release; views pick the latest).
-KEY = [
-    "indicator_id",
-    "territory_kind",
-    "territory_code",
-    "geo_version",
-    "period",
-    "method",
-    "source_dataset",
-    "source_vintage",
-]
+KEY = list(OBSERVATION_KEY)
 
 
 def _conformed(frame: pl.LazyFrame) -> pl.LazyFrame:

@@ -14,9 +14,9 @@ from checks.insee import (
     StagedInseeModel,
     numerator_exceeds_denominator,
     qpv_population_exceeds_communes,
-    shares_out_of_range,
     vintages_mixing_geographies,
 )
+from checks.observation import shares_out_of_range
 from models.aggregate import aggregate_observations
 from models.indicators import indicator_catalog
 from models.insee_indicators import INDICATORS_BY_ID, VARIABLE_MAP

@@ -13,8 +13,8 @@ from checks.insee_rp import (
     InseeRpObservationModel,
     communes_not_sum_of_iris,
     numerator_exceeds_denominator,
-    shares_out_of_range,
 )
+from checks.observation import shares_out_of_range
 from models.insee_indicators import INDICATORS_BY_ID
 from models.insee_rp import insee_rp_catalog, insee_rp_observations, insee_rp_reference_observations
 from sources.insee_rp import STAGED_SCHEMA, parse_insee_rp
