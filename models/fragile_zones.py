@@ -15,7 +15,7 @@ import numpy as np
 import polars as pl
 import shapely
 
-from models.grid_estimates import cell_overlaps
+from models.grid_overlap import cell_overlaps
 from sources.filosofi_grid.parse import cell_squares, published_crs
 
 ZONE_SCHEMA: dict[str, pl.DataType] = {

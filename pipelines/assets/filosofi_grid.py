@@ -11,7 +11,9 @@ from dagster import AssetCheckResult, AssetOut, Config, MetadataValue, Output, a
 
 from checks import filosofi_grid as checks
 from models.fragile_zones import ZONE_SCHEMA, FragileZoneSettings, detect_fragile_zones
-from models.grid_estimates import estimate_on_perimeters, grid_error_against_published, indicator_catalog
+from models.grid_catalog import indicator_catalog
+from models.grid_error import grid_error_against_published
+from models.grid_estimates import estimate_on_perimeters
 from models.observation import empty_observations
 from pipelines.resources import SourcesResource
 from sources import registry

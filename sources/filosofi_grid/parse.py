@@ -5,7 +5,7 @@ native CRS and south-west corner parsed from its id (integers on the 200 m grid)
 (imputed cells carry decimals). No geometry is staged: a cell is the square [x, x + 200] × [y, y + 200] of
 its CRS, and whatever needs polygons (maps, exports, fragile zones) builds them for its few cells with
 `cell_squares` / `add_cell_geometry`; conformance to perimeters works on the integer corners
-(models.grid_estimates.cell_overlaps).
+(models.grid_overlap.cell_overlaps).
 """
 
 from __future__ import annotations

@@ -11,12 +11,9 @@ from pyproj import Transformer
 from shapely.geometry import MultiPolygon, Polygon, box
 
 from checks.filosofi_grid import GridEstimateObservations, GridEstimateQuality
-from models.grid_estimates import (
-    cell_overlaps,
-    estimate_on_perimeters,
-    grid_overlap_areas,
-    measure_grid_error,
-)
+from models.grid_error import measure_grid_error
+from models.grid_estimates import estimate_on_perimeters
+from models.grid_overlap import cell_overlaps, grid_overlap_areas
 from sources.filosofi_grid import cell_squares
 from sources.filosofi_grid.settings import COUNT_COLUMNS
 

@@ -11,7 +11,8 @@ import pytest
 import shapely
 from shapely.geometry import Polygon, box
 
-from models.grid_estimates import cell_overlaps, estimate_on_perimeters, grid_overlap_areas, to_crs
+from models.grid_estimates import estimate_on_perimeters
+from models.grid_overlap import cell_overlaps, grid_overlap_areas, to_crs
 from sources.filosofi_grid.settings import COUNT_COLUMNS
 
 
