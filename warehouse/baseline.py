@@ -14,8 +14,9 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from models.baseline import FLAG_FR, STATUS_FR, build_baseline, current_figures, evaluate
+from models.baseline import STATUS_FR, build_baseline, current_figures
 from models.contracts import check_colleges_secteur, check_contract_territories
+from models.evaluation import FLAG_FR, evaluate
 from sources.contracts import Contract, load_contract
 from warehouse.baseline_store import BaselineError, freeze_baseline, load_baseline
 from warehouse.export import BASELINE_COLUMNS, EVALUATION_COLUMNS, french_date, write_all

@@ -28,7 +28,8 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from models.baseline import FLAG_FR, METHOD_FR, STATUS_FR
+from models.baseline import METHOD_FR, STATUS_FR
+from models.evaluation import FLAG_FR
 from warehouse.vocabulary import dataset_fr
 
 THEME_FR = {

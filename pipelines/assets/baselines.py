@@ -12,7 +12,8 @@ from pathlib import Path
 import polars as pl
 from dagster import AssetCheckResult, AssetIn, asset, asset_check
 
-from models.baseline import EVALUATION_SCHEMA, current_figures, evaluate
+from models.baseline import current_figures
+from models.evaluation import EVALUATION_SCHEMA, evaluate
 from models.predecessors import CONTRACT_QPV_SCHEMA
 from pipelines.resources import SourcesResource
 from sources.contracts import available_contracts, load_contract

@@ -186,7 +186,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Compare the current figures with the frozen baseline: change, change of the gap between each
         QPV and each reference territory, and a comparability flag with its reason on every line."""
-        from models.baseline import FLAG_FR
+        from models.evaluation import FLAG_FR
         from sources._errors import QuartiersError
         from warehouse.baseline import make_evaluation
 

@@ -12,14 +12,8 @@ import polars as pl
 import pytest
 from openpyxl import load_workbook
 
-from models.baseline import (
-    TARGET_SCHEMA,
-    build_baseline,
-    compare_figures,
-    current_figures,
-    evaluate,
-    period_end,
-)
+from models.baseline import TARGET_SCHEMA, build_baseline, current_figures, period_end
+from models.evaluation import compare_figures, evaluate
 from models.observation import INDICATOR_SCHEMA, conform_observations
 from warehouse.baseline_store import BaselineError, freeze_baseline, load_baseline
 from warehouse.export import BASELINE_COLUMNS, EVALUATION_COLUMNS, write_csv_fr, write_xlsx
