@@ -1,5 +1,6 @@
 """Conformance of every 200 m cell and every school to every QPV perimeter (both geographies):
-Quartiers' way (models.grid_estimates.estimate_on_perimeters, models.schools.conform_schools) against
+Quartiers' way (models.grid_estimates.estimate_on_perimeters,
+models.school_conformance.conform_schools) against
 the plain geopandas way (overlay of the cell squares, built from the staged corners in EPSG:3035, with
 the perimeters reprojected there; sjoin dwithin + distance for the schools), same run, same inputs (the
 staged tables of the last national refresh), same answers checked (households per perimeter, number of
@@ -70,7 +71,7 @@ def load_inputs(home: Path) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
 
 def quartiers_way(cells: pl.DataFrame, perimeters: pl.DataFrame, school: pl.DataFrame) -> dict[str, Any]:
     from models.grid_estimates import estimate_on_perimeters
-    from models.schools import conform_schools
+    from models.school_conformance import conform_schools
 
     with timed() as t_grid, cpu_timed() as c_grid:
         est = estimate_on_perimeters(cells, perimeters, period="2021", source_vintage="2021", sha256="0" * 64)

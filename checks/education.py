@@ -148,7 +148,7 @@ class School(pa.DataFrameModel):
 
 
 class SchoolQpv(pa.DataFrameModel):
-    """models.schools.conform_schools."""
+    """models.school_conformance.conform_schools."""
 
     uai: Series[str] = pa.Field(str_matches=UAI_RE)
     territory_kind: Series[str]

@@ -16,7 +16,8 @@ import duckdb
 import polars as pl
 import shapely
 
-from models.schools import PROXIMITY_M, SCHOOL_QPV_RADIUS_M
+from models.education_indicators import PROXIMITY_M
+from models.school_conformance import SCHOOL_QPV_RADIUS_M
 from sources.contracts import Contract
 
 LEVELS_ALL = ("ecole", "college", "lycee")

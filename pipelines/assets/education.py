@@ -23,17 +23,10 @@ from dagster import (
 )
 
 from checks import education as checks
-from models.schools import (
-    SCHOOL_QPV_RADIUS_M,
-    build_school,
-    conform_schools,
-)
-from models.schools import (
-    education_indicator_catalog as _catalog,
-)
-from models.schools import (
-    education_observations as _observations,
-)
+from models.education_indicators import education_indicator_catalog as _catalog
+from models.education_indicators import education_observations as _observations
+from models.school_conformance import SCHOOL_QPV_RADIUS_M, conform_schools
+from models.schools import build_school
 from pipelines.resources import Obtained, SourcesResource
 from sources._errors import SourceFormatError
 from sources.education_annuaire import DIRECTORY_SCHEMA, parse_directory

@@ -21,7 +21,8 @@ from checks.education import (
     School,
     SchoolQpv,
 )
-from models.schools import build_school, conform_schools
+from models.school_conformance import conform_schools
+from models.schools import build_school
 from sources.education_annuaire import parse_directory
 from sources.education_effectifs import parse_effectifs
 from sources.education_ep import parse_ep

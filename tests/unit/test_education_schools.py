@@ -9,15 +9,10 @@ import pytest
 import shapely
 
 from checks.education import School, SchoolQpv, schools_with_coordinate_issues
+from models.education_indicators import education_indicator_catalog, education_observations
 from models.observation import INDICATOR_SCHEMA, OBSERVATION_SCHEMA
-from models.schools import (
-    SCHOOL_SCHEMA,
-    build_school,
-    conform_schools,
-    education_indicator_catalog,
-    education_observations,
-    unplaced_schools,
-)
+from models.school_conformance import conform_schools
+from models.schools import SCHOOL_SCHEMA, build_school, unplaced_schools
 from sources.education_annuaire import parse_annuaire
 from sources.education_effectifs import parse_effectifs
 from sources.education_ips import parse_ips

@@ -1,5 +1,5 @@
-"""models.schools.conform_schools against a brute-force shapely computation: inside (in or on the polygon),
-near (true distance ≤ near_m, the bound included), far; holes, multipolygons, several perimeters."""
+"""models.school_conformance.conform_schools against a brute-force shapely computation: inside (in or on
+the polygon), near (true distance ≤ near_m, the bound included), far; holes, multipolygons, several perimeters."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import shapely
 from shapely.geometry import MultiPolygon, Polygon, box
 
 from checks.education import SchoolQpv
-from models.schools import SCHOOL_SCHEMA, conform_schools
+from models.school_conformance import conform_schools
+from models.schools import SCHOOL_SCHEMA
 
 X0, Y0 = 650_000.0, 6_650_000.0
 NEAR = 300.0
