@@ -1,5 +1,6 @@
 """models.school_conformance.conform_schools against a brute-force shapely computation: inside (in or on
-the polygon), near (true distance ≤ near_m, the bound included), far; holes, multipolygons, several perimeters."""
+the polygon), near (true distance ≤ near_m, the bound included), far; holes, multipolygons, several
+perimeters."""
 
 from __future__ import annotations
 
