@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-from sources.insee_common.layouts import (
-    SPECS,
-    STAGED_SCHEMA,
-    Layout,
-    LayoutSpec,
-    identify,
-    scan,
-    stage_layout,
-)
+from sources.insee_common.layouts import SPECS, STAGED_SCHEMA, Layout, LayoutSpec, identify, scan
 from sources.insee_common.read import RawTable, parse_number, read_table
+from sources.insee_common.stage import stage_layout
 
 __all__ = [
     "SPECS",
