@@ -299,9 +299,12 @@ def _fmt(v: float) -> str:
     return f"{v:.1f}".removesuffix(".0")  # the portal writes "75", not "75.0"
 
 
-def write_education(mirror: Path, territory: Territory, seed: int) -> list[Path]:
-    """Write the IPS, annuaire and effectifs exports of the sample into `mirror` (<host>/<url path>)."""
-    schools = build_schools(territory, seed)
+def write_education(
+    mirror: Path, territory: Territory, seed: int, schools: list[SyntheticSchool] | None = None
+) -> list[Path]:
+    """Write the IPS, annuaire and effectifs exports of the sample into `mirror` (<host>/<url path>);
+    `schools` replaces the sample's own (the national mirror passes its ~60,000)."""
+    schools = build_schools(territory, seed) if schools is None else schools
     communes = {c.code: c.name for c in territory.communes}
     dep_code, dep_name = territory.departement
     reg_code, reg_name = territory.region

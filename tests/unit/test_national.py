@@ -12,13 +12,9 @@ import pytest
 import shapely
 
 from checks.geography import COMMUNE, DEPARTEMENT, QPV2015, QPV2024
-from synthetic.national import (
-    NationalTerritory,
-    build_national_territory,
-    generate_national,
-    national_grid_frame,
-    national_writers,
-)
+from synthetic.national import generate_national, national_writers
+from synthetic.national_grid import national_grid_frame
+from synthetic.national_territory import NationalTerritory, build_national_territory
 from synthetic.territory import Territory
 
 SCALE = 0.02  # ~700 communes, a few dozen QPVs
@@ -79,8 +75,8 @@ def test_grid_counts_are_consistent(territory: NationalTerritory) -> None:
 
 def test_writers_replace_only_what_cannot_scale() -> None:
     names = [f"{w.__module__}.{w.__name__}" for w in national_writers()]
-    assert "synthetic.national.write_national_geography" in names
-    assert "synthetic.national.write_national_filosofi_grid" in names
+    assert "synthetic.national_geography.write_national_geography" in names
+    assert "synthetic.national_grid.write_national_filosofi_grid" in names
     assert "synthetic.geography.write_geography" not in names
     assert any(n.startswith("synthetic.caf.") for n in names)
 

@@ -56,6 +56,6 @@ def test_perimeter_reader_classifies_corsican_codes() -> None:
 
 
 def test_national_generator_writes_the_official_form() -> None:
-    from synthetic.national import _dep3
+    from synthetic.national_territory import _dep3
 
     assert [_dep3(d) for d in ("2A", "2B", "75", "01", "974")] == ["02A", "02B", "075", "001", "974"]
