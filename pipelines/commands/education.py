@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from pipelines.commands._common import HomeOpt, home_dir
+from pipelines.commands._common import HomeOpt, connect, fail
 from warehouse.qpv_lookup import QPV_CODE_RE
 from warehouse.vocabulary import COORD_FR, LEVEL_FR
 
@@ -72,30 +72,20 @@ def register(app: typer.Typer) -> None:
         proximity flag (écoles ≤ 100 m, collèges ≤ 300 m); the collèges de secteur that contracts
         declare for it, whatever the distance; the schools of its communes without coordinates."""
         from sources.contracts import ContractError, available_contracts, load_contract
-        from warehouse.paths import warehouse_path
         from warehouse.qpv_lookup import QpvLookupError, resolve_qpv
         from warehouse.qpv_schools import SchoolsError, contract_secteurs, qpv_schools
-        from warehouse.store import WarehouseError, connect_readonly
 
-        err = Console(stderr=True, soft_wrap=True)
         if within not in WITHIN:
-            err.print(f"[bold red]erreur :[/] --within {within[:20]!r} : inside, 100, 300 ou 1000")
-            raise typer.Exit(code=2)
+            raise fail(f"--within {within[:20]!r} : inside, 100, 300 ou 1000")
         try:
             year = _rentree(rentree)
         except typer.BadParameter as exc:
-            err.print(f"[bold red]erreur :[/] {exc}")
-            raise typer.Exit(code=2) from exc
-        try:
-            con = connect_readonly(warehouse_path(home_dir(home)))
-        except WarehouseError as exc:
-            err.print(f"[bold red]erreur :[/] {exc}")
-            raise typer.Exit(code=2) from exc
+            raise fail(f"{exc}") from exc
+        con = connect(home)
         try:
             qpv = resolve_qpv(con, qpv_code)
         except QpvLookupError as exc:
-            err.print(f"[bold red]erreur :[/] {exc}")
-            raise typer.Exit(code=2) from exc
+            raise fail(f"{exc}") from exc
         contracts = []
         for name in available_contracts():
             try:
@@ -108,8 +98,7 @@ def register(app: typer.Typer) -> None:
                 con, qpv.kind, [qpv.code], within_m=WITHIN[within], rentree=year, secteurs=secteurs
             )
         except SchoolsError as exc:
-            err.print(f"[bold red]erreur :[/] {exc}")
-            raise typer.Exit(code=2) from exc
+            raise fail(f"{exc}") from exc
         print_schools(Console(), qpv.label(), qpv.kind, frame, within, year)
 
 

@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from pipelines.commands._common import HomeOpt, home_dir
+from pipelines.commands._common import HomeOpt, connect, fail
 
 UNIT_FR = {
     "count": "nombre",
@@ -127,23 +127,16 @@ def register(app: typer.Typer) -> None:
         home: HomeOpt = None,
     ) -> None:
         """Every indicator of the warehouse: id, French label, unit, source dataset, periods held."""
-        from warehouse.paths import warehouse_path
-        from warehouse.store import WarehouseError, connect_readonly
 
         err = Console(stderr=True, soft_wrap=True)
         if fmt not in ("table", "csv"):
-            err.print(f"[bold red]erreur :[/] --format {escape(fmt)!s}: expected table or csv")
-            raise typer.Exit(code=2)
+            raise fail(f"--format {escape(fmt)!s}: expected table or csv")
         if search is not None and not SEARCH_RE.match(search):
             err.print(
                 "[bold red]erreur :[/] search text may hold letters, digits, spaces and - ' . , ( ) % / only"
             )
             raise typer.Exit(code=2)
-        try:
-            con = connect_readonly(warehouse_path(home_dir(home)), spatial=False)
-        except WarehouseError as exc:
-            err.print(f"[bold red]erreur :[/] {exc}")
-            raise typer.Exit(code=2) from exc
+        con = connect(home, spatial=False)
         rows = catalog(con, search)
         if fmt == "csv":
             writer = csv.writer(sys.stdout, delimiter=";", lineterminator="\n")

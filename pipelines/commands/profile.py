@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from models.observation import not_computable_fr
-from pipelines.commands._common import HomeOpt, home_dir
+from pipelines.commands._common import HomeOpt, connect, fail
 from warehouse.fiche.fmt import bound_fr, period_fr, value_fr
 from warehouse.qpv_lookup import QPV_CODE_RE
 from warehouse.vocabulary import dataset_fr
@@ -251,29 +251,20 @@ def register(app: typer.Typer) -> None:
         2024 code, also the figures of the 2015 QPV(s) it replaces, labelled with their perimeter."""
         from rich.console import Console
 
-        from warehouse.paths import warehouse_path
         from warehouse.profile import read_profile
         from warehouse.qpv_lookup import QpvLookupError, resolve_qpv
-        from warehouse.store import WarehouseError, connect_readonly
 
-        out, err = Console(), Console(stderr=True, soft_wrap=True)
+        out = Console()
         if output_format not in ("table", "csv", "json"):
-            err.print(f"[bold red]erreur :[/] --format {output_format[:20]!r}: table, csv ou json")
-            raise typer.Exit(code=2)
-        try:
-            con = connect_readonly(warehouse_path(home_dir(home)), spatial=False)
-        except WarehouseError as exc:
-            err.print(f"[bold red]erreur :[/] {exc}")
-            raise typer.Exit(code=2) from exc
+            raise fail(f"--format {output_format[:20]!r}: table, csv ou json")
+        con = connect(home, spatial=False)
         try:
             qpv = resolve_qpv(con, code)
         except QpvLookupError as exc:
-            err.print(f"[bold red]erreur :[/] {exc}")
-            raise typer.Exit(code=2) from exc
+            raise fail(f"{exc}") from exc
         data = read_profile(con, qpv, all_periods=all_periods or output_format != "table")
         if not data.rows:
-            err.print(f"[bold red]erreur :[/] aucun chiffre pour le QPV {qpv.code} dans cet entrepôt")
-            raise typer.Exit(code=2)
+            raise fail(f"aucun chiffre pour le QPV {qpv.code} dans cet entrepôt")
         if output_format == "csv":
             writer = csv.DictWriter(sys.stdout, CSV_COLUMNS, delimiter=";", extrasaction="ignore")
             writer.writeheader()

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from pipelines.commands._common import HomeOpt, home_dir
+from pipelines.commands._common import HomeOpt, connect, fail
 from sources.territory_codes import TERRITORY_CODE_RE
 from warehouse.fiche.fmt import value_fr
 
@@ -174,8 +174,6 @@ def register(app: typer.Typer) -> None:
         """An indicator's series for a territory, period by period, with status flags (« secret
         statistique », « manquant »); for a QPV also its commune(s) and the other geography's QPV(s),
         each as a separate series (2015 and 2024 geographies are never joined)."""
-        from warehouse.paths import warehouse_path
-        from warehouse.store import WarehouseError, connect_readonly
 
         err = Console(stderr=True, soft_wrap=True)
         code = code.strip().upper()
@@ -186,13 +184,8 @@ def register(app: typer.Typer) -> None:
             )
             raise typer.Exit(code=2)
         if not INDICATOR_RE.match(indicator):
-            err.print(f"[bold red]erreur :[/] {indicator!r} is not an indicator id (lower-case, digits, _)")
-            raise typer.Exit(code=2)
-        try:
-            con = connect_readonly(warehouse_path(home_dir(home)), spatial=False)
-        except WarehouseError as exc:
-            err.print(f"[bold red]erreur :[/] {exc}")
-            raise typer.Exit(code=2) from exc
+            raise fail(f"{indicator!r} is not an indicator id (lower-case, digits, _)")
+        con = connect(home, spatial=False)
         known = con.execute(
             "SELECT unit, label_fr FROM indicator WHERE indicator_id = ?", [indicator]
         ).fetchone()
@@ -220,8 +213,7 @@ def register(app: typer.Typer) -> None:
                     resolve_qpv(con, code)
                 except QpvLookupError as exc:
                     hint = f" ({exc})"
-            err.print(f"[bold red]erreur :[/] no territory {code} in the warehouse{hint}")
-            raise typer.Exit(code=2)
+            raise fail(f"no territory {code} in the warehouse{hint}")
         out = Console()
         unit_fr = {"count": "nombre", "percent": "%", "euro": "€", "index": "indice", "ratio": "rapport"}
         out.print(f"[bold]{indicator}[/] — {label} ({unit_fr.get(str(unit), unit)})")
