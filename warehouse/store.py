@@ -71,7 +71,7 @@ def refresh_lock(path: Path) -> Iterator[None]:
         try:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
-            raise WarehouseError(f"another refresh is writing {path} (lock {lock_path} held)") from exc
+            raise WarehouseError(f"une autre actualisation écrit {path} (verrou {lock_path} tenu)") from exc
         try:
             yield
         finally:
@@ -203,7 +203,7 @@ def _write_table(
 def connect_readonly(path: Path, *, spatial: bool = True) -> duckdb.DuckDBPyConnection:
     """A read-only connection (spatial loaded unless told not to); never blocks a refresh."""
     if not path.exists():
-        raise WarehouseError(f"no warehouse at {path}: run `quartiers refresh` first")
+        raise WarehouseError(f"pas d'entrepôt dans {path} : lancer d'abord `quartiers refresh`")
     con = duckdb.connect(str(path), read_only=True)
     if spatial:
         load_spatial(con)

@@ -193,12 +193,11 @@ def register(app: typer.Typer) -> None:
             from pipelines.commands.indicators import suggestions
 
             close = suggestions(con, indicator)
-            hint = ("; closest: " + ", ".join(close)) if close else "; no close id or label"
-            err.print(
-                f"[bold red]erreur :[/] unknown indicator {indicator!r}{escape(hint)}. "
-                "Every indicator: quartiers indicators (--search TEXT)"
+            hint = (" ; proches : " + ", ".join(close)) if close else " ; aucun identifiant ni libellé proche"
+            raise fail(
+                f"indicateur {indicator!r} inconnu{escape(hint)}. "
+                "Tous les indicateurs : quartiers indicators (--search TEXTE)"
             )
-            raise typer.Exit(code=2)
         unit, label = known
         kinds = [
             r[0] for r in con.execute("SELECT DISTINCT kind FROM territory WHERE code = ?", [code]).fetchall()
