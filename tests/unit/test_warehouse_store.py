@@ -73,7 +73,7 @@ def test_bad_table_lands_nothing(tmp_path: Path) -> None:
 
 def test_a_second_refresh_is_refused_while_one_runs(tmp_path: Path) -> None:
     path = tmp_path / "w.duckdb"
-    with refresh_lock(path), pytest.raises(WarehouseError, match="another refresh"):
+    with refresh_lock(path), pytest.raises(WarehouseError, match="une autre actualisation"):
         build(path, "x")
 
 
