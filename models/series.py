@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import calendar
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from email.utils import parsedate_to_datetime
 
 import polars as pl
 
-from models.observation import OBSERVATION_SCHEMA, SECRET, conform_observations
+from models.observation import SECRET, conform_observations
 
 SERIES_KEY = ("indicator_id", "territory_kind", "territory_code", "geo_version", "period_type")
 PERIOD_KEY = (*SERIES_KEY, "period")
@@ -448,7 +448,3 @@ def detect_newer_period(
     return NewerPeriod(False, None, "nothing to compare")
 
 
-def concat_observations(frames: Iterable[pl.DataFrame]) -> pl.DataFrame:
-    """Concatenate observation frames after conforming each one."""
-    parts = [conform_observations(f) for f in frames]
-    return pl.concat(parts) if parts else pl.DataFrame(schema=OBSERVATION_SCHEMA)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sources.insee_common.layouts import SPECS, STAGED_SCHEMA, Layout, LayoutSpec, identify, scan
-from sources.insee_common.read import RawTable, parse_number, read_table
+from sources.insee_common.read import RawTable, read_table
 from sources.insee_common.stage import stage_layout
 
 __all__ = [
@@ -13,7 +13,6 @@ __all__ = [
     "LayoutSpec",
     "RawTable",
     "identify",
-    "parse_number",
     "read_table",
     "scan",
     "stage_layout",

@@ -4,7 +4,7 @@ Everything INSEE-specific about the *bytes* lives here: UTF-8 with or without BO
 fallback), CRLF, every field quoted or none, trailing empty columns padded up to 1,024 fields by a
 spreadsheet re-export, notes or title rows before the header (XLSX, sometimes CSV), thousands
 separators U+202F / U+00A0 / space, decimal comma and decimal dot in the same row, secret markers.
-Nothing is interpreted as a figure here except by :func:`parse_number`.
+Nothing is interpreted as a figure here (sources/insee_common/stage.py does it).
 """
 
 from __future__ import annotations
@@ -35,7 +35,6 @@ MARKERS: dict[str, str] = {
     "so": "not_applicable",
 }
 
-_SPACES = ("\u202f", "\u00a0", "\u2009", " ")
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 
@@ -297,29 +296,6 @@ def read_table(path: Path, *, sheet: str | None = None, member: str | None = Non
         sheet=used_sheet,
         member=member,
     )
-
-
-def read_header(path: Path, *, sheet: str | None = None, member: str | None = None) -> RawTable:
-    """Same as :func:`read_table`; kept separate so callers say what they need (identification)."""
-    return read_table(path, sheet=sheet, member=member)
-
-
-def parse_number(raw: str, *, file: str, row: int, column: str, sheet: str | None = None) -> float:
-    """`14 380` (U+202F), `14 010` (U+00A0), `40,8`, `6788.23705`, `-9,4` → float; anything else raises."""
-    s = raw.strip()
-    for sp in _SPACES:
-        s = s.replace(sp, "")
-    if "," in s:
-        if "." in s:
-            raise SourceFormatError(
-                file, f"ambiguous number {raw!r} (both ',' and '.')", row=row, column=column, sheet=sheet
-            )
-        s = s.replace(",", ".")
-    if not _NUMBER.match(s):
-        raise SourceFormatError(
-            file, f"not a number nor a known marker: {raw!r}", row=row, column=column, sheet=sheet
-        )
-    return float(s)
 
 
 def marker_status(raw: str) -> str | None:
