@@ -130,7 +130,7 @@ def test_sql_is_read_only(tmp_path: Path, sql: str) -> None:
 
 
 def test_no_warehouse_is_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(WarehouseError, match="run `quartiers refresh` first"):
+    with pytest.raises(WarehouseError, match="lancer d'abord `quartiers refresh`"):
         connect_readonly(tmp_path / "absent.duckdb")
 
 
