@@ -220,23 +220,37 @@ def ages_svg(ages: dict[str, dict[str, float]], labels: dict[str, str]) -> str |
         return None
     territories = list(dict.fromkeys(t for v in ages.values() for t in v))
     bands = list(ages)
-    fig = _figure(CHART_WIDTH_IN, 0.9 + 0.1 * len(bands) * max(2, len(territories)))
+    # Heights in inches: the bars, then the axis numbers, then the legend in a band of its own below them
+    # (one line per two territories), so that the legend is never printed over the axis.
+    bars_in = 0.2 + (0.1 if len(territories) <= 3 else 0.06) * len(bands) * max(2, len(territories))
+    axis_in = 0.28
+    legend_in = 0.05 + 0.13 * ((len(territories) + 1) // 2)
+    height = bars_in + axis_in + legend_in
+    fig = _figure(CHART_WIDTH_IN, height)
     ax = fig.add_subplot()
-    height = 0.8 / max(1, len(territories))
+    bar = 0.8 / max(1, len(territories))
     for j, t in enumerate(territories):
-        ys = [i + j * height for i in range(len(bands))]
+        ys = [i + j * bar for i in range(len(bands))]
         vals = [ages[b].get(t, float("nan")) for b in bands]
-        bars = ax.barh(ys, vals, height=height * 0.92, label=t)
-        ax.bar_label(
-            bars, labels=[fmt.value_fr(v, "percent") if v == v else "" for v in vals], fontsize=5, padding=1
-        )
+        bars = ax.barh(ys, vals, height=bar * 0.92, label=t)
+        if len(territories) <= 3:  # more bars are too thin for their value (the table has every value)
+            ax.bar_label(
+                bars,
+                labels=[fmt.value_fr(v, "percent") if v == v else "" for v in vals],
+                fontsize=5,
+                padding=1,
+            )
     ax.set_yticks(
-        [i + 0.4 - height / 2 for i in range(len(bands))], [_wrap(labels.get(b, b), 26) for b in bands]
+        [i + 0.4 - bar / 2 for i in range(len(bands))], [_wrap(labels.get(b, b), 26) for b in bands]
     )
     ax.invert_yaxis()
-    # The unit is in the chart's title; the legend goes under the axes, never over the bars.
-    ax.legend(fontsize=5.5, frameon=False, loc="upper center", bbox_to_anchor=(0.3, -0.12), ncol=2)
-    fig.subplots_adjust(left=0.36, right=0.95, top=0.98, bottom=0.3)
+    ax.margins(x=0.12)  # room for the value printed after the longest bar
+    # The unit is in the chart's title; the legend goes in the band under the axis numbers.
+    fig.legend(
+        *ax.get_legend_handles_labels(), fontsize=5.5, frameon=False, loc="lower left",
+        bbox_to_anchor=(0.02, 0.0), ncol=2,
+    )  # fmt: skip
+    fig.subplots_adjust(left=0.36, right=0.95, top=1 - 0.04 / height, bottom=(axis_in + legend_in) / height)
     return _figure_svg(fig)
 
 
