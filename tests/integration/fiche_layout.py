@@ -50,7 +50,7 @@ def page_words(path: Path) -> list[list[Word]]:
                         abs(top - cur.top) < 0.35 * max(h, ch_h)
                     )
                     # kerning (T then a) overlaps a little; the glyphs of a ligature share one box
-                    near = -0.3 * max(h, ch_h) < left - cur.right < max(h, ch_h) / 3
+                    near = -0.45 * max(h, ch_h) < left - cur.right < max(h, ch_h) / 3
                     ligature = (left, bottom, right, top) == last
                     if same_line and (near or ligature):
                         cur.text += ch

@@ -235,6 +235,8 @@ class Geometries:
     communes: list[tuple[str, str, bytes]]  # code, name, wkb: every commune the map's frame touches
     frame: tuple[float, float, float, float] | None = None  # map extent (Lambert-93): minx, miny, maxx, maxy
     own_communes: list[str] = field(default_factory=list)  # codes of the QPV's own communes
+    # other QPVs (either geography) whose perimeter falls in the frame: kind, code, wkb (drawn lighter)
+    neighbours: list[tuple[str, str, bytes]] = field(default_factory=list)
 
 
 @dataclass
@@ -473,13 +475,19 @@ def gather(con: duckdb.DuckDBPyConnection, code: str) -> Fiche:
         # No overlap measured (the 2015 perimeter is not in the build): ANCT's list or the contract's
         # declaration says which 2015 QPV this one replaces; its figures are shown, labelled 2015.
         c15, name15 = pred.code_2015, pred.name_2015
+        # the 2015 perimeter itself when the warehouse holds it (drawn on the map)
+        held = con.execute(
+            "SELECT any_value(geom_wkb) FROM territory WHERE kind = 'qpv2015' AND code = ? "
+            "AND geom_wkb IS NOT NULL",
+            [c15],
+        ).fetchone()
         cross.append(
             {
                 "code_2015": c15,
                 "code_2024": code,
                 "name_2015": name15,
                 "name_2024": me["name"],
-                "geom_2015": None,
+                "geom_2015": held[0] if held else None,
                 "geom_2024": None,
                 "relation": "declared",
             }
@@ -962,3 +970,17 @@ def _map_geometries(
         if covered >= frame.area * 0.999:
             break
     geoms.communes = found
+    # Neighbouring QPVs: the perimeters (both geographies) of the QPVs of the same départements (by their
+    # code) that fall in the frame, other than those already drawn.
+    drawn = {c for c, _ in geoms.outline_2024 + geoms.outline_2015}
+    prefixes = sorted({departement_of(c) for c in drawn})
+    rows = con.execute(
+        "SELECT kind, code, any_value(geom_wkb) FROM territory WHERE kind IN ('qpv2024', 'qpv2015') "
+        "AND geom_wkb IS NOT NULL AND list_contains(?, substr(code, 3, 3)) AND NOT list_contains(?, code) "
+        "GROUP BY kind, code ORDER BY kind DESC, code",
+        [prefixes, sorted(drawn)],
+    ).fetchall()
+    if rows:
+        shapes = shapely.from_wkb([r[2] for r in rows])
+        touch = shapely.intersects(shapes, frame)
+        geoms.neighbours = [(r[0], r[1], r[2]) for r, t in zip(rows, touch, strict=True) if t]

@@ -60,6 +60,7 @@ def view(fiche: Fiche, *, links: dict[str, str] | None = None, charts: bool = Tr
     d["unplaced_schools"] = sum(1 for s in fiche.schools if not s.placed)
     d["schools_csv"] = schools_csv_name(fiche.code) if fiche.schools else None
     d["unplaced_summary"] = unplaced_summary(fiche)
+    d["map_notes"] = map_notes(fiche)
     d["links"] = links or {}
     d["title"] = f"{fiche.name} ({fiche.code})"
     return d
@@ -71,6 +72,25 @@ UNPLACED_REASON_FR = {
     "out_of_bounds": "aux coordonnées hors du territoire dans le fichier source",
     "swapped": "aux coordonnées inversées dans le fichier source",
 }
+
+
+def map_notes(fiche: Fiche) -> list[str]:
+    """What the map cannot show, said under it: communes without a boundary in the warehouse, 2015
+    perimeters a 2024 QPV replaces that are not loaded."""
+    g = fiche.geometries
+    out = []
+    drawn = {c for c, _, _ in g.communes}
+    missing = [name for code, name, _ in fiche.communes if code not in drawn]
+    if missing and g.frame is not None:
+        out.append(
+            f"Limites communales non chargées dans l'entrepôt ({', '.join(missing)}) : le nom de la commune "
+            "est placé sur l'un de ses établissements scolaires, s'il y en a un sur la carte"
+        )
+    held = {c for c, _ in g.outline_2015}
+    absent = sorted({c.code_2015 for c in fiche.changes if c.code_2015 and c.code_2015 not in held})
+    if absent and fiche.geography == "qpv2024":
+        out.append(f"Périmètre 2015 non chargé ({', '.join(absent)}) : non dessiné")
+    return out
 
 
 def schools_csv_name(code: str) -> str:
