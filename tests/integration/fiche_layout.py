@@ -46,8 +46,10 @@ def page_words(path: Path) -> list[list[Word]]:
                 h = top - bottom
                 if cur is not None:
                     ch_h = cur.top - cur.bottom
-                    same_line = abs(bottom - cur.bottom) < 0.35 * max(h, ch_h) or (
-                        abs(top - cur.top) < 0.35 * max(h, ch_h)
+                    same_line = (
+                        abs(bottom - cur.bottom) < 0.35 * max(h, ch_h)
+                        or abs(top - cur.top) < 0.35 * max(h, ch_h)
+                        or (bottom >= cur.bottom - 0.3 and top <= cur.top + 0.3)  # a hyphen, a dot
                     )
                     # kerning (T then a) overlaps a little; the glyphs of a ligature share one box
                     near = -0.45 * max(h, ch_h) < left - cur.right < max(h, ch_h) / 3
@@ -69,9 +71,9 @@ def page_words(path: Path) -> list[list[Word]]:
     return pages
 
 
-def overlapping_words(path: Path, tol: float = 0.4) -> list[tuple[int, str, str]]:
-    """(page number, word, word) for each pair of words of a page whose boxes overlap by more than
-    ``tol`` points on every side."""
+def overlapping_words(path: Path, tol: float = 0.0) -> list[tuple[int, str, str]]:
+    """(page number, word, word) for each pair of words of a page whose ink boxes intersect (by more than
+    ``2 * tol`` points both ways; 0: any intersection)."""
     found: list[tuple[int, str, str]] = []
     for n, words in enumerate(page_words(path), start=1):
         ordered = sorted(words, key=lambda w: w.left)

@@ -216,6 +216,7 @@ class School:
     coord_status: str = "ok"  # ok | imprecise | missing | out_of_bounds | swapped (as in `school`)
     placed: bool = True  # False: no usable coordinates, listed from the QPV's communes, not on the map
     commune_code: str = ""
+    located: bool = False  # usable coordinates (a collège de secteur beyond 1 km has some, off the map)
     number: int | None = None  # the school's number on the map (placed schools only), its key in the fiche
 
 
@@ -813,6 +814,7 @@ def _school(s: dict[str, Any], where: str, note: int, placed: bool) -> School:
         coord_status=s["coord_status"] or "missing",
         placed=placed,
         commune_code=s["commune_code"] or "",
+        located=s["x_l93"] is not None,
     )
 
 

@@ -104,7 +104,7 @@ def unplaced_summary(fiche: Fiche) -> list[str]:
     by_reason: dict[str, dict[str, int]] = {}
     communes: dict[str, set[str]] = {}
     for s in fiche.schools:
-        if s.placed:
+        if s.placed or s.located:
             continue
         counts = by_reason.setdefault(s.coord_status, {})
         counts[s.level] = counts.get(s.level, 0) + 1
