@@ -125,6 +125,12 @@ GRID_NOTE = (
     "estimables ainsi."
 )
 
+SCHOOL_NOTE = (
+    "Écoles et collèges listés : ceux situés dans le quartier ou à proximité (écoles à moins de 100 m, "
+    "collèges et lycées à moins de 300 m : convention Insee) et les collèges de secteur déclarés par le "
+    "contrat de ville, à leur dernière rentrée connue ; numérotés comme sur la carte."
+)
+
 
 def geography_fr(geo_version: str | None) -> str:
     if geo_version is None:
@@ -209,6 +215,9 @@ class School:
     note: int | None = None
     coord_status: str = "ok"  # ok | imprecise | missing | out_of_bounds | swapped (as in `school`)
     placed: bool = True  # False: no usable coordinates, listed from the QPV's communes, not on the map
+    commune_code: str = ""
+    located: bool = False  # usable coordinates (a collège de secteur beyond 1 km has some, off the map)
+    number: int | None = None  # the school's number on the map (placed schools only), its key in the fiche
 
 
 @dataclass
@@ -227,6 +236,8 @@ class Geometries:
     communes: list[tuple[str, str, bytes]]  # code, name, wkb: every commune the map's frame touches
     frame: tuple[float, float, float, float] | None = None  # map extent (Lambert-93): minx, miny, maxx, maxy
     own_communes: list[str] = field(default_factory=list)  # codes of the QPV's own communes
+    # other QPVs (either geography) whose perimeter falls in the frame: kind, code, wkb (drawn lighter)
+    neighbours: list[tuple[str, str, bytes]] = field(default_factory=list)
 
 
 @dataclass
@@ -253,6 +264,9 @@ class Fiche:
     deciles: dict[str, dict[str, float]]
     series: dict[str, list[tuple[str, float | None]]]
     labels: dict[str, str]
+    # what the perimeter section says when no perimeter of the other geography overlaps this one: "Aucun
+    # recouvrement…" only when that geography's perimeters of the département are held
+    no_change_text: str = ""
 
 
 class _Notes:
@@ -466,13 +480,19 @@ def gather(con: duckdb.DuckDBPyConnection, code: str) -> Fiche:
         # No overlap measured (the 2015 perimeter is not in the build): ANCT's list or the contract's
         # declaration says which 2015 QPV this one replaces; its figures are shown, labelled 2015.
         c15, name15 = pred.code_2015, pred.name_2015
+        # the 2015 perimeter itself when the warehouse holds it (drawn on the map)
+        held = con.execute(
+            "SELECT any_value(geom_wkb) FROM territory WHERE kind = 'qpv2015' AND code = ? "
+            "AND geom_wkb IS NOT NULL",
+            [c15],
+        ).fetchone()
         cross.append(
             {
                 "code_2015": c15,
                 "code_2024": code,
                 "name_2015": name15,
                 "name_2024": me["name"],
-                "geom_2015": None,
+                "geom_2015": held[0] if held else None,
                 "geom_2024": None,
                 "relation": "declared",
             }
@@ -544,6 +564,10 @@ def gather(con: duckdb.DuckDBPyConnection, code: str) -> Fiche:
     )
     keys = [f"{c.kind}:{c.code}" for c in columns] + ["ensemble_qpv:ensemble"]
     figures = best_figures(con, indicators, keys)
+    edu_files = _EducationFiles(con)
+    for fig in figures:
+        if fig["indicator_id"].startswith("educ_"):
+            edu_files.fix_figure(fig)
     catalog = {
         r["indicator_id"]: (r["label_fr"], r["unit"])
         for r in _rows(
@@ -593,6 +617,8 @@ def gather(con: duckdb.DuckDBPyConnection, code: str) -> Fiche:
         sections.append(Section(sid, title, rows, section_notes))
 
     schools = _schools(con, geography, code, commune_codes, notes)
+    for number, school in enumerate((s for s in schools if s.placed), start=1):
+        school.number = number
     _map_geometries(con, geoms, schools, commune_codes, [d for d, _ in departements])
     school_notes = sorted({s.note for s in schools if s.note is not None})
     if schools:
@@ -639,6 +665,8 @@ def gather(con: duckdb.DuckDBPyConnection, code: str) -> Fiche:
         series.setdefault(name, []).append((r["period"], r["value"]))
 
     method_notes = [GRID_NOTE] if has_estimate else []
+    if schools:
+        method_notes.append(SCHOOL_NOTE)
     method_notes.append(
         "« secret statistique » : valeur masquée par le producteur (trop peu d'effectifs) ; "
         "« non calculable (2 sur 9) » : somme calculée par Quartiers dont 2 parties sur 9 sont sous secret "
@@ -669,7 +697,26 @@ def gather(con: duckdb.DuckDBPyConnection, code: str) -> Fiche:
         deciles=deciles,
         series=series,
         labels={k: v[0] for k, v in catalog.items()},
+        no_change_text="" if changes else _no_change_text(con, code, other_kind),
     )
+
+
+def departement_of(code: str) -> str:
+    """The three-character département part of a QPV code: ``QP031015`` → ``031``, ``QN02A01M`` → ``02A``."""
+    return code[2:5]
+
+
+def _no_change_text(con: duckdb.DuckDBPyConnection, code: str, other_kind: str) -> str:
+    """What to say when no perimeter of the other geography overlaps this QPV: that none does only when the
+    other geography's perimeters of its département are held; else that they are not loaded."""
+    held = con.execute(
+        "SELECT count(*) FROM territory WHERE kind = ? AND geom_wkb IS NOT NULL AND substr(code, 3, 3) = ?",
+        [other_kind, departement_of(code)],
+    ).fetchone()
+    year = other_kind[3:]
+    if held is None or not held[0]:
+        return f"Périmètres {year} non chargés pour ce département : recouvrement non mesuré."
+    return f"Aucun recouvrement avec un périmètre {year} (périmètres {year} du département chargés)."
 
 
 def _change(x: dict[str, Any], geography: str) -> PerimeterChange:
@@ -693,12 +740,59 @@ def _change(x: dict[str, Any], geography: str) -> PerimeterChange:
     return PerimeterChange(x["code_2015"], x["name_2015"], x["code_2024"], rel, text)
 
 
-
-
-def _school_datasets(s: dict[str, Any]) -> str:
-    return ", ".join(
+def _school_datasets(s: dict[str, Any]) -> list[str]:
+    return [
         d for d in (s["directory_dataset"], s["ep_dataset"], s["ips_dataset"], s["effectifs_dataset"]) if d
-    )
+    ]
+
+
+class _EducationFiles:
+    """The files an education figure comes from, from the datasets its rows name (`school.*_dataset`, and
+    the "+"-joined `source_dataset` of the education figures): `observation.source_sha256` and
+    `source_vintage` of an education figure join every file of every education dataset loaded (a
+    Pays de la Loire extract on a Pas-de-Calais fiche), so the note is rebuilt from the row's own datasets.
+    A dataset held in one file names that file; held in several, the row's file is not kept in the
+    warehouse: the note names the dataset and says so, never a file the figure may not come from."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.files: dict[str, list[tuple[str, str | None]]] = {}
+        for dataset, name, vintage in con.execute(
+            "SELECT dataset, coalesce(file_name, url), vintage FROM source_file ORDER BY dataset, file_name"
+        ).fetchall():
+            self.files.setdefault(dataset, []).append((name, vintage))
+
+    def of(self, dataset: str) -> list[tuple[str, str | None]]:
+        if dataset in self.files:
+            return self.files[dataset]
+        # `school.ep_dataset` names the rentrée list ("liste-des-rep-et-rep-rentree-2022") of a dataset
+        # registered without it ("liste-des-rep-et-rep")
+        prefixes = [d for d in self.files if dataset.startswith(d + "-")]
+        return self.files[max(prefixes, key=len)] if prefixes else []
+
+    def describe(self, datasets: list[str]) -> str:
+        """« fr-en-ips-ecoles-ap2022 : fichier fr-en-ips-ecoles-ap2022_national.parquet ; … »."""
+        parts = []
+        for d in dict.fromkeys(datasets):
+            files = self.of(d)
+            if len(files) == 1:
+                parts.append(f"{d} : fichier {files[0][0]}")
+            elif files:
+                parts.append(
+                    f"{d} : l'un des {len(files)} fichiers chargés "
+                    "(fichier de chaque établissement non conservé)"
+                )
+            else:
+                parts.append(d)
+        return " ; ".join(parts)
+
+    def fix_figure(self, r: dict[str, Any]) -> None:
+        """An education figure: its release and file(s) from its own datasets only."""
+        datasets = [d for d in (r["source_dataset"] or "").split("+") if d]
+        files = [f for d in datasets for f in self.of(d)]
+        vintages = sorted({v for d in datasets for _, v in self.of(d) if len(self.of(d)) == 1 and v})
+        names = [d for d in datasets if len(self.of(d)) == 1]
+        r["source_vintage"] = ", ".join(vintages) if vintages else None
+        r["file_name"] = ", ".join(self.of(d)[0][0] for d in names) if files and names else None
 
 
 def _school(s: dict[str, Any], where: str, note: int, placed: bool) -> School:
@@ -724,6 +818,8 @@ def _school(s: dict[str, Any], where: str, note: int, placed: bool) -> School:
         note=note,
         coord_status=s["coord_status"] or "missing",
         placed=placed,
+        commune_code=s["commune_code"] or "",
+        located=s["x_l93"] is not None,
     )
 
 
@@ -733,6 +829,7 @@ def _schools(
     """Schools inside or near the perimeter, at their latest rentrée (school_qpv × school); then the
     schools of the QPV's communes without usable coordinates (never dropped: listed with their flag, as
     `quartiers schools` does), at the latest rentrée of those communes."""
+    edu_files = _EducationFiles(con)
     rows = _rows(
         con,
         # Each school at its latest rentrée: a window over the joined rows (a correlated max per school
@@ -757,17 +854,16 @@ def _schools(
     ).fetchone()
     perimeter = shapely.from_wkb(wkb[0]) if wkb and wkb[0] is not None else None
     out: list[School] = []
+    # One note per rentrée for the listed schools, naming the files of their rows' datasets.
+    by_rentree: dict[str, list[str]] = {}
     for s in rows:
-        datasets = _school_datasets(s)
-        group = f"Éducation nationale (DEPP) ({datasets})"
-        detail = (
-            f"rentrée {s['rentree_label']} ; position par rapport au {geography_fr(geography)} "
-            "(écoles à moins de 100 m, collèges et lycées à moins de 300 m : convention Insee ; "
-            "collèges de secteur déclarés par le contrat de ville)"
-        )
-        note = notes.number(
-            ("school", datasets, s["rentree_label"], geography), f"{group} ; {detail}", group, detail
-        )
+        by_rentree.setdefault(s["rentree_label"], []).extend(_school_datasets(s))
+    for s in rows:
+        files = edu_files.describe(by_rentree[s["rentree_label"]])
+        group = f"Éducation nationale (DEPP), établissements ({files})"
+        # the proximity convention is stated once, in the method notes (SCHOOL_NOTE)
+        detail = f"rentrée {s['rentree_label']} ; position par rapport au {geography_fr(geography)}"
+        note = notes.number(("school", s["rentree_label"], geography), f"{group} ; {detail}", group, detail)
         if s["relation"] == "inside":
             where = "dans le quartier"
         elif s["distance_m"] is not None:
@@ -794,8 +890,8 @@ def _schools(
         [commune_codes, commune_codes],
     )
     for s in unplaced:
-        datasets = _school_datasets(s)
-        group = f"Éducation nationale (DEPP) ({datasets})"
+        datasets = ", ".join(_school_datasets(s))
+        group = f"Éducation nationale (DEPP), établissements ({edu_files.describe(_school_datasets(s))})"
         detail = (
             f"rentrée {s['rentree_label']} ; établissement de la commune {s['commune_code']} sans "
             "coordonnées utilisables : ni placé sur la carte, ni situé par rapport au périmètre"
@@ -881,3 +977,17 @@ def _map_geometries(
         if covered >= frame.area * 0.999:
             break
     geoms.communes = found
+    # Neighbouring QPVs: the perimeters (both geographies) of the QPVs of the same départements (by their
+    # code) that fall in the frame, other than those already drawn.
+    drawn = {c for c, _ in geoms.outline_2024 + geoms.outline_2015}
+    prefixes = sorted({departement_of(c) for c in drawn})
+    rows = con.execute(
+        "SELECT kind, code, any_value(geom_wkb) FROM territory WHERE kind IN ('qpv2024', 'qpv2015') "
+        "AND geom_wkb IS NOT NULL AND list_contains(?, substr(code, 3, 3)) AND NOT list_contains(?, code) "
+        "GROUP BY kind, code ORDER BY kind DESC, code",
+        [prefixes, sorted(drawn)],
+    ).fetchall()
+    if rows:
+        shapes = shapely.from_wkb([r[2] for r in rows])
+        touch = shapely.intersects(shapes, frame)
+        geoms.neighbours = [(r[0], r[1], r[2]) for r, t in zip(rows, touch, strict=True) if t]

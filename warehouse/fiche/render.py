@@ -3,6 +3,8 @@ in this package: no ``@preview`` import, nothing fetched) or Markdown."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from dataclasses import asdict, replace
 from functools import cache
@@ -56,9 +58,106 @@ def view(fiche: Fiche, *, links: dict[str, str] | None = None, charts: bool = Tr
     d["charts"] = [{"title": t, "svg": s} for t, s in pictures if s is not None]
     d["note_groups"] = note_groups(fiche)
     d["unplaced_schools"] = sum(1 for s in fiche.schools if not s.placed)
+    d["schools_csv"] = schools_csv_name(fiche.code) if fiche.schools else None
+    d["unplaced_summary"] = unplaced_summary(fiche)
+    d["map_notes"] = map_notes(fiche)
     d["links"] = links or {}
     d["title"] = f"{fiche.name} ({fiche.code})"
     return d
+
+
+PLURAL_FR = {"école": "écoles", "collège": "collèges", "lycée": "lycées"}
+UNPLACED_REASON_FR = {
+    "missing": "sans coordonnées dans le fichier source",
+    "out_of_bounds": "aux coordonnées hors du territoire dans le fichier source",
+    "swapped": "aux coordonnées inversées dans le fichier source",
+}
+
+
+def map_notes(fiche: Fiche) -> list[str]:
+    """What the map cannot show, said under it: communes without a boundary in the warehouse, 2015
+    perimeters a 2024 QPV replaces that are not loaded."""
+    g = fiche.geometries
+    out = []
+    drawn = {c for c, _, _ in g.communes}
+    missing = [name for code, name, _ in fiche.communes if code not in drawn]
+    if missing and g.frame is not None:
+        out.append(
+            f"Limites communales non chargées dans l'entrepôt ({', '.join(missing)}) : le nom de la commune "
+            "est placé sur l'un de ses établissements scolaires, s'il y en a un sur la carte"
+        )
+    held = {c for c, _ in g.outline_2015}
+    absent = sorted({c.code_2015 for c in fiche.changes if c.code_2015 and c.code_2015 not in held})
+    if absent and fiche.geography == "qpv2024":
+        out.append(f"Périmètre 2015 non chargé ({', '.join(absent)}) : non dessiné")
+    return out
+
+
+def schools_csv_name(code: str) -> str:
+    return f"{code}-ecoles.csv"
+
+
+def unplaced_summary(fiche: Fiche) -> list[str]:
+    """The schools of the QPV's communes that cannot be placed, as counts per reason (the PDF lists none of
+    them: they are in ``<CODE>-ecoles.csv``): « 203 écoles et 37 collèges sans coordonnées dans le fichier
+    source (commune 31555) : liste dans QP031015-ecoles.csv »."""
+    by_reason: dict[str, dict[str, int]] = {}
+    communes: dict[str, set[str]] = {}
+    for s in fiche.schools:
+        if s.placed or s.located:
+            continue
+        counts = by_reason.setdefault(s.coord_status, {})
+        counts[s.level] = counts.get(s.level, 0) + 1
+        communes.setdefault(s.coord_status, set()).add(s.commune_code)
+    out = []
+    for reason, counts in by_reason.items():
+        parts = [
+            f"{n} {(PLURAL_FR.get(level, level + 's') if n > 1 else level) or 'établissement'}"
+            for level, n in sorted(counts.items(), key=lambda kv: -kv[1])
+        ]
+        what = ", ".join(parts[:-1]) + " et " + parts[-1] if len(parts) > 1 else parts[0]
+        where = ", ".join(sorted(c for c in communes[reason] if c))
+        out.append(
+            f"{what} {UNPLACED_REASON_FR.get(reason, 'sans coordonnées utilisables dans le fichier source')}"
+            f"{f' (commune {where})' if where else ''} : liste dans {schools_csv_name(fiche.code)}"
+        )
+    return out
+
+
+CSV_COLUMNS = [
+    ("number", "N° sur la carte"),
+    ("name", "Nom"),
+    ("uai", "UAI"),
+    ("level", "Niveau"),
+    ("sector", "Secteur"),
+    ("ep_status", "Éducation prioritaire"),
+    ("ips", "IPS"),
+    ("pupils", "Élèves"),
+    ("rentree", "Rentrée"),
+    ("where", "Position"),
+    ("commune_code", "Commune (code Insee)"),
+    ("coord_status", "Coordonnées"),
+    ("x", "X Lambert-93"),
+    ("y", "Y Lambert-93"),
+]
+
+
+def schools_csv(fiche: Fiche) -> bytes:
+    """Every school of the fiche (placed or not) for a spreadsheet: semicolon-separated, UTF-8 with a BOM
+    (Excel opens it with its accents), French headers and French decimals."""
+    from warehouse.vocabulary import COORD_FR
+
+    buf = io.StringIO()
+    writer = csv.writer(buf, delimiter=";", lineterminator="\r\n")
+    writer.writerow([label for _, label in CSV_COLUMNS])
+    for s in fiche.schools:
+        row = asdict(s)
+        row["coord_status"] = COORD_FR.get(s.coord_status, s.coord_status) or "utilisables"
+        for k in ("x", "y"):
+            row[k] = "" if row[k] is None else f"{row[k]:.1f}".replace(".", ",")
+        row["number"] = "" if s.number is None else s.number
+        writer.writerow([str(row[k]).replace("\u202f", " ") for k, _ in CSV_COLUMNS])
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
 @cache

@@ -16,8 +16,11 @@ if TYPE_CHECKING:
     from warehouse.fiche.data import Fiche
 
 EP_COLOUR = {"REP+": "#b2182b", "REP": "#ef8a62", "hors EP": "#4d4d4d", "prive": "#7b3294"}
+UNKNOWN_EP_COLOUR = "#a0a0a0"
+EP_LEGEND = {"REP+": "école REP+", "REP": "école REP", "hors EP": "école hors EP", "prive": "école privée"}
 QPV_COLOUR = "#1f4e9c"
 OLD_COLOUR = "#d95f02"
+NEIGHBOUR_COLOUR = "#7f8fa6"
 
 
 def _rings(geom: BaseGeometry) -> list[list[tuple[float, float]]]:
@@ -89,6 +92,40 @@ def map_svg(fiche: Fiche, width_px: int = 520) -> str:
                 f'font-size="{fs * 0.8:.0f}" fill="#777" text-anchor="middle" font-style="italic">'
                 f"{escape(cname)}</text>"
             )
+    # Neighbouring QPVs first (under the fiche's own perimeters), lighter, each labelled with its code.
+    for kind, ncode, wkb in g.neighbours:
+        shape = shapely.from_wkb(wkb)
+        body.append(
+            f'<path class="neighbour-qpv" d="{_path(shape, minx, maxy)}" fill="{NEIGHBOUR_COLOUR}" '
+            f'fill-opacity="0.08" stroke="{NEIGHBOUR_COLOUR}" stroke-width="{stroke:.1f}" '
+            + (f'stroke-dasharray="{stroke * 4:.0f},{stroke * 3:.0f}" ' if kind == "qpv2015" else "")
+            + f'fill-rule="evenodd"><title>QPV voisin {escape(ncode)} ({escape(kind[3:])})</title></path>'
+        )
+        inside = shape.intersection(frame)
+        if not inside.is_empty:
+            at = inside.representative_point()
+            names.append(
+                f'<text class="neighbour-code" x="{at.x - minx:.0f}" y="{maxy - at.y:.0f}" '
+                f'font-size="{fs * 0.75:.0f}" fill="#5a6b85" text-anchor="middle">'
+                f"{escape(ncode)} ({escape(kind[3:])})</text>"
+            )
+    # The QPV's own communes without a boundary in the warehouse: their name at one of their schools
+    # in the frame (a point known to be in the commune), never at a guessed place.
+    with_shape = {c for c, _, _ in g.communes}
+    for ccode, cname, _share in fiche.communes:
+        if ccode in with_shape:
+            continue
+        mine = [p for sc, p in points if sc.commune_code == ccode and frame.contains(p)]
+        if not mine:
+            continue
+        centre = frame.centroid
+        at = min(mine, key=lambda p: p.distance(centre))
+        names.append(
+            f'<text class="commune-name at-school" x="{at.x - minx:.0f}" y="{maxy - at.y + fs * 1.5:.0f}" '
+            f'font-size="{fs * 0.8:.0f}" fill="#555" text-anchor="middle" font-style="italic" '
+            f'stroke="#f7f7f2" stroke-width="{stroke * 2:.1f}" paint-order="stroke">'
+            f"{escape(cname)}</text>"
+        )
     for code, s in shapes24:
         body.append(
             f'<path class="qpv2024" d="{_path(s, minx, maxy)}" fill="{QPV_COLOUR}" fill-opacity="0.18" '
@@ -104,7 +141,7 @@ def map_svg(fiche: Fiche, width_px: int = 520) -> str:
     body.extend(names)
     r = max(w, h) / 90
     for school, p in points:
-        colour = EP_COLOUR.get(school.ep_status, "#4d4d4d")
+        colour = EP_COLOUR.get(school.ep_status, UNKNOWN_EP_COLOUR)
         shape_svg = (
             f'<rect x="{p.x - minx - r:.0f}" y="{maxy - p.y - r:.0f}" '
             f'width="{2 * r:.0f}" height="{2 * r:.0f}"'
@@ -116,6 +153,12 @@ def map_svg(fiche: Fiche, width_px: int = 520) -> str:
             f"<title>{escape(school.name)} ({escape(school.uai)}, {escape(school.ep_status)})</title>"
             + ("</rect>" if school.level == "collège" else "</circle>")
         )
+        if school.number is not None:  # its number in the fiche's list of schools
+            body.append(
+                f'<text class="school-number" x="{p.x - minx + r * 1.3:.0f}" y="{maxy - p.y - r * 0.6:.0f}" '
+                f'font-size="{fs * 0.8:.0f}" font-weight="bold" fill="#222" stroke="#f7f7f2" '
+                f'stroke-width="{stroke * 1.5:.1f}" paint-order="stroke">{school.number}</text>'
+            )
     # Scale bar (a round length about a fifth of the width).
     target = w / 5
     step = max(s for s in (50, 100, 200, 250, 500, 1000, 2000, 5000, 10000) if s <= max(target, 50))
@@ -146,7 +189,18 @@ def map_svg(fiche: Fiche, width_px: int = 520) -> str:
             "périmètre 2015",
         ),
         (line(f'stroke="#888" stroke-width="{stroke:.1f}" stroke-dasharray="{dash}"'), "limite communale"),
-        *[(dot(EP_COLOUR[ep]), f"école {ep}") for ep in ("REP+", "REP", "hors EP")],
+        *(
+            [(line(f'stroke="{NEIGHBOUR_COLOUR}" stroke-width="{stroke * 3:.1f}"'), "QPV voisin (code)")]
+            if g.neighbours
+            else []
+        ),
+        # every symbol the map can draw: the four EP colours, the unknown one when used, the square
+        *[(dot(EP_COLOUR[ep]), label) for ep, label in EP_LEGEND.items()],
+        *(
+            [(dot(UNKNOWN_EP_COLOUR), "école, EP inconnue")]
+            if any(sc.ep_status not in EP_COLOUR for sc, _ in points)
+            else []
+        ),
         (dot("#4d4d4d", square=True), "collège (carré)"),
     ]
     legend: list[str] = []
@@ -220,23 +274,37 @@ def ages_svg(ages: dict[str, dict[str, float]], labels: dict[str, str]) -> str |
         return None
     territories = list(dict.fromkeys(t for v in ages.values() for t in v))
     bands = list(ages)
-    fig = _figure(CHART_WIDTH_IN, 0.9 + 0.1 * len(bands) * max(2, len(territories)))
+    # Heights in inches: the bars, then the axis numbers, then the legend in a band of its own below them
+    # (one line per two territories), so that the legend is never printed over the axis.
+    bars_in = 0.2 + (0.1 if len(territories) <= 3 else 0.06) * len(bands) * max(2, len(territories))
+    axis_in = 0.28
+    legend_in = 0.05 + 0.13 * ((len(territories) + 1) // 2)
+    height = bars_in + axis_in + legend_in
+    fig = _figure(CHART_WIDTH_IN, height)
     ax = fig.add_subplot()
-    height = 0.8 / max(1, len(territories))
+    bar = 0.8 / max(1, len(territories))
     for j, t in enumerate(territories):
-        ys = [i + j * height for i in range(len(bands))]
+        ys = [i + j * bar for i in range(len(bands))]
         vals = [ages[b].get(t, float("nan")) for b in bands]
-        bars = ax.barh(ys, vals, height=height * 0.92, label=t)
-        ax.bar_label(
-            bars, labels=[fmt.value_fr(v, "percent") if v == v else "" for v in vals], fontsize=5, padding=1
-        )
+        bars = ax.barh(ys, vals, height=bar * 0.92, label=t)
+        if len(territories) <= 3:  # more bars are too thin for their value (the table has every value)
+            ax.bar_label(
+                bars,
+                labels=[fmt.value_fr(v, "percent") if v == v else "" for v in vals],
+                fontsize=5,
+                padding=1,
+            )
     ax.set_yticks(
-        [i + 0.4 - height / 2 for i in range(len(bands))], [_wrap(labels.get(b, b), 26) for b in bands]
+        [i + 0.4 - bar / 2 for i in range(len(bands))], [_wrap(labels.get(b, b), 26) for b in bands]
     )
     ax.invert_yaxis()
-    # The unit is in the chart's title; the legend goes under the axes, never over the bars.
-    ax.legend(fontsize=5.5, frameon=False, loc="upper center", bbox_to_anchor=(0.3, -0.12), ncol=2)
-    fig.subplots_adjust(left=0.36, right=0.95, top=0.98, bottom=0.3)
+    ax.margins(x=0.12)  # room for the value printed after the longest bar
+    # The unit is in the chart's title; the legend goes in the band under the axis numbers.
+    fig.legend(
+        *ax.get_legend_handles_labels(), fontsize=5.5, frameon=False, loc="lower left",
+        bbox_to_anchor=(0.02, 0.0), ncol=2,
+    )  # fmt: skip
+    fig.subplots_adjust(left=0.36, right=0.95, top=1 - 0.04 / height, bottom=(axis_in + legend_in) / height)
     return _figure_svg(fig)
 
 
