@@ -29,8 +29,8 @@ def writers() -> list[Writer]:
 
     found: list[Writer] = [write_geography]
     for info in sorted(pkgutil.iter_modules(synthetic.__path__), key=lambda m: m.name):
-        if info.name in {"geography", "sample", "territory"}:
-            continue
+        if info.name in {"geography", "sample", "territory"} or info.name.startswith("national"):
+            continue  # the national_* modules are the benchmarks' variants, not sample writers
         module = importlib.import_module(f"synthetic.{info.name}")
         writer = getattr(module, f"write_{info.name}", None)
         if writer is not None:
