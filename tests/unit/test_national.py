@@ -104,3 +104,9 @@ def test_mirror_files_parse_with_the_project_parsers(tmp_path: Path) -> None:
     again = generate_national(tmp_path / "n", seed=3, scale=0.005)
     for a, b in zip(sorted(files), sorted(again), strict=True):
         assert a.read_bytes() == b.read_bytes(), a.name
+
+
+def test_the_sample_never_takes_a_national_writer() -> None:
+    from synthetic.sample import writers
+
+    assert not [w for w in writers() if w.__module__.startswith("synthetic.national")]
