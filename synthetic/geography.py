@@ -175,7 +175,9 @@ def epci_workbook(territory: Territory) -> bytes:
         )
     buf = io.BytesIO()
     wb.save(buf)
-    return buf.getvalue()
+    from synthetic.insee import _normalise_xlsx  # fixed timestamps: same seed, same bytes
+
+    return _normalise_xlsx(buf.getvalue())
 
 
 def write_epci(mirror: Path, territory: Territory) -> Path:
@@ -228,7 +230,9 @@ def uu_workbook(territory: Territory) -> bytes:
             comp.append([c.code, c.name, f"{dep}000", "Communes hors unité urbaine", "hors UU", "H", dep])
     buf = io.BytesIO()
     wb.save(buf)
-    return buf.getvalue()
+    from synthetic.insee import _normalise_xlsx  # fixed timestamps: same seed, same bytes
+
+    return _normalise_xlsx(buf.getvalue())
 
 
 def write_unites_urbaines(mirror: Path, territory: Territory) -> Path:
