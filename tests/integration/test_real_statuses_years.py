@@ -105,3 +105,27 @@ def test_profile_says_not_computable_with_its_parts_at_80_columns(home: Path) ->
     last = [re.split(r"\s{2,}", line.strip())[-1] for line in caf.splitlines() if line.startswith("  ")]
     assert last and not [cell for cell in last if cell.startswith("secret")]
     assert [cell for cell in last if cell.startswith("n. c.")]
+
+
+def _series_out(home: Path, code: str, indicator: str) -> str:
+    from typer.testing import CliRunner
+
+    from pipelines.cli import app
+
+    out = CliRunner().invoke(
+        app, ["series", code, "--indicator", indicator, "--home", str(home)], env={"COLUMNS": "80"}
+    )
+    assert out.exit_code == 0, out.output
+    return out.output
+
+
+def test_series_one_table_per_territory(home: Path) -> None:
+    # a commune whose code did not change is one series across COG vintages (not one table per vintage)
+    caf = _series_out(home, "QN06236M", "caf_allocataires")
+    assert caf.count("62525 Longuenesse") == 1 and "cog2016 à cog2020" in caf
+    # a figure published in two files is one point: the latest release, the other cited beside it
+    pauvrete = _series_out(home, "QP061001", "taux_pauvrete_60")
+    assert pauvrete.count("territoire — QP061001") == 1
+    years = [line.split()[0] for line in pauvrete.splitlines() if re.match(r"^ 20\d\d ", line)]
+    assert years.count("2017") == 1 and years.count("2018") == 1
+    assert "aussi" in pauvrete and "publié dans Insee Filosofi QPV" in pauvrete
