@@ -45,6 +45,16 @@ CHECK_SCHEMA: dict[str, pl.DataType] = {
     "note": pl.String(),
 }
 
+# Status words of the notes (the outcome words are the command's).
+STATUS_WORDS = {
+    "published": "publié",
+    "suppressed": "secret statistique",
+    "not_computable": "non calculable",
+    "missing": "absent",
+    "not_applicable": "non applicable",
+    "estimated": "estimé",
+}
+
 HEADLINE_INDICATORS = (
     "population",
     "caf_allocataires",
@@ -114,9 +124,10 @@ def same_figure_across_files(obs: pl.DataFrame) -> pl.DataFrame:
             a, b = first["value"], other["value"]
             if first["status"] != other["status"]:
                 outcome = "disagree"
-                note = f"status {first['status']} vs {other['status']}"
+                word_a, word_b = (STATUS_WORDS.get(r["status"], r["status"]) for r in (first, other))
+                note = f"statut {word_a} / {word_b}"
             elif a is None or b is None:
-                outcome, note = "agree", f"both {first['status']}"
+                outcome, note = "agree", f"{STATUS_WORDS.get(first['status'], first['status'])} dans les deux"
             else:
                 outcome = "agree" if values_agree(float(a), float(b)) else "disagree"
                 note = ""
@@ -220,7 +231,7 @@ def population_checks(
                     value_a=r[POP_COMMUNES],
                     file_a=f"{r['file']} ({POP_COMMUNES}, row of {r['codgeo']})",
                     outcome="not_checked",
-                    note="no census file of that year for every commune in this build",
+                    note="pas de fichier du recensement de cette année pour chaque commune dans l'entrepôt",
                 )
             )
             continue
@@ -242,7 +253,7 @@ def population_checks(
                     value_b=total,
                     file_b=f"{f_name} ({f_ds} {f_vint})",
                     outcome="agree" if values_agree(r[POP_COMMUNES], total) else "disagree",
-                    note="sum over the QPV's communes" if len(communes) > 1 else "",
+                    note="somme des communes du QPV" if len(communes) > 1 else "",
                 )
             )
     for qpvs, communes in _components(links):
@@ -283,7 +294,9 @@ def population_checks(
                     outcome="not_checked"
                     if commune_pop is None
                     else ("ok" if qpv_sum <= commune_pop else "violated"),
-                    note="" if commune_pop is None else f"QPVs hold {100 * qpv_sum / commune_pop:.1f} %",
+                    note=""
+                    if commune_pop is None
+                    else f"{100 * qpv_sum / commune_pop:.1f} % dans les QPV".replace(".", ","),
                 )
             )
             in_qp = part[POP_COMMUNES_IN_QPV].drop_nulls()

@@ -129,3 +129,31 @@ def test_series_one_table_per_territory(home: Path) -> None:
     years = [line.split()[0] for line in pauvrete.splitlines() if re.match(r"^ 20\d\d ", line)]
     assert years.count("2017") == 1 and years.count("2018") == 1
     assert "aussi" in pauvrete and "publié dans Insee Filosofi QPV" in pauvrete
+
+
+ENGLISH = re.compile(
+    r"\b(name|where|level|published|suppressed|missing|yes|no|not_applicable|not_computable|closest|none|prive)\b"
+)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["headline", "QN06236M"],
+        ["schools", "QN06236M"],
+        ["contract-schools", "pays-de-saint-omer"],
+        ["profile", "QN06236M"],
+        ["series", "QN06236M", "--indicator", "caf_allocataires"],
+        ["indicators", "--search", "allocataires"],
+        ["consistency", "pays-de-saint-omer"],
+    ],
+)
+def test_commands_speak_french_with_whole_counts(home: Path, args: list[str]) -> None:
+    from typer.testing import CliRunner
+
+    from pipelines.cli import app
+
+    out = CliRunner().invoke(app, [*args, "--home", str(home)], env={"COLUMNS": "80"})
+    assert out.exit_code == 0, out.output
+    assert not ENGLISH.findall(out.output), ENGLISH.findall(out.output)[:5]
+    assert not re.search(r"\d,00\b", out.output)  # « 53 », never « 53,00 » allocataires
