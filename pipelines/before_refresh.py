@@ -11,7 +11,7 @@ from rich.markup import escape
 
 from sources._errors import FetchError
 from sources._http import mirror_path
-from sources.registry import DEFAULT_URLS, ScanResult
+from sources.registry import ScanResult, default_urls
 
 # The datasets every full refresh (or `--only geography`) needs: the geography layer's URLs.
 GEOGRAPHY_DATASETS = (
@@ -50,7 +50,7 @@ def missing_mirror_files(
     """(URL, expected path) of every file of `datasets` the mirror does not hold (each URL once)."""
     missing: list[tuple[str, Path]] = []
     for dataset in datasets:
-        for entry in DEFAULT_URLS.get(dataset, []):
+        for entry in default_urls().get(dataset, []):
             path = mirror_path(mirror, entry.url)
             if not path.is_file() and (entry.url, path) not in missing:
                 missing.append((entry.url, path))

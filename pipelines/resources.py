@@ -28,7 +28,7 @@ from pipelines.runlock import run_lock
 from sources._errors import FetchError, SourceFormatError
 from sources._faults import checkpoint
 from sources._http import FetchedFile, Fetcher, RawArchive
-from sources.registry import DEFAULT_URLS, RECOGNISERS, Layout, ScanResult, scan
+from sources.registry import Layout, ScanResult, default_urls, scan
 from warehouse.paths import default_home, sample_mirror, warehouse_path
 
 __all__ = ["default_home", "sample_mirror"]
@@ -62,7 +62,7 @@ class SourcesResource(ConfigurableResource):  # type: ignore[type-arg]
             required = not self.files
         if self.files:
             return self._local(dataset, required=required)
-        entries = DEFAULT_URLS.get(dataset, [])
+        entries = default_urls().get(dataset, [])
         if not entries and required:
             raise FetchError(f"no URL known for dataset {dataset}")
         fetcher = self.fetcher()
@@ -88,7 +88,7 @@ class SourcesResource(ConfigurableResource):  # type: ignore[type-arg]
         out: list[Obtained] = []
         by_key: dict[tuple[str, str], tuple[Path, str]] = {}
         for path, layout in matching:
-            licence = next((e.licence for e in DEFAULT_URLS.get(dataset, [])), "")
+            licence = next((e.licence for e in default_urls().get(dataset, [])), "")
             fetched = fetcher.register_local(path, dataset=dataset, vintage=layout.vintage, licence=licence)
             key = (layout.dataset, layout.vintage)
             if key in by_key and by_key[key][1] != fetched.sha256:
@@ -120,7 +120,7 @@ def _scan_cached(files: tuple[str, ...]) -> ScanResult:
             except OSError:
                 continue
             signature.append((str(p), st.st_size, st.st_mtime_ns))
-    key = (files, tuple(signature), tuple(id(r) for r in RECOGNISERS))
+    key = (files, tuple(signature))
     if key not in _SCAN_CACHE:
         _SCAN_CACHE.clear()
         _SCAN_CACHE[key] = scan([Path(p) for p in files])

@@ -5,18 +5,24 @@ A refresh obtains files in one of two ways:
 - from local files (``quartiers refresh --files PATH…``): each file is recognised by its content
   (header, keys, archive members), never by its name alone.
 
-Sources extend the registry by adding a recogniser to ``RECOGNISERS`` and URLs to ``DEFAULT_URLS``.
+Each source owns how it is known: ``sources/<source>/registration.py`` defines ``URLS`` (dataset → its
+official URLs) and ``recognise(path, head)``. The registry lists those modules explicitly, in the order
+their recognisers are asked (``SOURCES``); the geography files (COG, ANCT perimeters and correspondence
+list) are recognised here.
 """
 
 from __future__ import annotations
 
 import difflib
+import functools
+import importlib
 import re
 import zipfile
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 from sources._errors import SourceFormatError
 from sources.cog import settings as cog
@@ -172,21 +178,45 @@ def _recognise_workbook(path: Path) -> Layout | None:
     return None
 
 
-RECOGNISERS: list[Recogniser] = [recognise_geography]
+# Every source's registration module, in the order its recogniser is asked. The census IRIS bases come
+# before the generic INSEE recogniser: it claims any zip holding a `meta_*.CSV` member as `insee_meta`,
+# and the census zips hold one, while the census recogniser only says yes to a header with IRIS,
+# P<yy>_/C<yy>_ variables and a theme's signature columns.
+SOURCES = (
+    "sources.insee_rp.registration",
+    "sources.caf.registration",
+    "sources.education_common.registration",
+    "sources.filosofi_grid.registration",
+    "sources.france_travail.registration",
+    "sources.insee_common.registration",
+)
 
 
-def register(recogniser: Recogniser | None = None, urls: dict[str, list[UrlEntry]] | None = None) -> None:
-    """A source adds how to recognise its files and where to download them (idempotent)."""
-    if recogniser is not None and recogniser not in RECOGNISERS:
-        RECOGNISERS.append(recogniser)
-    for dataset, entries in (urls or {}).items():
-        DEFAULT_URLS[dataset] = entries
+@functools.cache
+def _sources() -> tuple[ModuleType, ...]:
+    # Imported on first use: the registration modules import this one for Layout and UrlEntry.
+    modules = tuple(importlib.import_module(name) for name in SOURCES)
+    for module in modules:
+        for dataset, entries in module.URLS.items():
+            DEFAULT_URLS.setdefault(dataset, entries)
+    return modules
+
+
+def recognisers() -> list[Recogniser]:
+    """Every recogniser, geography first, then the sources' in ``SOURCES`` order."""
+    return [recognise_geography, *(m.recognise for m in _sources())]
+
+
+def default_urls() -> dict[str, list[UrlEntry]]:
+    """Dataset → its official URLs, every source's included (``DEFAULT_URLS`` once the sources loaded)."""
+    _sources()
+    return DEFAULT_URLS
 
 
 def recognise(path: Path) -> Layout | None:
     with path.open("rb") as fh:
         head = fh.read(SNIFF_BYTES)
-    for recogniser in RECOGNISERS:
+    for recogniser in recognisers():
         layout = recogniser(path, head)
         if layout is not None:
             return layout

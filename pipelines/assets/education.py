@@ -9,7 +9,6 @@ build setting. The proximity indicators use INSEE's convention (écoles 100 m, c
 
 import re
 from collections.abc import Callable
-from pathlib import Path
 
 import polars as pl
 from dagster import (
@@ -31,27 +30,18 @@ from pipelines.resources import Obtained, SourcesResource
 from sources._errors import SourceFormatError
 from sources.education_annuaire import DIRECTORY_SCHEMA, parse_directory
 from sources.education_annuaire import settings as annuaire_settings
-from sources.education_common.recognise import EP_MINISTRY_LIST, recognise_education_file
+from sources.education_common.recognise import EP_MINISTRY_LIST
+from sources.education_common.registration import DIRECTORY_DATASETS, EFFECTIFS_DATASETS, IPS_DATASETS
 from sources.education_effectifs import EFFECTIFS_SCHEMA, parse_effectifs
-from sources.education_effectifs import settings as effectifs_settings
 from sources.education_ep import EP_SCHEMA, parse_ep
 from sources.education_ep import settings as ep_settings
 from sources.education_ips import IPS_SCHEMA, parse_ips
-from sources.education_ips import settings as ips_settings
 from sources.education_iva import IVA_SCHEMA, parse_iva
 from sources.education_iva import settings as iva_settings
-from sources.registry import Layout, UrlEntry, register
 
 GROUP = "education"
-LICENCE = "Licence Ouverte 2.0 (Ministère de l'Éducation nationale)"
-URL_VINTAGE = "export"  # the portal's CSV export is always the latest publication
 
-IPS_DATASETS = [
-    d for d in ips_settings.IPS_DATASETS if d != "fr-en-ips_ecoles_v2"
-]  # same as fr-en-ips_ecoles
-DIRECTORY_DATASETS = [annuaire_settings.ANNUAIRE_DATASET, annuaire_settings.GEOLOC_DATASET]
 EP_DATASETS = [ep_settings.EP_DATASET, EP_MINISTRY_LIST]
-EFFECTIFS_DATASETS = list(effectifs_settings.EFFECTIFS_DATASETS)
 IVA_DATASETS = [iva_settings.IVA_DATASET]
 # Fetched in URL mode (a failure stops the refresh); the others are taken when the mirror/portal has them.
 CORE_DATASETS = {
@@ -62,26 +52,6 @@ CORE_DATASETS = {
 }
 
 
-def _url_entries() -> dict[str, list[UrlEntry]]:
-    urls = {d: ips_settings.export_url(d) for d in IPS_DATASETS}
-    urls |= {d: annuaire_settings.export_url(d) for d in DIRECTORY_DATASETS}
-    urls[ep_settings.EP_DATASET] = ep_settings.export_url()
-    urls |= {d: effectifs_settings.export_url(d) for d in EFFECTIFS_DATASETS}
-    urls[iva_settings.IVA_DATASET] = iva_settings.export_url()
-    return {d: [UrlEntry(u, "csv", URL_VINTAGE, LICENCE)] for d, u in urls.items()}
-
-
-def recognise(path: Path, head: bytes) -> Layout | None:
-    """Education files given with `refresh --files`: the dataset from the content; the vintage names
-    the local copy (two copies of one dataset, e.g. national and an extract, are both kept)."""
-    found = recognise_education_file(path, head)
-    if found is None:
-        return None
-    dataset, form, _ = found
-    return Layout(dataset, form, re.sub(r"[^\w.\-]+", "_", path.stem)[:80])
-
-
-register(recognise, _url_entries())
 
 
 def _preview(frame: pl.DataFrame, n: int = 20) -> MetadataValue:

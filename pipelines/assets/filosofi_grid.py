@@ -2,9 +2,6 @@
 geographies (with bounds), their quality, the error of the method against INSEE's published 2015-QPV
 figures, and fragile zones (poor pockets outside the QPVs)."""
 
-import re
-import zipfile
-from pathlib import Path
 
 import polars as pl
 from dagster import AssetCheckResult, AssetOut, Config, MetadataValue, Output, asset, asset_check, multi_asset
@@ -16,12 +13,11 @@ from models.grid_error import grid_error_against_published
 from models.grid_estimates import estimate_on_perimeters
 from models.observation import empty_observations
 from pipelines.resources import SourcesResource
-from sources import registry
-from sources.filosofi_grid import RELEASES, STAGED_SCHEMA, parse_filosofi_grid_csv
+from sources.filosofi_grid import STAGED_SCHEMA, parse_filosofi_grid_csv
 from sources.filosofi_grid import settings as gs
 
 GROUP = "filosofi_grid"
-LICENCE = "Licence Ouverte 2.0 (Insee)"
+LICENCE = gs.LICENCE
 DATASET = gs.DATASET
 CELL_COLUMNS: dict[str, pl.DataType] = {**STAGED_SCHEMA, "release": pl.String(), "source_sha256": pl.String()}
 QUALITY_SCHEMA: dict[str, pl.DataType] = {
@@ -50,35 +46,6 @@ ERROR_SCHEMA: dict[str, pl.DataType] = {
     "mean_error": pl.Float64(),
     "share_within_interval": pl.Float64(),
 }
-
-registry.register(
-    None,
-    {DATASET: [registry.UrlEntry(r.csv_url, "csv_zip", r.vintage, LICENCE) for r in [RELEASES["2021"]]]},
-)
-
-_MEMBER = re.compile(r"carreaux_200m_(met|mart|reun)\.(csv|7z)$|carreaux_200m_csv\.7z$", re.IGNORECASE)
-
-
-def recognise_grid(path: Path, head: bytes) -> registry.Layout | None:
-    """The 200 m grid CSV (header with `idcar_200m`) or its zip (a `carreaux_200m_*` member)."""
-    year = re.search(r"(20\d\d)", path.name)
-    vintage = year.group(1) if year else "2021"
-    try:
-        if head[:4] == b"PK\x03\x04":
-            names = zipfile.ZipFile(path).namelist()
-            if any(_MEMBER.search(n) for n in names):
-                years = re.findall(r"Filosofi(20\d\d)", " ".join(names))
-                return registry.Layout(DATASET, "csv_zip", years[0] if years else vintage)
-            return None
-        first = head.split(b"\n", 1)[0].decode("utf-8", errors="replace").lower()
-        if "idcar_200m" in first and "men_pauv" in first:
-            return registry.Layout(DATASET, "csv", vintage)
-    except Exception:
-        return None
-    return None
-
-
-registry.register(recognise_grid)
 
 
 def _preview(frame: pl.DataFrame, n: int = 10) -> MetadataValue:

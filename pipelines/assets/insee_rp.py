@@ -8,8 +8,6 @@ or any vintage given with `refresh --files` (recognised from the header: theme a
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import polars as pl
 from dagster import AssetCheckResult, AssetIn, MetadataValue, asset, asset_check
 
@@ -18,44 +16,14 @@ from checks.observation import shares_out_of_range
 from models.insee_rp import insee_rp_catalog, insee_rp_observations, insee_rp_reference_observations
 from models.observation import empty_observations
 from pipelines.resources import SourcesResource
-from sources import registry
 from sources._errors import SourceFormatError
-from sources.insee_rp import STAGED_SCHEMA, parse_insee_rp, sniff_header
+from sources.insee_rp import STAGED_SCHEMA, parse_insee_rp
 from sources.insee_rp import settings as s
 
 GROUP = "insee_rp"
 STAGED_COLUMNS: dict[str, pl.DataType] = {**STAGED_SCHEMA, "source_sha256": pl.String()}
 
-URLS: dict[str, list[registry.UrlEntry]] = {
-    s.DATASET: [
-        registry.UrlEntry(
-            s.url(theme, s.DEFAULT_VINTAGE),
-            "zip_member",
-            f"{s.DEFAULT_VINTAGE} {theme}",
-            s.LICENCE,
-            s.member(theme, s.DEFAULT_VINTAGE),
-        )
-        for theme in s.THEMES
-    ]
-}
 
-
-def recognise_insee_rp(path: Path, head: bytes) -> registry.Layout | None:
-    """Registry recogniser: a census IRIS base (zip or CSV) by its header → vintage label
-    "<vintage> <theme>" (one file per theme and vintage); None for any other file."""
-    found = sniff_header(path, head)
-    if found is None:
-        return None
-    layout, member = found
-    return registry.Layout(s.DATASET, "zip" if member else "csv", f"{layout.vintage} {layout.theme}")
-
-
-registry.register(recognise_insee_rp, URLS)
-# Ask before the generic INSEE recogniser (pipelines/assets/insee.py): it claims any zip holding a
-# `meta_*.CSV` member as `insee_meta`, and the census zips hold one. This recogniser only says yes to a
-# header with IRIS, P<yy>_/C<yy>_ variables and a theme's signature columns, so going first is safe.
-registry.RECOGNISERS.remove(recognise_insee_rp)
-registry.RECOGNISERS.insert(min(1, len(registry.RECOGNISERS)), recognise_insee_rp)
 
 
 def _preview(frame: pl.DataFrame, n: int = 10) -> MetadataValue:

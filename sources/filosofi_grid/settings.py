@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 DATASET = "filosofi_grid"
+LICENCE = "Licence Ouverte 2.0 (Insee)"
 HOST = "www.insee.fr"
 
 

@@ -124,10 +124,10 @@ def urls_through(base: str) -> dict[str, list[object]]:
     """The registry's official URLs rewritten to fetch from ``serve_mirror`` (same host/path layout)."""
     import dataclasses
 
-    from sources.registry import DEFAULT_URLS
+    from sources.registry import default_urls
 
     rewritten: dict[str, list[object]] = {}
-    for dataset, entries in DEFAULT_URLS.items():
+    for dataset, entries in default_urls().items():
         rewritten[dataset] = []
         for e in entries:
             parts = urlsplit(e.url)

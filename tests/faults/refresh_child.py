@@ -37,11 +37,11 @@ def main(home: Path, http: bool) -> int:
     if not http:
         report = run_refresh(home=home, env="sample", force=True)
     else:
-        from sources.registry import DEFAULT_URLS
+        from sources.registry import default_urls
         from tests.faults.http_server import serve_mirror, urls_through
 
         with serve_mirror(sample_mirror(home)) as base:
-            DEFAULT_URLS.update(urls_through(base))  # type: ignore[arg-type]
+            default_urls().update(urls_through(base))  # type: ignore[arg-type]
             report = run_refresh(home=home, env="live", force=True)
     if not report.success:
         print(f"refresh failed at {report.failed_step}: {report.error}", file=sys.stderr)

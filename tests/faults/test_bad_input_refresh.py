@@ -9,10 +9,9 @@ from pathlib import Path
 
 import pytest
 
-import pipelines.definitions  # noqa: F401 — sources register their URLs on import
 from pipelines.refresh import run_refresh
 from sources._http import mirror_path
-from sources.registry import DEFAULT_URLS
+from sources.registry import default_urls
 from synthetic.sample import generate_sample
 from tests.faults.reliability import assert_raw_archive_sound, assert_unchanged
 from warehouse.paths import sample_mirror, warehouse_path
@@ -22,7 +21,7 @@ pytestmark = pytest.mark.fault("bad input refresh")
 HTML = b"<!DOCTYPE html><html><body><h1>Erreur 500</h1><p>Service indisponible</p></body></html>\n"
 # One case per dataset (a source publishing one file per quarter still has one parser): the first of
 # its URLs that the sample mirror holds. A dataset the sample does not ship (optional sources) skips.
-DATASETS = sorted(DEFAULT_URLS)
+DATASETS = sorted(default_urls())
 
 # Bugs reported to the owner of the parser: the error escapes without naming the file.
 KNOWN: dict[tuple[str, str], str] = {}
@@ -56,7 +55,7 @@ def baseline(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_one_bad_file_fails_naming_it_and_lands_nothing(
     fault: str, dataset: str, baseline: Path, tmp_path: Path
 ) -> None:
-    held = [e.url for e in DEFAULT_URLS[dataset] if mirror_path(sample_mirror(baseline), e.url).exists()]
+    held = [e.url for e in default_urls()[dataset] if mirror_path(sample_mirror(baseline), e.url).exists()]
     if not held:
         pytest.skip(f"the sample mirror ships no file of {dataset} (an optional source)")
     url = held[0]

@@ -173,13 +173,13 @@ def test_recogniser_reads_theme_and_vintage_from_content(tmp_path: Path) -> None
 
 
 def test_registry_recognises_the_files() -> None:
-    import pipelines.assets.insee  # the generic INSEE recogniser (claims zips holding a meta_*.CSV)
-    import pipelines.assets.insee_rp  # noqa: F401 — registers the recogniser and URLs
-    from sources.registry import DEFAULT_URLS, recognise
+    # no pipelines import: the registry lists the sources itself (the census bases before the generic
+    # INSEE recogniser, which claims zips holding a meta_*.CSV)
+    from sources.registry import default_urls, recognise
 
     layout = recognise(DIPLOMES)
     assert layout is not None and (layout.dataset, layout.vintage) == ("insee_rp", "2021 diplomes")
-    urls = DEFAULT_URLS["insee_rp"]
+    urls = default_urls()["insee_rp"]
     assert {e.vintage for e in urls} == {f"2022 {t}" for t in s.THEMES}
     assert all(e.member and e.member.endswith("-2022.CSV") for e in urls)
     assert s.url("diplomes", "2022").endswith("/8647010/base-ic-diplomes-formation-2022_csv.zip")

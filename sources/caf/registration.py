@@ -1,0 +1,71 @@
+"""How the registry knows the CAF source: its official URLs and the recogniser of its files (Cnaf bases of
+INSEE by header and first code, data.caf.fr exports by their date and measure columns)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from sources.caf import detect_cnaf_base_layout
+from sources.caf import settings as s
+from sources.registry import Layout, UrlEntry
+
+
+def _insee_url(file: str) -> str:
+    return f"https://{s.INSEE_HOST}/{s.CNAF_BASE_PATH.format(file=file)}"
+
+
+URLS: dict[str, list[UrlEntry]] = {
+    s.DATASET_ODS_COMMUNE: [
+        UrlEntry(s.ODS_EXPORT_URL.format(dataset_id=s.S_BEN_COM_F), "ods_export", "export", s.LICENCE)
+    ],
+    s.DATASET_CNAF_IRIS: [
+        UrlEntry(_insee_url(s.CNAF_BASE_IRIS_FILE.format(year=y)), "insee_cnaf", str(y), s.LICENCE)
+        for y in s.CNAF_BASE_IRIS_YEARS
+    ],
+    **{
+        dataset: [
+            UrlEntry(
+                _insee_url(s.CNAF_BASE_QPV_FILE.format(year=y, geography=geo.upper())),
+                "insee_cnaf",
+                str(y),
+                s.LICENCE,
+            )
+            for y in s.CNAF_BASE_QPV_YEARS
+        ]
+        for geo, dataset in s.DATASET_CNAF_QPV.items()
+    },
+}
+
+
+_YEAR_IN_NAME = re.compile(r"(?:^|_)(20\d{2})(?=_|\.)")
+
+
+def recognise(path: Path, head: bytes) -> Layout | None:
+    """CAF files by content: INSEE Cnaf base header (any of the 4 known layouts; IRIS or QPV from the
+    first code; year from the file name), or a data.caf.fr export (`dtreffre` + `indfoy_*`…)."""
+    try:
+        text = head.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = head.decode("latin-1")
+    lines = text.splitlines()
+    if len(lines) < 1 or ";" not in lines[0]:
+        return None
+    header = [h.strip().strip('"') for h in lines[0].split(";")]
+    while header and not header[-1]:
+        header.pop()
+    lower = [h.lower() for h in header]
+    if detect_cnaf_base_layout(header) is not None:
+        found = _YEAR_IN_NAME.findall(path.name)
+        year = found[-1] if len(found) == 1 else "unknown"
+        first = lines[1].split(";")[0].strip().upper() if len(lines) > 1 else ""
+        if first.startswith("QP"):
+            return Layout(s.DATASET_CNAF_QPV["qpv2015"], "insee_cnaf", year)
+        if first.startswith("QN"):
+            return Layout(s.DATASET_CNAF_QPV["qpv2024"], "insee_cnaf", year)
+        return Layout(s.DATASET_CNAF_IRIS, "insee_cnaf", year)
+    if s.ODS_DATE in lower and any(h.startswith(s.ODS_MEASURE_PREFIXES) for h in lower):
+        dataset = s.DATASET_ODS_IRIS if s.ODS_IRIS_SUFFIX in lower else s.DATASET_ODS_COMMUNE
+        found = _YEAR_IN_NAME.findall(path.name)
+        return Layout(dataset, "ods_export", found[-1] if len(found) == 1 else "export")
+    return None
