@@ -16,7 +16,9 @@ from pipelines.cli import app
 from sources.contracts import load_contract
 from tests.integration.fiche_sample import sample_home
 from warehouse.fiche import build_fiche, gather
-from warehouse.fiche.data import Geometries, _map_geometries, best_figures
+from warehouse.fiche.figures import best_figures
+from warehouse.fiche.map_data import _map_geometries
+from warehouse.fiche.model import Geometries
 from warehouse.paths import warehouse_path
 from warehouse.store import connect_readonly
 

@@ -8,6 +8,7 @@ Markdown (`render`), and a static site of every fiche (`site`).
 from __future__ import annotations
 
 from warehouse.fiche.build import FORMATS, build_fiche, write_fiche
-from warehouse.fiche.data import FicheError, gather
+from warehouse.fiche.data import gather
+from warehouse.fiche.model import FicheError
 
 __all__ = ["FORMATS", "FicheError", "build_fiche", "gather", "write_fiche"]

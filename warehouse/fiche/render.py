@@ -14,7 +14,8 @@ from typing import Any
 import jinja2
 
 from warehouse.fiche import fmt, svg
-from warehouse.fiche.data import Fiche, Geometries, geography_fr
+from warehouse.fiche.model import Fiche, Geometries
+from warehouse.fiche.notes import geography_fr
 
 TEMPLATES = resources.files("warehouse.fiche") / "templates"
 

@@ -13,7 +13,7 @@ from shapely.geometry.base import BaseGeometry
 from warehouse.fiche import fmt
 
 if TYPE_CHECKING:
-    from warehouse.fiche.data import Fiche
+    from warehouse.fiche.model import Fiche
 
 EP_COLOUR = {"REP+": "#b2182b", "REP": "#ef8a62", "hors EP": "#4d4d4d", "prive": "#7b3294"}
 UNKNOWN_EP_COLOUR = "#a0a0a0"
