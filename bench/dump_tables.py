@@ -13,7 +13,6 @@ any two builds of the same code; they are left out of the digest and listed in t
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import re
 import sys
@@ -22,18 +21,12 @@ from pathlib import Path
 
 import duckdb
 
+from sources._http import sha256_file
+
 # Columns whose values depend on when or where the build ran, not on the data.
 VOLATILE = re.compile(r"(_at|_time|timestamp|^built|^path|_path|^home|^url|duration|_ms|_s)$")
 # Rows of build metadata (when, from which paths, with which code fingerprint): not data.
 METADATA_TABLES = {"warehouse_info"}
-
-
-def _digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def dump(warehouse: Path, out: Path) -> dict[str, dict[str, object]]:
@@ -77,7 +70,7 @@ def dump(warehouse: Path, out: Path) -> dict[str, dict[str, object]]:
             manifest[table] = {
                 "rows": int(n[0]) if n else 0,
                 "sha256": str(rows_digest[0]) if rows_digest and rows_digest[0] else "",
-                "file_sha256": _digest(target),
+                "file_sha256": sha256_file(target),
                 "left_out": dropped,
             }
     finally:

@@ -8,7 +8,6 @@ baselines.py). Writing a baseline that already exists is refused unless ``force=
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from datetime import date
@@ -18,6 +17,7 @@ import polars as pl
 
 from models.baseline import BASELINE_SCHEMA
 from sources._errors import QuartiersError
+from sources._http import sha256_file
 from sources.contracts import validate_contract_name
 
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -33,14 +33,6 @@ def store_dir(home: Path) -> Path:
 
 def baseline_path(home: Path, contract: str, on: date) -> Path:
     return store_dir(home) / validate_contract_name(contract) / f"{on.isoformat()}.parquet"
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def freeze_baseline(home: Path, contract: str, on: date, frame: pl.DataFrame, *, force: bool = False) -> Path:
@@ -66,7 +58,7 @@ def freeze_baseline(home: Path, contract: str, on: date, frame: pl.DataFrame, *,
     sidecar = path.with_suffix(".parquet.sha256")
     if sidecar.exists():
         os.chmod(sidecar, 0o644)
-    sidecar.write_text(f"{_sha256(path)}  {path.name}\n", encoding="utf-8")
+    sidecar.write_text(f"{sha256_file(path)}  {path.name}\n", encoding="utf-8")
     os.chmod(sidecar, 0o444)
     return path
 
@@ -99,7 +91,7 @@ def verify(path: Path) -> None:
     if not sidecar.exists():
         raise BaselineError(f"{path}: its sha256 sidecar is missing; the baseline cannot be trusted")
     expected = sidecar.read_text(encoding="utf-8").split()[0]
-    if _sha256(path) != expected:
+    if sha256_file(path) != expected:
         raise BaselineError(f"{path} was altered after it was frozen (sha256 differs from {sidecar.name})")
 
 
