@@ -29,6 +29,7 @@ from dagster._core.execution.context_creation_job import (
     orchestration_context_event_generator,
 )
 from dagster._core.execution.execute_in_process import merge_run_tags
+from dagster._core.execution.plan.plan import ExecutionPlan
 
 StepListener = Callable[[str, bool], None]  # (step key, succeeded)
 
@@ -60,6 +61,31 @@ def execute_uncaptured(
         execution_plan=execution_plan,
     )
     events: list[DagsterEvent] = []
+    # Everything alive now (Dagster, the definitions, the modules) outlives the run: freeze it so that the
+    # collection after each step walks only what the run created (0.16 s a step when it walked them all).
+    gc.collect()
+    gc.freeze()
+    try:
+        _follow(execution_plan, job, run, instance, run_config, events, on_step)
+    finally:
+        gc.unfreeze()
+    return ExecuteInProcessResult(
+        job_def=job.get_definition(),
+        event_list=events,
+        dagster_run=cast(DagsterRun, instance.get_run_by_id(run.run_id)),
+        output_capture={},
+    )
+
+
+def _follow(
+    execution_plan: ExecutionPlan,
+    job: InMemoryJob,
+    run: DagsterRun,
+    instance: DagsterInstance,
+    run_config: Mapping[str, object],
+    events: list[DagsterEvent],
+    on_step: StepListener | None,
+) -> None:
     for event in ExecuteRunWithPlanIterable(
         execution_plan=execution_plan,
         iterator=job_execution_iterator,
@@ -83,9 +109,3 @@ def execute_uncaptured(
             gc.collect()
             if on_step is not None:
                 on_step(event.step_key, event.is_step_success)
-    return ExecuteInProcessResult(
-        job_def=job.get_definition(),
-        event_list=events,
-        dagster_run=cast(DagsterRun, instance.get_run_by_id(run.run_id)),
-        output_capture={},
-    )
