@@ -158,6 +158,19 @@ def defm_totals_not_adding_up(
     return pl.concat(reports).sort(["source_file", "territory_code", "period", "rule"])
 
 
+def defm_staged_totals_not_adding_up(staged: pl.DataFrame) -> pl.DataFrame:
+    """`defm_totals_not_adding_up` of a whole staged table: the DARES communal export judged with its
+    rounding tolerance (DARES_ROUNDING_TOLERANCE), every other file exactly."""
+    dares = staged.filter(pl.col("layout") == "dares_communes")
+    other = staged.filter(pl.col("layout") != "dares_communes")
+    return pl.concat(
+        [
+            defm_totals_not_adding_up(dares, tolerance=DARES_ROUNDING_TOLERANCE),
+            defm_totals_not_adding_up(other),
+        ]
+    )
+
+
 def validate_defm_staged(staged: pl.DataFrame) -> pl.DataFrame:
     return DefmStagedModel.validate(staged, lazy=True)
 
