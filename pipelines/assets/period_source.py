@@ -17,6 +17,7 @@ import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 import polars as pl
 from dagster import (
@@ -83,6 +84,20 @@ class PeriodSourceSpec:
     extra_metadata: Callable[[pl.DataFrame], dict[str, MetadataValue]] | None = None  # of the observations
 
 
+class PlugIn(NamedTuple):
+    """What a source module of pipelines/assets defines to plug in (see pipelines/assets/__init__.py)."""
+
+    ASSETS: list[AssetsDefinition]
+    CHECKS: list[AssetChecksDefinition]
+    STAGED: list[str]
+    OBSERVATIONS: list[str]
+    CATALOGS: list[str]
+    JOBS: list[UnresolvedAssetJobDefinition]
+    SCHEDULES: list[ScheduleDefinition]
+    SENSORS: list[SensorDefinition]
+    PERIODS: list[PeriodPartitions]
+
+
 @dataclass(frozen=True)
 class PeriodSource:
     """The Dagster definitions of one per-period source, built by `period_source`."""
@@ -113,6 +128,20 @@ class PeriodSource:
     @property
     def catalog_name(self) -> str:
         return f"{self.spec.name}_indicators"
+
+    def plug_in(self) -> PlugIn:
+        """The lists the source module exports, in the order of `PlugIn`."""
+        return PlugIn(
+            ASSETS=[self.staged, self.observations, self.catalog],
+            CHECKS=[self.check],
+            STAGED=[self.staged_name],
+            OBSERVATIONS=[self.observations_name],
+            CATALOGS=[self.catalog_name],
+            JOBS=[self.job],
+            SCHEDULES=[self.schedule],
+            SENSORS=[self.sensor],
+            PERIODS=self.periods,
+        )
 
 
 def _preview(frame: pl.DataFrame, n: int = 20) -> MetadataValue:
