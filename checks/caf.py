@@ -5,65 +5,30 @@ from __future__ import annotations
 import pandera.polars as pa
 import polars as pl
 
-from models.observation import STATUSES
+from checks.period_source import PeriodObservationModel, PeriodStagedModel
 
 STAGED_KINDS = ["iris", "commune", "qpv2015", "qpv2024", "france", "aggregate", "unlocated"]
-STAGED_STATUSES = ["published", "suppressed", "not_applicable"]
 
 
-class CafStagedModel(pa.DataFrameModel):
+class CafStagedModel(PeriodStagedModel):
     """The staged CAF frame (sources.caf.CAF_STAGED_SCHEMA)."""
 
-    layout: str
     territory_kind: str = pa.Field(isin=STAGED_KINDS)
-    territory_code: str
-    geo_version: str
     commune_code: str = pa.Field(nullable=True)
     period: str = pa.Field(str_matches=r"^\d{4}-\d{2}-\d{2}$")
     period_type: str = pa.Field(isin=["date"])
     variable: str
     dimension: str = pa.Field(nullable=True)
     value: float = pa.Field(nullable=True, ge=0)
-    status: str = pa.Field(isin=STAGED_STATUSES)
-    raw_value: str = pa.Field(nullable=True)
-    note: str = pa.Field(nullable=True)
-    source_file: str
-    source_row: int = pa.Field(ge=2)
-
-    @pa.dataframe_check
-    def value_iff_published(cls, data: pa.PolarsData) -> pl.LazyFrame:  # type: ignore[misc]
-        """A value is present exactly when the status is published (suppressed → NULL)."""
-        return data.lazyframe.select(
-            (pl.col("value").is_not_null() == (pl.col("status") == "published")).alias("ok")
-        )
-
-    class Config:
-        strict = True
-        coerce = False
 
 
-class CafObservationModel(pa.DataFrameModel):
+class CafObservationModel(PeriodObservationModel):
     """CAF observations: counts/amounts ≥ 0, QPV kinds carry their own geography."""
 
     indicator_id: str = pa.Field(str_startswith="caf_")
     territory_kind: str = pa.Field(isin=["iris", "commune", "qpv2015", "qpv2024", "france"])
-    territory_code: str
-    geo_version: str
-    period: str
     period_type: str = pa.Field(isin=["date", "year", "quarter"])
     value: float = pa.Field(nullable=True, ge=0)
-    status: str = pa.Field(isin=list(STATUSES))
-
-    @pa.dataframe_check
-    def qpv_geography_exact(cls, data: pa.PolarsData) -> pl.LazyFrame:  # type: ignore[misc]
-        """A qpv2015/qpv2024 territory is never labelled with another geography."""
-        kind = pl.col("territory_kind")
-        return data.lazyframe.select(
-            (~kind.is_in(["qpv2015", "qpv2024"]) | (pl.col("geo_version") == kind)).alias("ok")
-        )
-
-    class Config:
-        strict = False
 
 
 # total variable → its parts. Verified on the real IRIS files 2016-2020 (0 offender where computable).

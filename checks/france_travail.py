@@ -5,23 +5,20 @@ from __future__ import annotations
 import pandera.polars as pa
 import polars as pl
 
-from models.observation import STATUSES
+from checks.period_source import PeriodObservationModel, PeriodStagedModel
 
 BREAKDOWNS = ("sex", "age_band", "seniority", "rsa", "training_level", "nationality")
 # The DARES rounds each count to 5: H + F may differ from Total by up to 7.5 (3 independent roundings).
 DARES_ROUNDING_TOLERANCE = 7.5
 
 
-class DefmStagedModel(pa.DataFrameModel):
+class DefmStagedModel(PeriodStagedModel):
     """The staged DEFM frame (sources.france_travail.DEFM_STAGED_SCHEMA)."""
 
-    layout: str
     territory_kind: str = pa.Field(
         isin=["commune", "arrondissement", "qpv2015", "qpv2024", "aggregate", "unlocated"]
     )
-    territory_code: str
     territory_label: str = pa.Field(nullable=True)
-    geo_version: str
     period: str = pa.Field(str_matches=r"^\d{4}-(Q[1-4]|\d{2}-\d{2})$")
     period_type: str = pa.Field(isin=["quarter", "date"])
     measure: str = pa.Field(isin=["count", "evolution_pct"])
@@ -33,11 +30,6 @@ class DefmStagedModel(pa.DataFrameModel):
     training_level: str
     nationality: str
     value: float = pa.Field(nullable=True)
-    status: str = pa.Field(isin=["published", "suppressed", "not_applicable"])
-    raw_value: str = pa.Field(nullable=True)
-    note: str = pa.Field(nullable=True)
-    source_file: str
-    source_row: int = pa.Field(ge=2)
 
     @pa.dataframe_check
     def counts_non_negative(cls, data: pa.PolarsData) -> pl.LazyFrame:  # type: ignore[misc]
@@ -46,38 +38,14 @@ class DefmStagedModel(pa.DataFrameModel):
             ((pl.col("measure") != "count") | pl.col("value").is_null() | (pl.col("value") >= 0)).alias("ok")
         )
 
-    @pa.dataframe_check
-    def value_iff_published(cls, data: pa.PolarsData) -> pl.LazyFrame:  # type: ignore[misc]
-        """A value is present exactly when the status is published."""
-        return data.lazyframe.select(
-            (pl.col("value").is_not_null() == (pl.col("status") == "published")).alias("ok")
-        )
 
-    class Config:
-        strict = True
-
-
-class DefmObservationModel(pa.DataFrameModel):
+class DefmObservationModel(PeriodObservationModel):
     """DEFM observations."""
 
     indicator_id: str = pa.Field(str_startswith="defm_")
     territory_kind: str = pa.Field(isin=["commune", "qpv2015", "qpv2024"])
-    territory_code: str
-    geo_version: str
-    period: str
     period_type: str = pa.Field(isin=["quarter", "date", "year"])
     value: float = pa.Field(nullable=True)
-    status: str = pa.Field(isin=list(STATUSES))
-
-    @pa.dataframe_check
-    def qpv_geography_exact(cls, data: pa.PolarsData) -> pl.LazyFrame:  # type: ignore[misc]
-        kind = pl.col("territory_kind")
-        return data.lazyframe.select(
-            (~kind.is_in(["qpv2015", "qpv2024"]) | (pl.col("geo_version") == kind)).alias("ok")
-        )
-
-    class Config:
-        strict = False
 
 
 TOTALS_REPORT_SCHEMA: dict[str, pl.DataType] = {
@@ -156,6 +124,19 @@ def defm_totals_not_adding_up(
     if not reports:
         return pl.DataFrame(schema=TOTALS_REPORT_SCHEMA)
     return pl.concat(reports).sort(["source_file", "territory_code", "period", "rule"])
+
+
+def defm_staged_totals_not_adding_up(staged: pl.DataFrame) -> pl.DataFrame:
+    """`defm_totals_not_adding_up` of a whole staged table: the DARES communal export judged with its
+    rounding tolerance (DARES_ROUNDING_TOLERANCE), every other file exactly."""
+    dares = staged.filter(pl.col("layout") == "dares_communes")
+    other = staged.filter(pl.col("layout") != "dares_communes")
+    return pl.concat(
+        [
+            defm_totals_not_adding_up(dares, tolerance=DARES_ROUNDING_TOLERANCE),
+            defm_totals_not_adding_up(other),
+        ]
+    )
 
 
 def validate_defm_staged(staged: pl.DataFrame) -> pl.DataFrame:

@@ -16,7 +16,8 @@ import re
 
 import polars as pl
 
-from models.observation import INDICATOR_SCHEMA, conform_observations
+from models.observation import INDICATOR_SCHEMA, conform_observations, empty_observations
+from models.series import REVISION_LOG_SCHEMA, build_series, latest_per_dataset, observations_per_file
 
 SOURCE = "Cnaf (CAF)"
 
@@ -245,3 +246,26 @@ def aggregate_iris_to_commune(observations: pl.DataFrame) -> pl.DataFrame:
         pl.when(pl.col("n_hidden") > 0).then(pl.col("n_parts").cast(pl.Int64)).alias("parts_total"),
     )
     return conform_observations(out)
+
+
+def caf_series(staged: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(observations with explicit gaps, revision log) from the staged CAF table.
+
+    Per file: observations (`caf_observations`); IRIS parts also summed to their commune. A period given
+    by two releases of a dataset: the later release wins (resolve_revisions, by release label), the change
+    is logged. Then each yearly series gets its missing years as explicit `missing` rows."""
+    parts = []
+    for obs in observations_per_file(staged, caf_observations):
+        parts.append(obs)
+        if (obs["territory_kind"] == "iris").any():
+            parts.append(aggregate_iris_to_commune(obs))
+    if not parts:
+        return empty_observations(), pl.DataFrame(schema=REVISION_LOG_SCHEMA)
+    latest, log = latest_per_dataset(pl.concat(parts))
+    series = [
+        build_series(frame).with_columns(
+            pl.col("source_dataset").fill_null(dataset), pl.col("method").fill_null("published")
+        )
+        for dataset, frame in latest
+    ]
+    return pl.concat(series), log

@@ -9,8 +9,15 @@ from __future__ import annotations
 
 import polars as pl
 
-from models.observation import INDICATOR_SCHEMA, SECRET, conform_observations
-from models.series import share_of_parent
+from models.observation import INDICATOR_SCHEMA, SECRET, conform_observations, empty_observations
+from models.series import (
+    REVISION_LOG_SCHEMA,
+    build_series,
+    latest_per_dataset,
+    observations_per_file,
+    share_of_parent,
+)
+from sources.france_travail.settings import DATASET_COMMUNES
 
 SOURCE = "France Travail / Dares"
 OBSERVED_KINDS = ("commune", "qpv2015", "qpv2024")
@@ -251,3 +258,46 @@ def defm_share_of_commune(
         "defm_abc_part_commune_pct" if indicator_id == "defm_abc" else f"{indicator_id}_part_commune_pct"
     )
     return share_of_parent(qpv, communes, links, indicator_id=indicator_id, share_indicator_id=share_id)
+
+
+def _commune_links(territory_link: pl.DataFrame) -> pl.DataFrame:
+    """QPV → commune links in the shape models.series.share_of_parent expects."""
+    return territory_link.filter(
+        pl.col("child_kind").is_in(["qpv2015", "qpv2024"]) & (pl.col("parent_kind") == "commune")
+    ).select(
+        "child_code",
+        pl.col("child_kind").alias("child_geo_version"),
+        "parent_code",
+    )
+
+
+def defm_series(staged: pl.DataFrame, territory_link: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(observations with explicit gaps and the QPV share of commune, revision log).
+
+    Per file: observations (`defm_observations`). A quarter given by two releases: the later wins, the
+    change is logged. Gaps: quarterly for the QPV files, yearly (T4 only) for the DARES export. The
+    share (`defm_abc_part_commune_pct`) is computed on the resolved figures, same quarter only."""
+    parts = observations_per_file(staged, defm_observations)
+    if not parts:
+        return empty_observations(), pl.DataFrame(schema=REVISION_LOG_SCHEMA)
+    resolved, log = latest_per_dataset(pl.concat(parts))
+    latest_all = pl.concat([f for _, f in resolved])
+    # The share exists only for quarters the communes are published for (the DARES export: T4 only);
+    # a QPV quarter without any commune figure is not a gap of the share, it is outside its cadence.
+    commune_periods = latest_all.filter(pl.col("territory_kind") == "commune")["period"].unique()
+    share = defm_share_of_commune(
+        latest_all.filter(pl.col("period").is_in(commune_periods.implode())), _commune_links(territory_link)
+    )
+    out = []
+    for dataset, frame in resolved:
+        step = 4 if dataset == DATASET_COMMUNES else 1
+        out.append(build_series(frame, step=step).with_columns(pl.col("source_dataset").fill_null(dataset)))
+    if share.height:
+        share = share.with_columns(pl.lit("defm_qpv_part_commune").alias("source_dataset"))
+        out.append(
+            build_series(share, step=4).with_columns(
+                pl.col("source_dataset").fill_null("defm_qpv_part_commune")
+            )
+        )
+    series = pl.concat(out).with_columns(pl.col("method").fill_null("published"))
+    return series, log

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from email.utils import parsedate_to_datetime
@@ -246,6 +246,29 @@ def resolve_revisions(
     winners = repeated.filter(pl.col("_last"))["_i"]
     latest = obs.filter(~pl.col("_dup") | pl.col("_i").is_in(winners.implode()))
     return conform_observations(latest), log
+
+
+def observations_per_file(staged: pl.DataFrame, observe: Callable[..., pl.DataFrame]) -> list[pl.DataFrame]:
+    """`observe(rows, source_dataset=…, source_vintage=…, sha256=…)` for the rows of each file of a staged
+    table (its provenance columns), in the order of the table."""
+    return [
+        observe(group, source_dataset=str(dataset), source_vintage=str(vintage), sha256=str(sha))
+        for (dataset, vintage, sha), group in staged.group_by(
+            ["source_dataset", "source_vintage", "source_sha256"], maintain_order=True
+        )
+    ]
+
+
+def latest_per_dataset(observations: pl.DataFrame) -> tuple[list[tuple[str, pl.DataFrame]], pl.DataFrame]:
+    """([(source dataset, its observations with the latest release of each period)], revision log of
+    every dataset): `resolve_revisions` dataset by dataset, in the order of the frame."""
+    latest: list[tuple[str, pl.DataFrame]] = []
+    logs: list[pl.DataFrame] = []
+    for (dataset,), group in observations.group_by(["source_dataset"], maintain_order=True):
+        resolved, changes = resolve_revisions(group)
+        latest.append((str(dataset), resolved))
+        logs.append(changes)
+    return latest, pl.concat(logs)
 
 
 # --- geographies ---------------------------------------------------------------------------------------

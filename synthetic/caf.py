@@ -16,6 +16,7 @@ import random
 from pathlib import Path
 
 from sources.caf import settings
+from synthetic._counts import round5, split
 from synthetic.territory import Territory
 
 COMMUNE_YEARS = (2020, 2021, 2022, 2023, 2024)
@@ -26,29 +27,13 @@ BENEFIT_RATES = {"rsa": 0.024, "ppa": 0.045, "aah": 0.012, "apl": 0.030, "als": 
 MONTHLY_AMOUNT = {"rsa": 560.0, "ppa": 190.0}
 
 
-def _split(total: int, weights: list[float], rng: random.Random) -> list[int]:
-    """Integer partition of `total` proportional to jittered weights (largest remainder): sums exactly."""
-    w = [x * (0.9 + 0.2 * rng.random()) for x in weights]
-    s = sum(w)
-    raw = [total * x / s for x in w]
-    parts = [int(r) for r in raw]
-    order = sorted(range(len(raw)), key=lambda i: raw[i] - parts[i], reverse=True)
-    for i in order[: total - sum(parts)]:
-        parts[i] += 1
-    return parts
-
-
-def _round5(x: float) -> int:
-    return int(5 * round(x / 5))
-
-
 def _commune_counts(territory: Territory, rng: random.Random) -> dict[tuple[str, int], dict[str, int]]:
     out: dict[tuple[str, int], dict[str, int]] = {}
     for c in territory.communes:
         for k, year in enumerate((2019, *COMMUNE_YEARS)):
             trend = 1.0 + 0.015 * k
             out[(c.code, year)] = {
-                b: _round5(c.population * r * trend * (0.95 + 0.1 * rng.random()))
+                b: round5(c.population * r * trend * (0.95 + 0.1 * rng.random()))
                 for b, r in BENEFIT_RATES.items()
             }
     return out
@@ -56,10 +41,10 @@ def _commune_counts(territory: Territory, rng: random.Random) -> dict[tuple[str,
 
 def _qpv_row(pop: int, commune_rsa: int, rng: random.Random, trend: float) -> list[str]:
     a = int(pop * 0.19 * trend * (0.95 + 0.1 * rng.random()))
-    ai, am, acss, acav = _split(a, [0.42, 0.2, 0.06, 0.32], rng)
+    ai, am, acss, acav = split(a, [0.42, 0.2, 0.06, 0.32], rng)
     ac3 = int(acav * 0.3)
     enf = int(a * 0.95)
-    enf_parts = _split(enf, [0.14, 0.15, 0.24, 0.19, 0.15, 0.13], rng)
+    enf_parts = split(enf, [0.14, 0.15, 0.24, 0.19, 0.15, 0.13], rng)
     percou = a + int(a * 0.35) + enf
     a_etud = int(a * 0.015)
     a_netud = int(a * 0.07)

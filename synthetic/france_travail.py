@@ -17,6 +17,7 @@ import random
 from pathlib import Path
 
 from sources.france_travail import settings
+from synthetic._counts import round5, split
 from synthetic.territory import Territory
 
 COMMUNE_YEARS = (2019, 2020, 2021, 2022, 2023, 2024)
@@ -30,21 +31,6 @@ QPV_HEADER = (
     "CODGEO;LIBGEO;ABCDE;ABCDE_F;ABCDE_H;ABC;ABC_F;ABC_H;ABC_RSA;A;A_F;A_H;B;C;ABC_25;ABC_2649;ABC_50;"
     "ABC_DUR1;ABC_DUR2;ABC_DUR3;ABC_DUR4;ABC_INFCAPBEP;ABC_CAPBEP;ABC_BAC;ABC_SUPBAC;NOTE_PE"
 )
-
-
-def _split(total: int, weights: list[float], rng: random.Random) -> list[int]:
-    w = [x * (0.9 + 0.2 * rng.random()) for x in weights]
-    s = sum(w)
-    raw = [total * x / s for x in w]
-    parts = [int(r) for r in raw]
-    order = sorted(range(len(raw)), key=lambda i: raw[i] - parts[i], reverse=True)
-    for i in order[: total - sum(parts)]:
-        parts[i] += 1
-    return parts
-
-
-def _round5(x: float) -> int:
-    return int(5 * round(x / 5))
 
 
 def _season(quarter: str) -> float:
@@ -90,9 +76,9 @@ def write_france_travail(mirror: Path, territory: Territory, seed: int) -> list[
         )
         for c in territory.communes:
             exact = int(c.population * 0.085 * (1.0 - 0.02 * k) * (0.95 + 0.1 * rng.random()))
-            f, h = _split(exact, [0.51, 0.49], rng)
-            young, mid, old = _split(exact, [0.13, 0.6, 0.27], rng)
-            commune_abc[(c.code, year)] = _round5(exact)
+            f, h = split(exact, [0.51, 0.49], rng)
+            young, mid, old = split(exact, [0.13, 0.6, 0.27], rng)
+            commune_abc[(c.code, year)] = round5(exact)
             geo = [reg[0], reg[1], dep[0], dep[1], c.code, c.name, "Brutes", "ABC"]
             for sex, age, v in (
                 ("Total", "Total", exact),
@@ -102,7 +88,7 @@ def write_france_travail(mirror: Path, territory: Territory, seed: int) -> list[
                 ("Total", "De 25 à 49 ans", mid),
                 ("Total", "50 ans et plus", old),
             ):
-                lines.append(";".join([f"{year}-T4", *geo, sex, age, str(_round5(v))]))
+                lines.append(";".join([f"{year}-T4", *geo, sex, age, str(round5(v))]))
     path = mirror / settings.DARES_HOST / settings.DEFM_COMMUNES_PATH
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-8"))
@@ -145,14 +131,14 @@ def write_france_travail(mirror: Path, territory: Territory, seed: int) -> list[
 
 def _qpv_line(code: str, name: str, abc: int, rng: random.Random) -> str:
     """One QPV row whose breakdowns add up exactly (A+B+C, F+H, age bands, seniority, training)."""
-    a, b, cc = _split(abc, [0.66, 0.14, 0.2], rng)
-    abc_f, abc_h = _split(abc, [0.48, 0.52], rng)
-    a_f, a_h = _split(a, [0.48, 0.52], rng)
+    a, b, cc = split(abc, [0.66, 0.14, 0.2], rng)
+    abc_f, abc_h = split(abc, [0.48, 0.52], rng)
+    a_f, a_h = split(a, [0.48, 0.52], rng)
     de = int(abc * 0.12)
-    abcde_f, abcde_h = _split(abc + de, [0.48, 0.52], rng)
-    ages = _split(abc, [0.15, 0.58, 0.27], rng)
-    durs = _split(abc, [0.3, 0.25, 0.2, 0.25], rng)
-    training = _split(abc, [0.35, 0.3, 0.22, 0.13], rng)
+    abcde_f, abcde_h = split(abc + de, [0.48, 0.52], rng)
+    ages = split(abc, [0.15, 0.58, 0.27], rng)
+    durs = split(abc, [0.3, 0.25, 0.2, 0.25], rng)
+    training = split(abc, [0.35, 0.3, 0.22, 0.13], rng)
     rsa = int(abc * 0.26)
     vals = [abc + de, abcde_f, abcde_h, abc, abc_f, abc_h, rsa, a, a_f, a_h, b, cc, *ages, *durs, *training]
     return ";".join([code, name, *(f"{v:,}".replace(",", "\u202f") for v in vals), "0"])

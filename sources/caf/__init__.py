@@ -2,8 +2,6 @@
 
 from sources.caf._parse import (
     CAF_STAGED_SCHEMA,
-    classify_cell,
-    classify_code,
     detect_cnaf_base_layout,
     parse_caf_file,
     parse_cnaf_base,
@@ -12,8 +10,6 @@ from sources.caf._parse import (
 
 __all__ = [
     "CAF_STAGED_SCHEMA",
-    "classify_cell",
-    "classify_code",
     "detect_cnaf_base_layout",
     "parse_caf_file",
     "parse_cnaf_base",

@@ -18,6 +18,7 @@ from pathlib import Path
 import polars as pl
 
 from sources._errors import SourceFormatError
+from sources._period_csv import classify_cells, decode_text, refuse_negative, refuse_repeated_keys
 from sources.caf import settings
 
 CAF_STAGED_SCHEMA: dict[str, pl.DataType] = {
@@ -38,123 +39,8 @@ CAF_STAGED_SCHEMA: dict[str, pl.DataType] = {
     "source_row": pl.Int64(),  # 1-based line in the file, header = 1
 }
 
-_IRIS = re.compile(r"(?:\d{2}|2[AB])\d{7}")
-_COMMUNE = re.compile(r"(?:\d{2}|2[AB])\d{3}")
-_QPV2015 = re.compile(r"QP\d{6}")
-_QPV2024 = re.compile(r"QN[0-9A-Z]{6}")
 _YEAR_IN_NAME = re.compile(r"(?:^|_)(20\d{2})(?=_|\.)")
 _ODS_DATE = re.compile(r"(\d{4})-(\d{2})(?:-(\d{2}))?(?:T.*)?")
-_SPACES = str.maketrans("", "", " \u202f\u00a0\u2009")
-
-
-def classify_code(code: str) -> str:
-    """Territory kind of a code as published (IRIS 9 chars, commune 5, QPxxxxxx 2015, QNxxxxxx 2024)."""
-    c = code.strip().upper()
-    if _IRIS.fullmatch(c):
-        return "iris"
-    if _COMMUNE.fullmatch(c):
-        return "commune"
-    if _QPV2015.fullmatch(c):
-        return "qpv2015"
-    if _QPV2024.fullmatch(c):
-        return "qpv2024"
-    if c in {"ENSEMBLE", "TOTAL"}:
-        return "aggregate"
-    return "unlocated"
-
-
-def geo_version_for(kind: str, year: int) -> str:
-    """Exact geography label: QPV codes carry their generation; IRIS/commune use the reference year
-    (NV: the COG/IRIS vintage of each release was not read from the publisher's documentation)."""
-    if kind in {"qpv2015", "qpv2024"}:
-        return kind
-    if kind == "iris":
-        return f"iris{year}"
-    if kind == "commune":
-        return f"cog{year}"
-    return kind
-
-
-def parse_number(raw: str) -> float:
-    """`1 405` (U+202F / U+00A0 thousands separators), `40,8` (decimal comma), `12.0` → float."""
-    return float(raw.translate(_SPACES).replace(",", "."))
-
-
-def classify_cell(raw: str) -> tuple[float | None, str]:
-    """(value, status) of one cell. Empty and secret markers → (None, suppressed); `so` → not_applicable.
-
-    Raises ValueError for anything else that is not a number (the caller names file/row/column).
-    """
-    cell = raw.strip()
-    upper = cell.upper()
-    if upper in settings.NOT_APPLICABLE_MARKERS:
-        return None, "not_applicable"
-    if upper in settings.SUPPRESSED_MARKERS:
-        return None, "suppressed"
-    return parse_number(cell), "published"
-
-
-def classify_column(
-    frame: pl.DataFrame, raw_col: str, *, path: Path, header_of: dict[str, str]
-) -> pl.DataFrame:
-    """Vectorised `classify_cell` on a long frame with columns `raw_col`, `variable`, `source_row`.
-
-    Adds `value` and `status`; raises SourceFormatError naming the first bad cell (row, column).
-    """
-    cell = pl.col(raw_col).str.strip_chars()
-    upper = cell.str.to_uppercase()
-    cleaned = cell.str.replace_all(r"[ \u202f\u00a0\u2009]", "").str.replace(",", ".", literal=True)
-    out = frame.with_columns(
-        pl.when(upper.is_in(list(settings.NOT_APPLICABLE_MARKERS)))
-        .then(pl.lit("not_applicable"))
-        .when(upper.is_in(list(settings.SUPPRESSED_MARKERS)) | cell.is_null())
-        .then(pl.lit("suppressed"))
-        .otherwise(pl.lit("published"))
-        .alias("status"),
-        cleaned.cast(pl.Float64, strict=False).alias("_num"),
-    )
-    bad = out.filter((pl.col("status") == "published") & pl.col("_num").is_null())
-    if bad.height:
-        first = bad.sort("source_row").row(0, named=True)
-        raise SourceFormatError(
-            str(path),
-            f"not a number nor a known marker: {first[raw_col]!r}",
-            row=int(first["source_row"]),
-            column=header_of.get(str(first["variable"]), str(first["variable"])),
-        )
-    return out.with_columns(
-        pl.when(pl.col("status") == "published").then(pl.col("_num")).otherwise(None).alias("value")
-    ).drop("_num")
-
-
-def refuse_repeated_keys(frame: pl.DataFrame, keys: list[str], path: Path, column: str, what: str) -> None:
-    """A key (e.g. territory × period × dimension) on two rows: SourceFormatError naming the second row."""
-    ordered = frame.sort("source_row").with_columns(pl.col("source_row").min().over(keys).alias("_first"))
-    repeats = ordered.filter(pl.col("source_row") != pl.col("_first"))
-    if repeats.height == 0:
-        return
-    second = repeats.row(0, named=True)
-    first_row = second["_first"]
-    label = ", ".join(f"{k}={second[k]!r}" for k in keys)
-    raise SourceFormatError(
-        str(path),
-        f"{what} repeats row {first_row} ({label}): one row per key expected",
-        row=int(second["source_row"]),
-        column=column,
-    )
-
-
-def refuse_negative(frame: pl.DataFrame, path: Path, variables: pl.Expr, header_of: dict[str, str]) -> None:
-    """A published count below zero: SourceFormatError naming file, row and column."""
-    bad = frame.filter((pl.col("status") == "published") & variables & (pl.col("value") < 0))
-    if bad.height:
-        first = bad.sort("source_row").row(0, named=True)
-        raise SourceFormatError(
-            str(path),
-            f"negative count {first['raw_value']!r}",
-            row=int(first["source_row"]),
-            column=header_of.get(str(first["variable"]), str(first["variable"])),
-        )
 
 
 def read_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
@@ -162,11 +48,7 @@ def read_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
 
     Decodes UTF-8 (with or without BOM), falls back to latin-1; accepts CRLF or LF.
     """
-    data = path.read_bytes()
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("latin-1")
+    text = decode_text(path.read_bytes())
     if not text.strip():
         raise SourceFormatError(str(path), "empty file", row=1)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=";")
@@ -285,9 +167,9 @@ def parse_cnaf_base(path: Path, year: int | None = None) -> pl.DataFrame:
     refuse_repeated_keys(
         wide.select(code.alias("territory_code"), "source_row"),
         ["territory_code"],
-        path,
-        header[i_code],
-        "territory code",
+        path=path,
+        column=header[i_code],
+        what="territory code",
     )
     long = (
         wide.select(
@@ -300,8 +182,9 @@ def parse_cnaf_base(path: Path, year: int | None = None) -> pl.DataFrame:
         .with_columns(pl.col("_col").replace_strict(var_cols).alias("variable"))
     )
     header_of = {v: header[upper.index(v)] for v in upper}
-    long = classify_column(long, "raw_value", path=path, header_of=header_of)
-    refuse_negative(long, path, pl.lit(True), header_of)  # every Cnaf base variable is a count
+    long = classify_cells(long, path=path, column="variable", header_of=header_of)
+    # every Cnaf base variable is a count
+    refuse_negative(long, pl.lit(True), path=path, column="variable", header_of=header_of, what="count")
     kind = _kind_expr(pl.col("territory_code"))
     out = long.with_columns(kind.alias("territory_kind")).with_columns(
         pl.lit(layout).alias("layout"),
@@ -463,21 +346,23 @@ def parse_ods_export(path: Path, *, require_december: bool | None = None) -> pl.
         .with_columns(pl.col("_col").replace_strict(measure_cols).alias("variable"))
     )
     header_of = {h: header[i] for i, h in measures}
-    long = classify_column(long, "raw_value", path=path, header_of=header_of)
+    long = classify_cells(long, path=path, column="variable", header_of=header_of)
     refuse_negative(
         long,
-        path,
         pl.col("variable").str.starts_with(settings.ODS_COUNT_PREFIXES[0])
         | pl.col("variable").str.starts_with(settings.ODS_COUNT_PREFIXES[1]),
-        header_of,
+        path=path,
+        column="variable",
+        header_of=header_of,
+        what="count",
     )
     keyed = long.filter(pl.col("variable") == measures[0][1]).filter(pl.col("territory_kind") != "unlocated")
     refuse_repeated_keys(
         keyed.with_columns(pl.col("dimension").fill_null("")),
         ["territory_code", "period", "dimension"],
-        path,
-        header[i_com] if i_com is not None else header[i_date],
-        "territory × reference date" + (" × dimension" if dims else ""),
+        path=path,
+        column=header[i_com] if i_com is not None else header[i_date],
+        what="territory × reference date" + (" × dimension" if dims else ""),
     )
     out = long.with_columns(
         pl.lit(layout).alias("layout"),

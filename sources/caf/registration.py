@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from sources._period_csv import first_code, sniff_header
 from sources.caf import detect_cnaf_base_layout
 from sources.caf import settings as s
 from sources.registry import Layout, UrlEntry
@@ -44,21 +45,15 @@ _YEAR_IN_NAME = re.compile(r"(?:^|_)(20\d{2})(?=_|\.)")
 def recognise(path: Path, head: bytes) -> Layout | None:
     """CAF files by content: INSEE Cnaf base header (any of the 4 known layouts; IRIS or QPV from the
     first code; year from the file name), or a data.caf.fr export (`dtreffre` + `indfoy_*`…)."""
-    try:
-        text = head.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = head.decode("latin-1")
-    lines = text.splitlines()
-    if len(lines) < 1 or ";" not in lines[0]:
+    sniffed = sniff_header(head)
+    if sniffed is None:
         return None
-    header = [h.strip().strip('"') for h in lines[0].split(";")]
-    while header and not header[-1]:
-        header.pop()
+    header, lines = sniffed
     lower = [h.lower() for h in header]
     if detect_cnaf_base_layout(header) is not None:
         found = _YEAR_IN_NAME.findall(path.name)
         year = found[-1] if len(found) == 1 else "unknown"
-        first = lines[1].split(";")[0].strip().upper() if len(lines) > 1 else ""
+        first = first_code(lines)
         if first.startswith("QP"):
             return Layout(s.DATASET_CNAF_QPV["qpv2015"], "insee_cnaf", year)
         if first.startswith("QN"):

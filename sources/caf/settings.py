@@ -107,9 +107,7 @@ CNAF_BASE_LAYOUTS: dict[str, tuple[str, ...]] = {
     "insee_cnaf_2019": ("CODGEO", "NOTE", *_TAIL_2018),
 }
 
-# Secret / not-available markers met in French public statistics (compared upper-cased).
-SUPPRESSED_MARKERS = frozenset({"", "S", "ND", "NC", "NS", "SECRET", "C", "X"})
-NOT_APPLICABLE_MARKERS = frozenset({"SO", "///"})
+# Secret / not-applicable markers: sources/_period_csv.py.
 
 # --- registry (pipelines/assets/caf.py) -------------------------------------------------------------------
 # Licence of data.caf.fr and of INSEE's bases: Licence Ouverte / Etalab 2.0 (NV for data.caf.fr's page).

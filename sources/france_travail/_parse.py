@@ -13,6 +13,7 @@ from pathlib import Path
 import polars as pl
 
 from sources._errors import SourceFormatError
+from sources._period_csv import classify_cells, decode_text, refuse_negative, refuse_repeated_keys
 from sources.france_travail import settings
 
 DEFM_STAGED_SCHEMA: dict[str, pl.DataType] = {
@@ -45,17 +46,9 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _PLM_ARR = r"^(?:751(?:0[1-9]|1\d|20)|6938[1-9]|132(?:0[1-9]|1[0-6]))$"
 
 
-def _decode(path: Path) -> str:
-    data = path.read_bytes()
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("latin-1")
-
-
 def _read_strings(path: Path) -> pl.DataFrame:
     """String frame of a `;` CSV with `source_row` (header = 1), trailing empty padding columns removed."""
-    text = _decode(path)
+    text = decode_text(path.read_bytes())
     if not text.strip():
         raise SourceFormatError(str(path), "empty file", row=1)
     try:
@@ -78,61 +71,16 @@ def _read_strings(path: Path) -> pl.DataFrame:
     return frame.with_row_index("source_row", offset=2).with_columns(pl.col("source_row").cast(pl.Int64))
 
 
-def _classify(frame: pl.DataFrame, path: Path, header_of: dict[str, str]) -> pl.DataFrame:
-    cell = pl.col("raw_value").str.strip_chars()
-    upper = cell.str.to_uppercase()
-    cleaned = cell.str.replace_all(r"[ \u202f\u00a0\u2009]", "").str.replace(",", ".", literal=True)
-    out = frame.with_columns(
-        pl.when(upper.is_in(list(settings.NOT_APPLICABLE_MARKERS)))
-        .then(pl.lit("not_applicable"))
-        .when(upper.is_in(list(settings.SUPPRESSED_MARKERS)) | cell.is_null())
-        .then(pl.lit("suppressed"))
-        .otherwise(pl.lit("published"))
-        .alias("status"),
-        cleaned.cast(pl.Float64, strict=False).alias("_num"),
-    )
-    bad = out.filter((pl.col("status") == "published") & pl.col("_num").is_null())
-    if bad.height:
-        first = bad.sort("source_row").row(0, named=True)
-        raise SourceFormatError(
-            str(path),
-            f"not a number nor a known marker: {first['raw_value']!r}",
-            row=int(first["source_row"]),
-            column=header_of.get(str(first["_col"]), str(first["_col"])),
-        )
-    return out.with_columns(
-        pl.when(pl.col("status") == "published").then(pl.col("_num")).otherwise(None).alias("value")
-    ).drop("_num")
-
-
 def _refuse_negative(frame: pl.DataFrame, path: Path, header_of: dict[str, str]) -> None:
     """A published job-seeker count below zero (evolutions in % are signed and not checked)."""
-    bad = frame.filter(
-        (pl.col("status") == "published") & (pl.col("measure") == "count") & (pl.col("value") < 0)
+    refuse_negative(
+        frame,
+        pl.col("measure") == "count",
+        path=path,
+        column="_col",
+        header_of=header_of,
+        what="job-seeker count",
     )
-    if bad.height:
-        first = bad.sort("source_row").row(0, named=True)
-        raise SourceFormatError(
-            str(path),
-            f"negative job-seeker count {first['raw_value']!r}",
-            row=int(first["source_row"]),
-            column=header_of.get(str(first["_col"]), str(first["_col"])),
-        )
-
-
-def _refuse_repeated_keys(frame: pl.DataFrame, keys: list[str], path: Path, column: str) -> None:
-    """A key on two rows: SourceFormatError naming the row of the second occurrence and the key column."""
-    ordered = frame.sort("source_row").with_columns(pl.col("source_row").min().over(keys).alias("_first"))
-    repeats = ordered.filter(pl.col("source_row") != pl.col("_first"))
-    if repeats.height:
-        second = repeats.row(0, named=True)
-        label = ", ".join(f"{k}={second[k]!r}" for k in keys)
-        raise SourceFormatError(
-            str(path),
-            f"key repeats row {second['_first']} ({label}): one row per key expected",
-            row=int(second["source_row"]),
-            column=column,
-        )
 
 
 def _conform(frame: pl.DataFrame) -> pl.DataFrame:
@@ -248,15 +196,16 @@ def parse_defm_communes(path: Path) -> pl.DataFrame:
     # are left out of the check (kept as published).
     aggregate = pl.col("territory_kind") == "aggregate"
     keyed = out.filter(~(aggregate & pl.col("territory_label").is_null()))
-    _refuse_repeated_keys(
+    refuse_repeated_keys(
         keyed.with_columns(
             pl.when(aggregate).then(pl.col("territory_label")).otherwise(pl.lit("")).alias("_label")
         ),
         ["period", "territory_code", "_label", "category", "sex", "age_band"],
-        path,
-        header_of["code_commune"],
+        path=path,
+        column=header_of["code_commune"],
+        what="key",
     )
-    out = _classify(out, path, header_of)
+    out = classify_cells(out, path=path, column="_col", header_of=header_of)
     _refuse_negative(out, path, {"valeur": header_of["valeur"]})
     out = out.with_columns(
         pl.lit("total").alias("seniority"),
@@ -369,9 +318,15 @@ def parse_defm_qpv(path: Path, period: str) -> pl.DataFrame:
     )
     desc_frame = pl.DataFrame([{"_col": c, **d} for c, d in variables.items()])
     long = long.join(desc_frame, on="_col", how="left")
-    long = _classify(long, path, {c: c for c in variables})
+    long = classify_cells(long, path=path, column="_col", header_of={c: c for c in variables})
     _refuse_negative(long, path, {c: c for c in variables})
-    _refuse_repeated_keys(base.select("territory_code", "source_row"), ["territory_code"], path, code_col)
+    refuse_repeated_keys(
+        base.select("territory_code", "source_row"),
+        ["territory_code"],
+        path=path,
+        column=code_col,
+        what="key",
+    )
     out = long.with_columns(
         pl.lit("insee_defm_qpv").alias("layout"),
         pl.when(pl.col("territory_kind").is_in(["qpv2015", "qpv2024"]))

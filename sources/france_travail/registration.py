@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from sources._period_csv import first_code, sniff_header
 from sources.france_travail import (
     describe_qpv_variable,
 )
@@ -50,16 +51,10 @@ def recognise(path: Path, head: bytes) -> Layout | None:
     """DEFM files by content: the DARES export (its `Nombre de demandeurs d'emploi` column, label or
     technical header), or a QPV file in INSEE's names (CODGEO + only known DEFM variables). The QPV
     file does not say its quarter: it is read from the name (`…_2023_T4[_v2].csv`), else `unknown`."""
-    try:
-        text = head.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = head.decode("latin-1")
-    lines = text.splitlines()
-    if not lines or ";" not in lines[0]:
+    sniffed = sniff_header(head)
+    if sniffed is None:
         return None
-    header = [h.strip().strip('"') for h in lines[0].split(";")]
-    while header and not header[-1]:
-        header.pop()
+    header, lines = sniffed
     lower = {h.lower() for h in header}
     if {"nombre de demandeurs d'emploi", "nombre_de_demandeurs_d_emploi"} & lower and (
         {"code commune", "code_commune"} & lower
@@ -73,7 +68,7 @@ def recognise(path: Path, head: bytes) -> Layout | None:
         return None
     if not any(v.startswith(("ABC", "ABCDE")) for v in variables):
         return None
-    first = lines[1].split(";")[0].strip().upper() if len(lines) > 1 else ""
+    first = first_code(lines)
     geography = "qpv2024" if first.startswith("QN") else "qpv2015"
     m = _QUARTER_IN_NAME.search(path.name)
     vintage = (

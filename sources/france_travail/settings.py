@@ -78,8 +78,7 @@ DEFM_QPV_TRAINING: dict[str, str] = {
 }
 DEFM_QPV_SEXES: dict[str, str] = {"F": "femmes", "H": "hommes"}
 
-SUPPRESSED_MARKERS = frozenset({"", "S", "ND", "NC", "NS", "SECRET", "C", "X"})
-NOT_APPLICABLE_MARKERS = frozenset({"SO", "///"})
+# Secret / not-applicable markers: sources/_period_csv.py.
 
 # --- registry (pipelines/assets/france_travail.py) -------------------------------------------------------
 LICENCE = "Licence Ouverte 2.0"

@@ -132,7 +132,7 @@ def test_quarterly_schedule_runs_the_quarter_just_ended(
         job=ft_assets.refresh_defm,
         partitions_def=ft_assets.defm_period,
         expected=ft_assets.expected_defm_quarter,
-        affected=ft_assets.defm_newer_period_affected,
+        affected=ft_assets.AFFECTED,
         home=lambda: built,
     )
     request = schedule(build_schedule_context(instance=instance, scheduled_execution_time=when))
@@ -230,7 +230,7 @@ def test_one_new_quarter_materialised_alone(built: Path, tmp_path: Path) -> None
         period_field="date",
         staged_asset="stg_defm",
         dataset=ft.DATASET_COMMUNES,
-        affected=ft_assets.defm_newer_period_affected,
+        affected=ft_assets.AFFECTED,
         partitions_def=ft_assets.defm_period,
         key=quarter_key,
         client=FakeCatalogue("date", ["2024-T4", "2025-T1"]),

@@ -198,7 +198,7 @@ def _defm_sensor(name: str, catalogue: FakeCatalogue, home: Path) -> SensorDefin
         period_field="date",
         staged_asset="stg_defm",
         dataset=ft.DATASET_COMMUNES,
-        affected=ft_assets.defm_newer_period_affected,
+        affected=ft_assets.AFFECTED,
         partitions_def=ft_assets.defm_period,
         key=quarter_key,
         client=catalogue,
