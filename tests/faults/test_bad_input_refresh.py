@@ -5,6 +5,7 @@ previous warehouse file is byte-identical afterwards. One case per dataset the r
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,6 @@ import pytest
 from pipelines.refresh import run_refresh
 from sources._http import mirror_path
 from sources.registry import default_urls
-from synthetic.sample import generate_sample
 from tests.faults.reliability import assert_raw_archive_sound, assert_unchanged
 from warehouse.paths import sample_mirror, warehouse_path
 
@@ -33,12 +33,8 @@ def _known(fault: str, dataset: str) -> list[pytest.MarkDecorator]:
 
 
 @pytest.fixture(scope="module")
-def baseline(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("baseline")
-    generate_sample(sample_mirror(home))
-    report = run_refresh(home=home, env="sample")
-    assert report.success, report.error
-    return home
+def baseline(sample_copy: Callable[[str], Path]) -> Path:
+    return sample_copy("baseline")
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
@@ -16,10 +17,9 @@ import pytest
 
 from checks.geography import crosswalk_share_sums, qpvs_without_commune
 from pipelines.refresh import run_refresh
-from synthetic.sample import generate_sample
 from tests.faults.refresh_child import KILLED, ChildResult, refresh_in_child, refresh_many
 from tests.faults.reliability import assert_raw_archive_sound, assert_unchanged
-from warehouse.paths import sample_mirror, warehouse_path
+from warehouse.paths import warehouse_path
 from warehouse.store import connect_readonly, warehouse_info
 
 pytestmark = pytest.mark.fault("kill -9 refresh")
@@ -56,12 +56,8 @@ AFTER_RENAME = ("swap.after_rename", False)
 
 
 @pytest.fixture(scope="module")
-def baseline(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("baseline")
-    generate_sample(sample_mirror(home))
-    report = run_refresh(home=home, env="sample")
-    assert report.success, report.error
-    return home
+def baseline(sample_copy: Callable[[str], Path]) -> Path:
+    return sample_copy("baseline")
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -25,8 +26,7 @@ from pipelines.refresh import run_refresh
 from pipelines.resources import resources_for
 from pipelines.runlock import RunLockedError, held_here, lock_path, run_lock
 from sources._faults import ENV, PAUSE_ENV, TRACE_ENV
-from synthetic.sample import generate_sample
-from warehouse.paths import sample_mirror, warehouse_path
+from warehouse.paths import warehouse_path
 from warehouse.store import connect_readonly, warehouse_info
 
 pytestmark = pytest.mark.fault("concurrent refresh")
@@ -37,13 +37,9 @@ CLI = [sys.executable, "-c", "from pipelines.cli import app; app()"]
 
 
 @pytest.fixture(scope="module")
-def baseline(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A home with the sample built once (a geography-only refresh reads the other staged tables)."""
-    home = tmp_path_factory.mktemp("lock-baseline")
-    generate_sample(sample_mirror(home))
-    report = run_refresh(home=home, env="sample")
-    assert report.success, report.error
-    return home
+def baseline(sample_copy: Callable[[str], Path]) -> Path:
+    """A home with the sample built (a geography-only refresh reads the other staged tables)."""
+    return sample_copy("lock-baseline")
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ fragments (or binds them harmlessly); `quartiers sql` is read-only; nothing is w
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -11,10 +12,8 @@ import typer
 from typer.testing import CliRunner
 
 from pipelines.cli import app
-from pipelines.refresh import run_refresh
-from synthetic.sample import generate_sample
 from tests.faults.reliability import assert_unchanged
-from warehouse.paths import sample_mirror, warehouse_path
+from warehouse.paths import warehouse_path
 
 pytestmark = pytest.mark.fault("security")
 
@@ -41,11 +40,8 @@ SLOW = {"demo", "sample"}
 
 
 @pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    h = tmp_path_factory.mktemp("home")
-    generate_sample(sample_mirror(h))
-    assert run_refresh(home=h, env="sample").success
-    return h
+def home(sample_copy: Callable[[str], Path]) -> Path:
+    return sample_copy("home")  # commands write their outputs in it
 
 
 def _string_params() -> list[tuple[str, str, bool]]:

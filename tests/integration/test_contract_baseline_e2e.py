@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
@@ -27,12 +28,8 @@ def _sha(path: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    h = tmp_path_factory.mktemp("home")
-    generate_sample(sample_mirror(h))
-    report = run_refresh(home=h, env="sample")
-    assert report.success, (report.failed_step, report.error)
-    return h
+def home(sample_copy: Callable[[str], Path]) -> Path:
+    return sample_copy("home")  # baselines are frozen in it
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ Parquet written, the warehouse then holding old and new periods), and the IO man
 
 import csv
 import shutil
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -40,7 +40,6 @@ from pipelines.resources import ParquetIOManager, resources_for
 from sources._http import mirror_path
 from sources.caf import settings as caf_settings
 from sources.france_travail import settings as ft
-from synthetic.sample import generate_sample
 from warehouse.paths import sample_mirror, warehouse_path
 from warehouse.store import connect_readonly
 
@@ -50,12 +49,8 @@ ALLOWED_GROUPS = {"series", "warehouse"}
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("home")
-    generate_sample(sample_mirror(home))
-    report = run_refresh(home=home, env="sample")
-    assert report.success, (report.failed_step, report.error)
-    return home
+def built(sample_copy: Callable[[str], Path]) -> Path:
+    return sample_copy("home")  # tests rerun periods in it
 
 
 @pytest.fixture

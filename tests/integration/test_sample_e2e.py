@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,6 @@ from typer.testing import CliRunner
 
 from pipelines.cli import app
 from pipelines.refresh import run_refresh
-from synthetic.sample import generate_sample
 from synthetic.territory import build_territory, to_wgs84
 from warehouse.locate import locate
 from warehouse.paths import sample_mirror, warehouse_path
@@ -17,12 +17,8 @@ from warehouse.store import connect_readonly
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("home")
-    generate_sample(sample_mirror(home))
-    report = run_refresh(home=home, env="sample")
-    assert report.success, (report.failed_step, report.error)
-    return home
+def built(sample_copy: Callable[[str], Path]) -> Path:
+    return sample_copy("home")  # a test refreshes it again
 
 
 def test_warehouse_holds_both_geographies_and_their_links(built: Path) -> None:
