@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import duckdb
+import polars as pl
 import pytest
 from typer.testing import CliRunner
 
@@ -119,98 +121,66 @@ def test_profile_of_macro_equals_the_view_for_every_qpv(built: Path) -> None:
         assert fast == view and len(fast) > 0, code
 
 
-# The profile_of() macro as it was before the `profile` table (warehouse/views_insee.sql, Nov 2026): the
-# ranking of observation_best joined with the reference territories at query time, for one QPV.
-OLD_PROFILE_OF = """
-WITH qpv AS (
-    SELECT DISTINCT territory_kind AS geography, territory_code AS qpv_code
-    FROM observation_best WHERE territory_kind = $1 AND territory_code = $2
-    UNION
-    SELECT kind, code FROM territory WHERE kind = $1 AND code = $2
-),
-qpv_commune AS (
-    SELECT q.geography, q.qpv_code, l.parent_code AS commune_code
-    FROM qpv q JOIN territory_link l
-      ON l.child_kind = q.geography AND l.child_code = q.qpv_code AND l.parent_kind = 'commune'
-),
-refs AS (
-    SELECT geography, qpv_code, 1 AS ref_order, 'qpv' AS role, geography AS ref_kind, qpv_code AS ref_code
-    FROM qpv
-    UNION ALL
-    SELECT geography, qpv_code, 2, 'commune', 'commune', commune_code FROM qpv_commune
-    UNION ALL
-    SELECT DISTINCT c.geography, c.qpv_code, 3, 'epci', 'epci', e.parent_code
-    FROM qpv_commune c JOIN territory_link e
-      ON e.child_kind = 'commune' AND e.child_code = c.commune_code AND e.parent_kind = 'epci'
-    UNION ALL
-    SELECT DISTINCT c.geography, c.qpv_code, 4, 'departement', 'departement', d.parent_code
-    FROM qpv_commune c JOIN territory_link d
-      ON d.child_kind = 'commune' AND d.child_code = c.commune_code AND d.parent_kind = 'departement'
-    UNION ALL
-    SELECT geography, qpv_code, 5, 'france', 'france', 'FRM' FROM qpv
-    UNION ALL
-    SELECT geography, qpv_code, 6, 'all_qpv', 'ensemble_qpv', 'ensemble' FROM qpv
-),
-figures AS (
-    SELECT DISTINCT q.geography, q.qpv_code, o.indicator_id, o.period
-    FROM qpv q JOIN observation_best o ON o.territory_kind = q.geography AND o.territory_code = q.qpv_code
-),
-ref_obs AS (
-    SELECT o.* FROM observation_best o
-    SEMI JOIN refs r ON o.territory_kind = r.ref_kind AND o.territory_code = r.ref_code
-),
-names AS (
-    SELECT kind, code, any_value(name) AS name FROM territory
-    SEMI JOIN refs ON kind = ref_kind AND code = ref_code GROUP BY kind, code
-)
-SELECT f.geography, f.qpv_code, qn.name AS qpv_name,
-       i.theme, f.indicator_id, i.label_fr, i.unit, f.period,
-       r.role, r.ref_order, r.ref_kind, r.ref_code,
-       CASE WHEN r.ref_kind = 'ensemble_qpv' THEN 'Ensemble des QPV' ELSE rn.name END AS ref_name,
-       o.value, o.status, o.method, o.interval_low, o.interval_high, o.numerator, o.denominator,
-       o.source_dataset, o.source_vintage, o.geo_version, sf.file_name AS source_file
-FROM figures f
-JOIN refs r ON r.geography = f.geography AND r.qpv_code = f.qpv_code
-LEFT JOIN ref_obs o
-  ON o.territory_kind = r.ref_kind AND o.territory_code = r.ref_code
- AND o.indicator_id = f.indicator_id AND o.period = f.period
- AND (r.ref_kind <> 'ensemble_qpv' OR o.geo_version = f.geography)
-LEFT JOIN indicator i ON i.indicator_id = f.indicator_id
-LEFT JOIN names qn ON qn.kind = f.geography AND qn.code = f.qpv_code
-LEFT JOIN names rn ON rn.kind = r.ref_kind AND rn.code = r.ref_code
-LEFT JOIN source_file sf ON sf.sha256 = o.source_sha256
-"""
-CLI_ORDER = " ORDER BY theme, indicator_id, period, ref_order, ref_code"
-OLD_QUERY = "SELECT * FROM (" + OLD_PROFILE_OF + ")" + CLI_ORDER  # noqa: S608 (constant text)
-# The profile's own rows (measured on the QPV itself) in the old macro's columns; since issue 15 a 2024
-# QPV also carries rows measured on the 2015 QPVs it replaces (measured_code), checked apart.
-OLD_COLUMNS = (
-    "geography, qpv_code, qpv_name, theme, indicator_id, label_fr, unit, period, role, ref_order, ref_kind, "
-    "ref_code, ref_name, value, status, method, interval_low, interval_high, numerator, denominator, "
-    "source_dataset, source_vintage, geo_version, source_file"
-)
-NEW_QUERY = (
-    f"SELECT {OLD_COLUMNS} FROM profile_of(?, ?) "  # noqa: S608 (constant text)
-    "WHERE measured_kind = geography AND measured_code = qpv_code" + CLI_ORDER
-)
+def _expected_profile(con: duckdb.DuckDBPyConnection, kind: str, code: str) -> set[tuple[object, ...]]:
+    """The rows of a QPV's profile measured on the QPV itself, computed here in Polars from the tables,
+    independently of the SQL that builds `profile`: for each (indicator, period) the QPV has a figure
+    for, one row per reference territory (the QPV, its communes, their EPCI and département, France
+    métropolitaine, all QPVs of its geography) with that territory's figure for the same period, or none."""
+    obs = con.execute("SELECT * FROM observation_best").pl()
+    links = con.execute("SELECT child_kind, child_code, parent_kind, parent_code FROM territory_link").pl()
+
+    def parents(kinds_codes: list[tuple[str, str]], parent_kind: str) -> list[str]:
+        keys = pl.DataFrame(kinds_codes, schema=["child_kind", "child_code"], orient="row")
+        found = links.join(keys, on=["child_kind", "child_code"]).filter(pl.col("parent_kind") == parent_kind)
+        return sorted(set(found["parent_code"]))
+
+    communes = parents([(kind, code)], "commune")
+    of_communes = [("commune", c) for c in communes]
+    refs = [
+        ("qpv", kind, code),
+        *[("commune", "commune", c) for c in communes],
+        *[("epci", "epci", e) for e in parents(of_communes, "epci")],
+        *[("departement", "departement", d) for d in parents(of_communes, "departement")],
+        ("france", "france", "FRM"),
+        ("all_qpv", "ensemble_qpv", "ensemble"),
+    ]
+    own = obs.filter((pl.col("territory_kind") == kind) & (pl.col("territory_code") == code))
+    figures = set(own.select("indicator_id", "period").iter_rows())
+    rows = set()
+    for role, ref_kind, ref_code in refs:
+        ref = obs.filter((pl.col("territory_kind") == ref_kind) & (pl.col("territory_code") == ref_code))
+        if ref_kind == "ensemble_qpv":
+            ref = ref.filter(pl.col("geo_version") == kind)  # the aggregate of the QPV's own geography
+        held = {
+            (r["indicator_id"], r["period"]): (r["value"], r["status"]) for r in ref.iter_rows(named=True)
+        }
+        for indicator, period in figures:
+            value, status = held.get((indicator, period), (None, None))
+            rows.add((indicator, period, role, ref_kind, ref_code, value, status))
+    return rows
 
 
-def test_profile_table_gives_the_rows_of_the_old_macro(built: Path) -> None:
-    """The materialised `profile` table (what `quartiers profile` reads through profile_of) holds,
-    for every sample QPV, exactly the rows the old query-time macro computed, in the CLI's order; and
-    it is physically sorted by geography and QPV code (DuckDB's zonemaps prune on it)."""
+def test_profile_table_holds_every_reference_figure_of_each_qpv(built: Path) -> None:
+    """The materialised `profile` table (what `quartiers profile` reads through profile_of) holds, for
+    every sample QPV, exactly the rows computed independently from observation_best and the territory
+    links; lines the profile adds (census IRIS figures of the commune that no QPV file gives: source
+    insee_rp) are its only others; and it is physically sorted by geography and QPV code (DuckDB's
+    zonemaps prune on it)."""
     con = connect_readonly(warehouse_path(built), spatial=False)
     qpvs = con.execute("SELECT kind, code FROM territory WHERE kind IN ('qpv2024', 'qpv2015')").fetchall()
     assert len(qpvs) == 9
     for kind, code in qpvs:
-        now = con.execute(NEW_QUERY, [kind, code]).fetchall()
-        before = con.execute(OLD_QUERY, [kind, code]).fetchall()
-        # Since then the profile also shows the census IRIS figures (source insee_rp) of the QPV's
-        # commune(s) that no QPV file gives: those (indicator, period) lines are new, the rest unchanged.
-        old_lines = {(r[4], r[7]) for r in before}
-        assert [r for r in now if (r[4], r[7]) in old_lines] == before and len(before) > 100, code
-        added = {(r[4], r[7]) for r in now} - old_lines
-        census = {(r[4], r[7]) for r in now if r[20] == "insee_rp"}
+        got = con.execute(
+            "SELECT indicator_id, period, role, ref_kind, ref_code, value, status, source_dataset "
+            "FROM profile_of(?, ?) WHERE measured_kind = geography AND measured_code = qpv_code",
+            [kind, code],
+        ).fetchall()
+        expected = _expected_profile(con, kind, code)
+        assert len(expected) > 100, code
+        own = {r[:7] for r in got if (r[0], r[1]) in {(e[0], e[1]) for e in expected}}
+        assert own == expected, (code, sorted(own ^ expected)[:5])
+        added = {(r[0], r[1]) for r in got} - {(e[0], e[1]) for e in expected}
+        census = {(r[0], r[1]) for r in got if r[7] == "insee_rp"}
         assert added <= census, (code, sorted(added - census)[:5])
     stored = con.execute("SELECT geography, qpv_code FROM profile").fetchall()  # storage order
     assert stored == sorted(stored)
