@@ -16,7 +16,7 @@ from sources.registry import default_urls
 from tests.faults.reliability import assert_raw_archive_sound, assert_unchanged
 from warehouse.paths import sample_mirror, warehouse_path
 
-pytestmark = pytest.mark.fault("bad input refresh")
+pytestmark = [pytest.mark.fault("bad input refresh"), pytest.mark.slow]
 
 HTML = b"<!DOCTYPE html><html><body><h1>Erreur 500</h1><p>Service indisponible</p></body></html>\n"
 # One case per dataset (a source publishing one file per quarter still has one parser): the first of

@@ -20,7 +20,7 @@ from pipelines.refresh import run_refresh
 from synthetic.sample import generate_sample
 from warehouse.paths import sample_mirror, warehouse_path
 
-pytestmark = pytest.mark.fault("concurrent readers")
+pytestmark = [pytest.mark.fault("concurrent readers"), pytest.mark.slow]
 
 READER = r"""
 import sys, time

@@ -22,7 +22,7 @@ from tests.faults.reliability import assert_raw_archive_sound, assert_unchanged
 from warehouse.paths import warehouse_path
 from warehouse.store import connect_readonly, warehouse_info
 
-pytestmark = pytest.mark.fault("kill -9 refresh")
+pytestmark = [pytest.mark.fault("kill -9 refresh"), pytest.mark.slow]
 
 # (point, over HTTP?) — every stage of a refresh; HTTP points stream from a loopback server.
 POINTS: list[tuple[str, bool]] = [

@@ -29,7 +29,7 @@ from sources._faults import ENV, PAUSE_ENV, TRACE_ENV
 from warehouse.paths import warehouse_path
 from warehouse.store import connect_readonly, warehouse_info
 
-pytestmark = pytest.mark.fault("concurrent refresh")
+pytestmark = [pytest.mark.fault("concurrent refresh"), pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[2]
 PAUSE = "fetch.copied=12"  # the first file copied from the mirror: every run, after the lock is taken

@@ -20,6 +20,8 @@ from synthetic.sample import generate_sample
 from warehouse.paths import sample_mirror, warehouse_path
 from warehouse.store import connect_readonly
 
+pytestmark = pytest.mark.slow  # refreshes a warehouse: `pytest -m "not slow"` leaves it out
+
 runner = CliRunner()
 
 

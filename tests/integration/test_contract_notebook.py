@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # refreshes a warehouse: `pytest -m "not slow"` leaves it out
+
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "contract_baseline.ipynb"
 NEEDED = ("nbformat", "nbclient", "ipykernel", "matplotlib")
 

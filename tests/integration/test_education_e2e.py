@@ -28,6 +28,8 @@ from synthetic.territory import build_territory
 from warehouse.paths import sample_mirror, warehouse_path
 from warehouse.store import connect_readonly
 
+pytestmark = pytest.mark.slow  # refreshes a warehouse: `pytest -m "not slow"` leaves it out
+
 UAI = re.compile(r"\b(\d{7}[A-Z])\b")
 RENTREE = 2024  # the latest rentrée of the sample: the default of `quartiers schools`
 WIDE = {"COLUMNS": "200"}

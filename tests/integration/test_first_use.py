@@ -21,6 +21,8 @@ from synthetic.territory import build_territory, to_wgs84
 from warehouse.paths import sample_mirror, warehouse_path
 from warehouse.store import connect_readonly
 
+pytestmark = pytest.mark.slow  # refreshes a warehouse: `pytest -m "not slow"` leaves it out
+
 CLEAN_ENV = {"QUARTIERS_ENV": None, "QUARTIERS_MIRROR": None, "QUARTIERS_FILES": None, "COLUMNS": "80"}
 
 

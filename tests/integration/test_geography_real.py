@@ -13,6 +13,8 @@ from warehouse.locate import locate
 from warehouse.paths import warehouse_path
 from warehouse.store import connect_readonly
 
+pytestmark = pytest.mark.slow  # refreshes a warehouse: `pytest -m "not slow"` leaves it out
+
 
 @pytest.fixture(scope="module")
 def built(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:

@@ -43,6 +43,8 @@ from sources.france_travail import settings as ft
 from warehouse.paths import sample_mirror, warehouse_path
 from warehouse.store import connect_readonly
 
+pytestmark = pytest.mark.slow  # refreshes a warehouse: `pytest -m "not slow"` leaves it out
+
 PARIS = ZoneInfo("Europe/Paris")
 # Groups whose assets a CAF or job-seeker period may rerun: its own, the series and the warehouse.
 ALLOWED_GROUPS = {"series", "warehouse"}

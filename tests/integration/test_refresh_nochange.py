@@ -25,6 +25,8 @@ from synthetic.sample import generate_sample
 from warehouse.paths import sample_mirror, warehouse_path
 from warehouse.store import connect_readonly, warehouse_info
 
+pytestmark = pytest.mark.slow  # refreshes a warehouse: `pytest -m "not slow"` leaves it out
+
 ROOT = Path(__file__).resolve().parents[2]
 REAL_CODE_PATHS = list(fingerprint.CODE_PATHS)
 

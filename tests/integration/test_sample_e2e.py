@@ -15,6 +15,8 @@ from warehouse.locate import locate
 from warehouse.paths import sample_mirror, warehouse_path
 from warehouse.store import connect_readonly
 
+pytestmark = pytest.mark.slow  # refreshes a warehouse: `pytest -m "not slow"` leaves it out
+
 
 @pytest.fixture(scope="module")
 def built(sample_copy: Callable[[str], Path]) -> Path:
