@@ -48,7 +48,6 @@ def _child(mode: str, home: Path, mirror: Path, group: str | None) -> None:
 
         profiler = cProfile.Profile()
         profiler.enable()
-    import pipelines.refresh as refresh_module
 
     # Peak RSS after each step (ru_maxrss only grows): the step where it jumps is the one to look at.
     steps_rss: list[tuple[str, int]] = []
@@ -64,7 +63,6 @@ def _child(mode: str, home: Path, mirror: Path, group: str | None) -> None:
         held.append((step, round(current_rss_mib())))
         last[0] = now
 
-    refresh_module._STEP_LISTENERS.append(on_step)
     # "full" and "one" force a rebuild (change detection would otherwise stop them: the mirror is the same);
     # "nochange" measures exactly that early stop.
     with timed() as t:
@@ -74,6 +72,7 @@ def _child(mode: str, home: Path, mirror: Path, group: str | None) -> None:
             mirror=mirror,
             only=[group] if group else None,
             force=mode in ("full", "one"),
+            on_step=on_step,
         )
     if profiler is not None:
         profiler.disable()

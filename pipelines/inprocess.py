@@ -18,18 +18,17 @@ from collections.abc import Callable, Mapping
 from typing import cast
 
 from dagster import DagsterEvent, DagsterInstance, DagsterRun, ExecuteInProcessResult, JobDefinition
-from dagster._core.definitions.job_base import InMemoryJob
-from dagster._core.execution.api import (
+
+from pipelines.dagster_private import (
     ExecuteRunWithPlanIterable,
+    ExecutionPlan,
+    InMemoryJob,
+    PlanOrchestrationContextManager,
     create_execution_plan,
     job_execution_iterator,
-)
-from dagster._core.execution.context_creation_job import (
-    PlanOrchestrationContextManager,
+    merge_run_tags,
     orchestration_context_event_generator,
 )
-from dagster._core.execution.execute_in_process import merge_run_tags
-from dagster._core.execution.plan.plan import ExecutionPlan
 
 StepListener = Callable[[str, bool], None]  # (step key, succeeded)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import traceback
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,13 +14,13 @@ from dagster import (
     JobDefinition,
     define_asset_job,
 )
-from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from pipelines.assets import collect
 from pipelines.assets.periods import PeriodPartitions, keep_parsed
 from pipelines.before_refresh import check_mirror, ensure_sample_mirror, print_scan
+from pipelines.dagster_private import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 from pipelines.definitions import ASSETS, CHECKS
 from pipelines.fingerprint import (
     RecordingSources,
@@ -31,7 +30,7 @@ from pipelines.fingerprint import (
     recording,
     unchanged,
 )
-from pipelines.inprocess import execute_uncaptured
+from pipelines.inprocess import StepListener, execute_uncaptured
 from pipelines.resources import (
     ParquetIOManager,
     SourcesResource,
@@ -44,15 +43,9 @@ from pipelines.runlock import run_lock
 from sources._http import RawArchive
 from warehouse.paths import sample_mirror
 
-_STEP_LISTENERS: list[Callable[[str, bool], None]] = []
 # Dagster's console logger silenced: the progress bar says what runs, and the report names the failure.
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 PERIODS = [p for p in collect("PERIODS") if isinstance(p, PeriodPartitions)]
-
-
-def _step_ended(step: str, ok: bool) -> None:
-    for listener in _STEP_LISTENERS:
-        listener(step, ok)
 
 
 @dataclass
@@ -77,6 +70,7 @@ def run_refresh(
     force: bool = False,
     wait: bool = False,
     launched_by: str = "quartiers refresh",
+    on_step: StepListener | None = None,
 ) -> RefreshReport:
     """Materialise the selected assets (all by default; ``only`` = asset groups and what depends on them);
     a period-partitioned asset (CAF years, job-seeker quarters) in every period its files hold.
@@ -85,14 +79,22 @@ def run_refresh(
     the report says ``skipped`` and the warehouse file is not touched; ``force`` rebuilds anyway.
 
     One run at a time per home (pipelines/runlock.py): another one running, raises `RunLockedError`
-    naming it at once, or with ``wait`` waits for it to end (saying so on the console)."""
+    naming it at once, or with ``wait`` waits for it to end (saying so on the console). ``on_step(step,
+    succeeded)`` is called as each step ends (bench/refresh.py times them)."""
 
     def waiting(holder: str) -> None:
         (console or Console(quiet=True)).print(f"[yellow]waiting for the refresh running: {holder}[/]")
 
     with run_lock(home, launched_by=launched_by, wait=wait, on_wait=waiting):
         return _run_refresh_locked(
-            home=home, env=env, mirror=mirror, files=files, only=only, console=console, force=force
+            home=home,
+            env=env,
+            mirror=mirror,
+            files=files,
+            only=only,
+            console=console,
+            force=force,
+            on_step=on_step,
         )
 
 
@@ -105,6 +107,7 @@ def _run_refresh_locked(
     only: list[str] | None,
     console: Console | None,
     force: bool,
+    on_step: StepListener | None,
 ) -> RefreshReport:
     out = console or Console(quiet=True)
     env, mirror, files = resolve_env(env, mirror=mirror, files=files)
@@ -156,23 +159,21 @@ def _run_refresh_locked(
         def listener(step: str, ok: bool) -> None:
             report.steps.append(step)
             progress.update(task, advance=1, description=step if ok else f"[red]{step} failed")
+            if on_step is not None:
+                on_step(step, ok)
 
         results = []
-        _STEP_LISTENERS.append(listener)
-        try:
-            with progress:
-                for job_def, job_tags in zip(job_defs, tags, strict=True):
-                    results.append(
-                        execute_uncaptured(
-                            job_def, run_config=QUIET, instance=instance, tags=job_tags, on_step=_step_ended
-                        )
+        with progress:
+            for job_def, job_tags in zip(job_defs, tags, strict=True):
+                results.append(
+                    execute_uncaptured(
+                        job_def, run_config=QUIET, instance=instance, tags=job_tags, on_step=listener
                     )
-                    if not results[-1].success:
-                        break  # the warehouse (last run) is not built: the previous one stays
-                    if PERIODS_TAG in job_tags:  # periods staged before and absent from these files
-                        _prune(resources, job_def, job_tags[PERIODS_TAG].split(","))
-        finally:
-            _STEP_LISTENERS.remove(listener)
+                )
+                if not results[-1].success:
+                    break  # the warehouse (last run) is not built: the previous one stays
+                if PERIODS_TAG in job_tags:  # periods staged before and absent from these files
+                    _prune(resources, job_def, job_tags[PERIODS_TAG].split(","))
     report.success = all(r.success for r in results)
     events = [e for r in results for e in r.all_events]
     for event in events:

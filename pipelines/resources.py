@@ -162,6 +162,17 @@ class ParquetIOManager(ConfigurableIOManager):  # type: ignore[type-arg]
             raise ValueError(f"partition key {partition!r} is not a period label (YYYY or YYYY-Qn)")
         return Path(self.home) / "staged" / "__".join(key) / f"{partition}.parquet"
 
+    def files_for(self, asset: str, *, partitioned: bool) -> list[Path]:
+        """The Parquet file(s) staged for `asset`: one for a plain asset, one per staged partition for a
+        partitioned one (none before its first partition, as `load_input` then gives an empty frame). A
+        plain asset never staged is an error, worded as `load_input`'s."""
+        if partitioned:
+            return [self._partition_path([asset], key) for key in self.staged_partitions(asset)]
+        path = self._path([asset])
+        if not path.exists():
+            raise FetchError(f"staged table {path.name} is absent: run a full refresh first")
+        return [path]
+
     def staged_partitions(self, asset: str) -> list[str]:
         """Partition keys of `asset` staged on disk, sorted (none before its first materialisation)."""
         folder = Path(self.home) / "staged" / asset

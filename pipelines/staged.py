@@ -16,7 +16,6 @@ import polars as pl
 from dagster import AssetsDefinition
 
 from pipelines.resources import ParquetIOManager
-from sources._errors import FetchError
 
 
 @cache
@@ -32,15 +31,9 @@ def partitioned_assets() -> frozenset[str]:
 
 
 def staged_files(io_manager: ParquetIOManager, asset: str) -> list[Path]:
-    """The Parquet file(s) the IO manager staged for `asset`: one for a plain asset, one per staged
-    partition for a partitioned asset (none before its first partition, as the IO manager's own load
-    gives an empty frame then). A plain asset never staged is an error, worded as the IO manager's."""
-    if asset in partitioned_assets():
-        return [io_manager._partition_path([asset], key) for key in io_manager.staged_partitions(asset)]
-    path = io_manager._path([asset])
-    if not path.exists():
-        raise FetchError(f"staged table {path.name} is absent: run a full refresh first")
-    return [path]
+    """The Parquet file(s) the IO manager staged for `asset` (`ParquetIOManager.files_for`), knowing from
+    the definitions whether it is partitioned."""
+    return io_manager.files_for(asset, partitioned=asset in partitioned_assets())
 
 
 def distinct_values(files: list[Path], column: str) -> set[str]:

@@ -40,10 +40,10 @@ from dagster import (
     define_asset_job,
     multi_asset,
 )
-from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
 from pipelines.assets.periods import PeriodPartitions, by_partition, keys_of, obtained, parsed
 from pipelines.assets.series import SHARED_DOWNSTREAM, newer_period_sensor, period_schedule
+from pipelines.dagster_private import UnresolvedAssetJobDefinition
 from pipelines.resources import Obtained, SourcesResource
 
 PROVENANCE: dict[str, pl.DataType] = {

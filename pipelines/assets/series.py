@@ -33,10 +33,10 @@ from dagster import (
     schedule,
     sensor,
 )
-from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
 from models.series import REVISION_LOG_SCHEMA, detect_newer_period, geography_coverage
 from pipelines.assets.periods import staged_partition_requests
+from pipelines.dagster_private import UnresolvedAssetJobDefinition
 
 GROUP = "series"
 

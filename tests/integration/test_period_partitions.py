@@ -28,12 +28,12 @@ from dagster import (
     define_asset_job,
     instance_for_test,
 )
-from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from pipelines.assets import caf as caf_assets
 from pipelines.assets import france_travail as ft_assets
 from pipelines.assets.periods import quarter_key, year_key
 from pipelines.assets.series import newer_period_sensor, period_schedule
+from pipelines.dagster_private import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 from pipelines.definitions import ASSETS, CHECKS, defs
 from pipelines.refresh import run_refresh
 from pipelines.resources import ParquetIOManager, resources_for
