@@ -10,6 +10,7 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+import hypothesis  # noqa: F401  (see below)
 import pytest
 
 from tests.reliability_report import (  # noqa: F401  (hooks: pytest finds them by name here)
@@ -18,6 +19,9 @@ from tests.reliability_report import (  # noqa: F401  (hooks: pytest finds them 
     pytest_terminal_summary,
 )
 
+# hypothesis is imported here, at a shallow stack: otherwise the first Pandera polars validation imports it
+# deep inside a Dagster call, pytest rewrites it there, and CPython 3.11.7's ast.parse fails with
+# « AST constructor recursion depth mismatch » (seen running tests/unit/test_staged_assets.py alone).
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "fixtures"
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -80,6 +84,13 @@ def sample_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object
         return run_refresh(home=home, env="sample")
 
     return _built_once(tmp_path_factory, "sample_build", build)
+
+
+@pytest.fixture(scope="session")
+def built(sample_build: tuple[Path, object]) -> Path:
+    """The home of the session's sample build, read only. A module that writes in its home defines its
+    own `built` (a `sample_copy`), which takes precedence in that module."""
+    return sample_build[0]
 
 
 @pytest.fixture(scope="session")

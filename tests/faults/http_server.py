@@ -70,9 +70,8 @@ def _handler(script: Script) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def serve(script: Script) -> Iterator[str]:
-    """Start the server on a free loopback port; yields its base URL; always stops it."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(script))
+def serving(server: ThreadingHTTPServer) -> Iterator[str]:
+    """Run a server bound to a loopback port in a thread; yields its base URL; always stops it."""
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -80,6 +79,13 @@ def serve(script: Script) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextmanager
+def serve(script: Script) -> Iterator[str]:
+    """Start the server on a free loopback port; yields its base URL; always stops it."""
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), _handler(script))) as base:
+        yield base
 
 
 def _mirror_handler(root: Path) -> type[BaseHTTPRequestHandler]:
@@ -110,14 +116,8 @@ def _mirror_handler(root: Path) -> type[BaseHTTPRequestHandler]:
 @contextmanager
 def serve_mirror(root: Path) -> Iterator[str]:
     """Serve a mirror directory (``<host>/<path>``) over HTTP on loopback: ``GET /<host>/<path>``."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _mirror_handler(root))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), _mirror_handler(root))) as base:
+        yield base
 
 
 def urls_through(base: str) -> dict[str, list[object]]:

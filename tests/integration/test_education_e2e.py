@@ -35,12 +35,6 @@ RENTREE = 2024  # the latest rentrée of the sample: the default of `quartiers s
 WIDE = {"COLUMNS": "200"}
 
 
-@pytest.fixture(scope="module")
-def built(sample_build: tuple[Path, object]) -> Path:
-    """The session's sample build (tests/conftest.py), read only."""
-    return sample_build[0]
-
-
 def _mirror_ips(home: Path) -> dict[str, str]:
     """UAI → IPS text of rentrée 2024-2025, read from the mirror's CSV exports (not via the parser)."""
     out: dict[str, str] = {}

@@ -17,12 +17,6 @@ WIDE = {"COLUMNS": "400"}
 DIPLOMA = "part_sans_diplome_ou_bepc"
 
 
-@pytest.fixture(scope="module")
-def built(sample_build: tuple[Path, object]) -> Path:
-    """The session's sample build (tests/conftest.py), read only."""
-    return sample_build[0]
-
-
 def test_iris_commune_and_reference_figures(built: Path) -> None:
     t = build_territory()
     con = connect_readonly(warehouse_path(built), spatial=False)

@@ -4,7 +4,7 @@ Parquet written, the warehouse then holding old and new periods), and the IO man
 
 import csv
 import shutil
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -31,15 +31,13 @@ from dagster import (
 
 from pipelines.assets import caf as caf_assets
 from pipelines.assets import france_travail as ft_assets
-from pipelines.assets.periods import quarter_key, year_key
-from pipelines.assets.series import newer_period_sensor, period_schedule
 from pipelines.dagster_private import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 from pipelines.definitions import ASSETS, CHECKS, defs
 from pipelines.refresh import run_refresh
 from pipelines.resources import ParquetIOManager, resources_for
 from sources._http import mirror_path
-from sources.caf import settings as caf_settings
 from sources.france_travail import settings as ft
+from tests.integration.period_defs import FakeCatalogue, caf_schedule, caf_sensor, defm_schedule, defm_sensor
 from warehouse.paths import sample_mirror, warehouse_path
 from warehouse.store import connect_readonly
 
@@ -60,16 +58,6 @@ def instance() -> Iterator[DagsterInstance]:
     """A persistent (temporary) instance: a schedule's context needs one."""
     with instance_for_test() as inst:
         yield inst
-
-
-class FakeCatalogue:
-    """Stands in for a publisher's catalogue: answers every URL with the given periods."""
-
-    def __init__(self, field: str, periods: list[str]) -> None:
-        self.field, self.periods = field, periods
-
-    def __call__(self, url: str) -> Mapping[str, object]:
-        return {"results": [{self.field: p} for p in self.periods]}
 
 
 def _groups(keys: set[AssetKey]) -> set[str]:
@@ -123,15 +111,7 @@ def test_refresh_stages_one_file_per_period(built: Path) -> None:
 def test_quarterly_schedule_runs_the_quarter_just_ended(
     when: datetime, expected: str, built: Path, instance: DagsterInstance
 ) -> None:
-    schedule = period_schedule(
-        name="test_quarterly",
-        cron_schedule="0 6 28 1,4,7,10 *",
-        job=ft_assets.refresh_defm,
-        partitions_def=ft_assets.defm_period,
-        expected=ft_assets.expected_defm_quarter,
-        affected=ft_assets.AFFECTED,
-        home=lambda: built,
-    )
+    schedule = defm_schedule("test_quarterly", "0 6 28 1,4,7,10 *", built)
     request = schedule(build_schedule_context(instance=instance, scheduled_execution_time=when))
     assert isinstance(request, RunRequest)
     assert request.partition_key == expected
@@ -145,15 +125,7 @@ def test_quarterly_schedule_runs_the_quarter_just_ended(
 
 
 def test_yearly_caf_schedule_runs_the_previous_year(built: Path, instance: DagsterInstance) -> None:
-    schedule = period_schedule(
-        name="test_yearly",
-        cron_schedule="0 5 1 7 *",
-        job=caf_assets.refresh_caf,
-        partitions_def=caf_assets.caf_period,
-        expected=caf_assets.expected_caf_year,
-        affected=caf_assets.AFFECTED,
-        home=lambda: built,
-    )
+    schedule = caf_schedule("test_yearly", "0 5 1 7 *", built)
     when = datetime(2026, 7, 1, 5, tzinfo=PARIS)
     request = schedule(build_schedule_context(instance=instance, scheduled_execution_time=when))
     assert isinstance(request, RunRequest) and request.partition_key == "2025"
@@ -162,18 +134,8 @@ def test_yearly_caf_schedule_runs_the_previous_year(built: Path, instance: Dagst
 
 
 def test_caf_sensor_requests_only_the_new_year_of_caf_assets(built: Path) -> None:
-    sensor = newer_period_sensor(
-        name="test_caf_newer_period",
-        job=caf_assets.refresh_caf,
-        catalogue_url=caf_settings.ODS_PERIODS_URL.format(dataset_id=caf_settings.S_BEN_COM_F),
-        period_field=caf_settings.ODS_DATE,
-        staged_asset="stg_caf",
-        dataset=caf_settings.DATASET_CNAF_QPV["qpv2015"],
-        affected=caf_assets.AFFECTED,
-        partitions_def=caf_assets.caf_period,
-        key=year_key,
-        client=FakeCatalogue("dtreffre", ["2022-12", "2025-12", "2023-12"]),
-        home=lambda: built,
+    sensor = caf_sensor(
+        "test_caf_newer_period", FakeCatalogue("dtreffre", ["2022-12", "2025-12", "2023-12"]), built
     )
     result = sensor(build_sensor_context())
     assert isinstance(result, SensorResult)
@@ -220,19 +182,7 @@ def test_one_new_quarter_materialised_alone(built: Path, tmp_path: Path) -> None
     caf_rows = con.execute("SELECT count(*) FROM observation WHERE indicator_id LIKE 'caf_%'").fetchone()
     con.close()
 
-    sensor = newer_period_sensor(
-        name="test_defm_new_quarter",
-        job=ft_assets.refresh_defm,
-        catalogue_url=ft.DEFM_COMMUNES_PERIODS_URL,
-        period_field="date",
-        staged_asset="stg_defm",
-        dataset=ft.DATASET_COMMUNES,
-        affected=ft_assets.AFFECTED,
-        partitions_def=ft_assets.defm_period,
-        key=quarter_key,
-        client=FakeCatalogue("date", ["2024-T4", "2025-T1"]),
-        home=lambda: home,
-    )
+    sensor = defm_sensor("test_defm_new_quarter", FakeCatalogue("date", ["2024-T4", "2025-T1"]), home)
     result = sensor(build_sensor_context())
     assert isinstance(result, SensorResult)
     (request,) = result.run_requests or []

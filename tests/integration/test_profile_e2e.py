@@ -8,7 +8,6 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
-import pytest
 from typer.testing import CliRunner
 
 from pipelines.cli import app
@@ -17,12 +16,6 @@ from warehouse.paths import warehouse_path
 from warehouse.store import connect_readonly
 
 WIDE = {"COLUMNS": "400"}
-
-
-@pytest.fixture(scope="module")
-def built(sample_build: tuple[Path, object]) -> Path:
-    """The session's sample build (tests/conftest.py), read only."""
-    return sample_build[0]
 
 
 def test_profile_of_every_sample_qpv_in_both_geographies(built: Path) -> None:

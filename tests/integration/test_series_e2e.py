@@ -4,7 +4,6 @@ the QPV share of its commune, revisions, totals check, and the newer-period sens
 from __future__ import annotations
 
 import csv
-from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,6 @@ from dagster import (
     AssetCheckResult,
     AssetCheckSeverity,
     AssetKey,
-    SensorDefinition,
     SensorResult,
     SkipReason,
     build_sensor_context,
@@ -21,24 +19,17 @@ from dagster import (
 from typer.testing import CliRunner
 
 from checks.caf import caf_totals_not_adding_up
-from pipelines.assets import france_travail as ft_assets
 from pipelines.assets.caf import caf_totals_add_up
-from pipelines.assets.periods import quarter_key
-from pipelines.assets.series import newer_period_sensor
 from pipelines.cli import app
 from sources.caf import parse_cnaf_base
 from sources.france_travail import settings as ft
 from sources.registry import scan
 from synthetic.territory import build_territory
+from tests.integration.period_defs import FakeCatalogue, defm_sensor
 from warehouse.paths import sample_mirror, warehouse_path
 from warehouse.store import connect_readonly
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-
-
-@pytest.fixture(scope="module")
-def built(sample_build: tuple[Path, object]) -> Path:
-    return sample_build[0]
 
 
 def _series(home: Path, code: str, indicator: str) -> str:
@@ -178,37 +169,9 @@ def test_cli_refuses_bad_code_and_unknown_indicator(built: Path) -> None:
     assert unknown.exit_code == 2 and "defm_abc" in unknown.output
 
 
-class FakeCatalogue:
-    """Stands in for the DARES catalogue: answers every URL with the given quarters."""
-
-    def __init__(self, quarters: list[str]) -> None:
-        self.quarters = quarters
-        self.urls: list[str] = []
-
-    def __call__(self, url: str) -> Mapping[str, object]:
-        self.urls.append(url)
-        return {"results": [{"date": q} for q in self.quarters]}
-
-
-def _defm_sensor(name: str, catalogue: FakeCatalogue, home: Path) -> SensorDefinition:
-    return newer_period_sensor(
-        name=name,
-        job=ft_assets.refresh_defm,
-        catalogue_url=ft.DEFM_COMMUNES_PERIODS_URL,
-        period_field="date",
-        staged_asset="stg_defm",
-        dataset=ft.DATASET_COMMUNES,
-        affected=ft_assets.AFFECTED,
-        partitions_def=ft_assets.defm_period,
-        key=quarter_key,
-        client=catalogue,
-        home=lambda: home,
-    )
-
-
 def test_sensor_requests_only_affected_assets_for_a_newer_quarter(built: Path) -> None:
-    newer = FakeCatalogue(["2024-T4", "2025-T4", "2023-T4"])
-    sensor = _defm_sensor("test_defm_newer_period", newer, built)
+    newer = FakeCatalogue("date", ["2024-T4", "2025-T4", "2023-T4"])
+    sensor = defm_sensor("test_defm_newer_period", newer, built)
     result = sensor(build_sensor_context())
     assert isinstance(result, SensorResult)
     assert newer.urls == [ft.DEFM_COMMUNES_PERIODS_URL]
@@ -230,7 +193,7 @@ def test_sensor_requests_only_affected_assets_for_a_newer_quarter(built: Path) -
     again = sensor(build_sensor_context(cursor=result.cursor))
     assert isinstance(again, SkipReason)
     # nothing newer than the staged 2024-Q4: skip
-    same = _defm_sensor("test_defm_same_period", FakeCatalogue(["2023-T4", "2024-T4"]), built)
+    same = defm_sensor("test_defm_same_period", FakeCatalogue("date", ["2023-T4", "2024-T4"]), built)
     assert isinstance(same(build_sensor_context()), SkipReason)
 
 

@@ -9,7 +9,6 @@ import functools
 import os
 import shutil
 import subprocess
-import threading
 import urllib.request
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -20,6 +19,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pipelines.cli import app
+from tests.faults.http_server import serving
 from tests.integration.fiche_sample import sample_home
 from warehouse.paths import warehouse_path
 from warehouse.store import connect_readonly
@@ -87,14 +87,8 @@ def server(site: tuple[Path, Path]) -> Iterator[str]:
     class Quiet(ThreadingHTTPServer):
         daemon_threads = True
 
-    httpd = Quiet(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    with serving(Quiet(("127.0.0.1", 0), handler)) as base:
+        yield base
 
 
 @pytest.fixture

@@ -57,10 +57,17 @@ def test_wrong_columns_names_file_row_column(caf_dir: Path) -> None:
     assert "data_CAF_2019_IRIS_wrong_columns.csv" in str(err.value)
 
 
-def test_bad_value_names_row_and_column(caf_dir: Path) -> None:
+@pytest.mark.parametrize(
+    ("name", "row", "column"),
+    [
+        ("data_CAF_2019_IRIS_bad_value.csv", 3, "AAPL"),  # a value that is neither a number nor a marker
+        ("s_ben_com_f_not_december.csv", 3, "dtreffre"),  # a data.caf.fr export not at 31 December
+    ],
+)
+def test_bad_cell_names_row_and_column(caf_dir: Path, name: str, row: int, column: str) -> None:
     with pytest.raises(SourceFormatError) as err:
-        parse_caf_file(caf_dir / "data_CAF_2019_IRIS_bad_value.csv")
-    assert (err.value.row, err.value.column) == (3, "AAPL")
+        parse_caf_file(caf_dir / name)
+    assert (err.value.row, err.value.column) == (row, column)
 
 
 def test_ods_commune_export(caf_dir: Path) -> None:
@@ -75,12 +82,6 @@ def test_ods_commune_export(caf_dir: Path) -> None:
     unlocated = df.filter(pl.col("territory_kind") == "unlocated")
     assert set(unlocated["territory_code"]) == {"", "04XXX"}
     assert set(df.filter(pl.col("territory_code") == "61006")["geo_version"]) == {"cog2023", "cog2024"}
-
-
-def test_ods_not_december_refused(caf_dir: Path) -> None:
-    with pytest.raises(SourceFormatError) as err:
-        parse_caf_file(caf_dir / "s_ben_com_f_not_december.csv")
-    assert (err.value.row, err.value.column) == (3, "dtreffre")
 
 
 def test_ods_iris_with_dimension_and_marker(caf_dir: Path) -> None:

@@ -12,6 +12,9 @@ from checks.education import SchoolQpv
 from models.school_conformance import conform_schools
 from models.schools import SCHOOL_SCHEMA
 
+# The columns of `school_qpv`, in order, with or without rows.
+COLUMNS = ["uai", "territory_kind", "territory_code", "geo_version", "relation", "distance_m", "coord_status"]
+
 X0, Y0 = 650_000.0, 6_650_000.0
 NEAR = 300.0
 
@@ -117,15 +120,7 @@ def test_conformance_equals_brute_force_with_boundary_and_exact_bound() -> None:
     assert by_uai[("0990012L", "MULTI")] == ("near", 300.0)
     assert by_uai[("0990011K", "HOLE")] == ("near", 200.0)
     assert not {u for u, *_ in got} & {"0990005E", "0990007G", "0990010J", "0990014N", "0990018S"}
-    assert out.columns == [
-        "uai",
-        "territory_kind",
-        "territory_code",
-        "geo_version",
-        "relation",
-        "distance_m",
-        "coord_status",
-    ]
+    assert out.columns == COLUMNS
     assert out["distance_m"].dtype == pl.Float64
     assert out.sort("geo_version", "territory_code", "uai").equals(out)
 
@@ -139,12 +134,4 @@ def test_no_point_or_no_perimeter_gives_the_empty_typed_frame() -> None:
     ):
         out = conform_schools(school, perims, near_m=NEAR)
         assert out.height == 0
-        assert out.columns == [
-            "uai",
-            "territory_kind",
-            "territory_code",
-            "geo_version",
-            "relation",
-            "distance_m",
-            "coord_status",
-        ]
+        assert out.columns == COLUMNS

@@ -14,17 +14,7 @@ from shapely.geometry import Polygon, box
 from models.grid_estimates import estimate_on_perimeters
 from models.grid_overlap import cell_overlaps, grid_overlap_areas, to_crs
 from sources.filosofi_grid.settings import COUNT_COLUMNS
-
-
-def _shapely_areas(geom: shapely.Geometry, cell: float) -> dict[tuple[int, int], float]:
-    x0, y0, x1, y1 = geom.bounds
-    out = {}
-    for i in range(int(np.floor(x0 / cell)) - 1, int(np.ceil(x1 / cell)) + 1):
-        for j in range(int(np.floor(y0 / cell)) - 1, int(np.ceil(y1 / cell)) + 1):
-            area = shapely.intersection(geom, box(i * cell, j * cell, (i + 1) * cell, (j + 1) * cell)).area
-            if area > 0:
-                out[(i, j)] = area
-    return out
+from tests.unit.test_filosofi_grid_estimates import _reference_areas
 
 
 def test_overlap_areas_with_short_edges_and_vertices_on_grid_lines() -> None:
@@ -41,7 +31,7 @@ def test_overlap_areas_with_short_edges_and_vertices_on_grid_lines() -> None:
     shapes = [circle, diamond, clockwise, tiny]
     gi, ix, iy, area = grid_overlap_areas(np.array(shapes, dtype=object), 200.0)
     for g, shape in enumerate(shapes):
-        expected = _shapely_areas(shape, 200.0)
+        expected = _reference_areas(shape, 200.0)
         mine = {
             (int(i), int(j)): float(a)
             for i, j, a in zip(ix[gi == g], iy[gi == g], area[gi == g], strict=True)

@@ -81,85 +81,38 @@ def _obs(rows: list[dict[str, object]]) -> pl.DataFrame:
     return conform_observations(pl.DataFrame([{**base, **r} for r in rows]))
 
 
+def _row(indicator: str, kind: str, code: str, geo: str, value: float, **extra: object) -> dict[str, object]:
+    return {
+        "indicator_id": indicator,
+        "territory_kind": kind,
+        "territory_code": code,
+        "geo_version": geo,
+        "value": value,
+        "status": "published",
+        **extra,
+    }
+
+
 def test_checks_flag_bad_rows() -> None:
     cat = indicator_catalog()
     obs = _obs(
         [
-            {
-                "indicator_id": "taux_pauvrete_60",
-                "territory_kind": "qpv2015",
-                "territory_code": "QP1",
-                "geo_version": "qpv2015",
-                "value": 120.0,
-                "status": "published",
-            },
-            {
-                "indicator_id": "part_impots",
-                "territory_kind": "qpv2015",
-                "territory_code": "QP1",
-                "geo_version": "qpv2015",
-                "value": -9.0,
-                "status": "published",
-            },
-            {
-                "indicator_id": "taux_chomage_15_64",
-                "territory_kind": "commune",
-                "territory_code": "1",
-                "geo_version": "qpv2024",
-                "value": 10.0,
-                "numerator": 5.0,
-                "denominator": 4.0,
-                "status": "published",
-            },
+            _row("taux_pauvrete_60", "qpv2015", "QP1", "qpv2015", 120.0),
+            _row("part_impots", "qpv2015", "QP1", "qpv2015", -9.0),
+            _row("taux_chomage_15_64", "commune", "1", "qpv2024", 10.0, numerator=5.0, denominator=4.0),
         ]
     )
     assert shares_out_of_range(obs, cat)["value"].to_list() == [120.0]
     assert numerator_exceeds_denominator(obs).height == 1
     mixed = _obs(
         [
-            {
-                "indicator_id": "population",
-                "territory_kind": "qpv2015",
-                "territory_code": "QP1",
-                "geo_version": "qpv2015",
-                "value": 1.0,
-                "status": "published",
-            },
-            {
-                "indicator_id": "population",
-                "territory_kind": "qpv2024",
-                "territory_code": "QN1",
-                "geo_version": "qpv2024",
-                "value": 1.0,
-                "status": "published",
-            },
+            _row("population", "qpv2015", "QP1", "qpv2015", 1.0),
+            _row("population", "qpv2024", "QN1", "qpv2024", 1.0),
         ]
     )
     assert vintages_mixing_geographies(mixed).height == 1
-    q = _obs(
-        [
-            {
-                "indicator_id": "population",
-                "territory_kind": "qpv2015",
-                "territory_code": "QP1",
-                "geo_version": "qpv2015",
-                "value": 900.0,
-                "status": "published",
-            }
-        ]
-    )
-    c = _obs(
-        [
-            {
-                "indicator_id": "population",
-                "territory_kind": "commune",
-                "territory_code": "C1",
-                "geo_version": "cog",
-                "value": 800.0,
-                "status": "published",
-            }
-        ]
-    )
+    q = _obs([_row("population", "qpv2015", "QP1", "qpv2015", 900.0)])
+    c = _obs([_row("population", "commune", "C1", "cog", 800.0)])
     links = pl.DataFrame({"qpv_code": ["QP1"], "commune_code": ["C1"]})
     assert qpv_population_exceeds_communes(q, c, links)["qpv_code"].to_list() == ["QP1"]
 

@@ -15,25 +15,11 @@ from pipelines.resources import ParquetIOManager, SourcesResource
 from pipelines.staged import partitioned_assets, staged_files
 from sources._errors import FetchError
 from sources._http import Fetcher
+from tests.frames import observation_rows
 
 
 def _obs(codes: list[str], dataset: str, **extra: object) -> pl.DataFrame:
-    n = len(codes)
-    return pl.DataFrame(
-        {
-            "indicator_id": ["pop"] * n,
-            "territory_kind": ["qpv2024"] * n,
-            "territory_code": codes,
-            "geo_version": ["qpv2024"] * n,
-            "period": ["2021"] * n,
-            "value": [float(i) for i in range(n)],
-            "status": ["published"] * n,
-            "method": ["published"] * n,
-            "source_dataset": [dataset] * n,
-            "source_vintage": ["2024"] * n,
-            **{k: [v] * n for k, v in extra.items()},
-        }
-    )
+    return observation_rows(codes, source_dataset=dataset, source_vintage="2024", **extra)
 
 
 def _stage(io: ParquetIOManager, name: str, frame: pl.DataFrame, partition: str = "2024") -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from tests.frames import observation_rows
 from warehouse.query import run_sql
 from warehouse.store import WarehouseError, build_warehouse, connect_readonly, refresh_lock
 
@@ -136,19 +137,7 @@ def test_no_warehouse_is_a_clear_error(tmp_path: Path) -> None:
 
 # --- tables given as staged Parquet files (read by DuckDB itself) -------------------------------------
 def _obs_frame(codes: list[str]) -> pl.DataFrame:
-    n = len(codes)
-    return pl.DataFrame(
-        {
-            "indicator_id": ["pop"] * n,
-            "territory_kind": ["qpv2024"] * n,
-            "territory_code": codes,
-            "geo_version": ["qpv2024"] * n,
-            "period": ["2021"] * n,
-            "value": [float(i) for i in range(n)],
-            "status": ["published"] * n,
-            "method": ["published"] * n,
-        }
-    )
+    return observation_rows(codes)
 
 
 def test_tables_from_parquet_files_declared_or_not_and_partitioned(tmp_path: Path) -> None:
