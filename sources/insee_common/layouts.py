@@ -326,6 +326,22 @@ def identify(path: Path, *, sheet: str | None = None, member: str | None = None)
     return _identify_table(path, table)
 
 
+def parse_family(
+    path: Path,
+    families: tuple[str, ...],
+    expected: str,
+    *,
+    sheet: str | None = None,
+    member: str | None = None,
+) -> pl.DataFrame:
+    """Identify and stage one file that must be of one of `families`; any other layout is refused with
+    "not <expected>: recognised as <layout id>" (the per-source parse_*_file entry points)."""
+    layout = identify(path, sheet=sheet, member=member)
+    if layout.spec.family not in families:
+        raise SourceFormatError(str(path), f"not {expected}: recognised as {layout.spec.id}")
+    return layout.parse()
+
+
 def _identify_table(path: Path, table: RawTable) -> Layout:
     file = table.file
     name = Path(table.member).name if table.member else path.name
