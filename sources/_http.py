@@ -143,6 +143,34 @@ class RawArchive:
         return Path(name)
 
 
+def _archived(
+    url: str,
+    stored: tuple[Path, str, int],
+    dataset: str,
+    vintage: str,
+    licence: str,
+    *,
+    origin: str,
+    etag: str | None = None,
+    last_modified: str | None = None,
+) -> FetchedFile:
+    """The record of a file `RawArchive.store` just stored (local copy, mirror or download), stamped now."""
+    final, sha, size = stored
+    return FetchedFile(
+        url=url,
+        path=final,
+        sha256=sha,
+        size=size,
+        fetched_at=_now(),
+        dataset=dataset,
+        vintage=vintage,
+        licence=licence,
+        etag=etag,
+        last_modified=last_modified,
+        origin=origin,
+    )
+
+
 def _file_name(url: str) -> str:
     name = Path(unquote(urlsplit(url).path)).name
     return name or "index"
@@ -186,18 +214,8 @@ class Fetcher:
             raise FetchError(f"local file {path} does not exist")
         tmp = self.archive.tmpfile()
         shutil.copyfile(path, tmp)
-        final, sha, size = self.archive.store(tmp, path.name)
-        fetched = FetchedFile(
-            url=path.resolve().as_uri(),
-            path=final,
-            sha256=sha,
-            size=size,
-            fetched_at=_now(),
-            dataset=dataset,
-            vintage=vintage,
-            licence=licence,
-            origin="local",
-        )
+        stored = self.archive.store(tmp, path.name)
+        fetched = _archived(path.resolve().as_uri(), stored, dataset, vintage, licence, origin="local")
         self.archive.describe(fetched)
         return fetched
 
@@ -213,18 +231,8 @@ class Fetcher:
         tmp = self.archive.tmpfile()
         shutil.copyfile(src, tmp)
         checkpoint("fetch.copied")
-        final, sha, size = self.archive.store(tmp, _file_name(url))
-        fetched = FetchedFile(
-            url=url,
-            path=final,
-            sha256=sha,
-            size=size,
-            fetched_at=_now(),
-            dataset=dataset,
-            vintage=vintage,
-            licence=licence,
-            origin="mirror",
-        )
+        stored = self.archive.store(tmp, _file_name(url))
+        fetched = _archived(url, stored, dataset, vintage, licence, origin="mirror")
         checkpoint("fetch.stored")
         self.archive.remember(fetched)
         return fetched
@@ -300,22 +308,19 @@ class Fetcher:
                     raise requests.exceptions.ChunkedEncodingError(
                         f"body cut short: {received} of {declared} bytes"
                     )
-                final, sha, size = self.archive.store(tmp, _file_name(url))
+                stored = self.archive.store(tmp, _file_name(url))
             finally:
                 if tmp.exists():
                     tmp.unlink()
-            fetched = FetchedFile(
-                url=url,
-                path=final,
-                sha256=sha,
-                size=size,
-                fetched_at=_now(),
-                dataset=dataset,
-                vintage=vintage,
-                licence=licence,
+            fetched = _archived(
+                url,
+                stored,
+                dataset,
+                vintage,
+                licence,
+                origin="http",
                 etag=resp.headers.get("ETag"),
                 last_modified=resp.headers.get("Last-Modified"),
-                origin="http",
             )
             self.archive.remember(fetched)
             return fetched

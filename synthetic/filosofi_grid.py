@@ -17,7 +17,9 @@ import io
 import math
 import random
 import zipfile
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import shapely
@@ -25,27 +27,36 @@ from pyproj import Transformer
 from shapely.geometry.base import BaseGeometry
 
 from sources.filosofi_grid.parse import cell_squares
-from sources.filosofi_grid.settings import CSV_HEADER_2021, RELEASES
+from sources.filosofi_grid.settings import (
+    AGE_COLUMNS,
+    CSV_HEADER_2021,
+    HOUSEHOLD_COLUMNS,
+    PERIOD_COLUMNS,
+    RELEASES,
+    SOCIAL_COLUMN,
+)
 from synthetic.territory import Territory
 
 RELEASE = RELEASES["2021"]
 POCKET_COMMUNE = "99106"
-_AGE_BANDS = (
-    "ind_0_3",
-    "ind_4_5",
-    "ind_6_10",
-    "ind_11_17",
-    "ind_18_24",
-    "ind_25_39",
-    "ind_40_54",
-    "ind_55_64",
-    "ind_65_79",
-    "ind_80p",
-    "ind_inc",
-)
-_AGE_SHARES_QPV = (0.06, 0.03, 0.08, 0.11, 0.10, 0.20, 0.18, 0.10, 0.09, 0.04, 0.01)
-_AGE_SHARES = (0.04, 0.02, 0.06, 0.08, 0.07, 0.17, 0.20, 0.14, 0.15, 0.06, 0.01)
-_PERIODS = ("log_av45", "log_45_70", "log_70_90", "log_ap90", "log_inc")
+# Shares of the age bands and of the construction periods, in dense (QPV-like) and other cells; the
+# national mirror draws from the same shares.
+AGE_SHARES_DENSE = (0.06, 0.03, 0.08, 0.11, 0.10, 0.20, 0.18, 0.10, 0.09, 0.04, 0.01)
+AGE_SHARES = (0.04, 0.02, 0.06, 0.08, 0.07, 0.17, 0.20, 0.14, 0.15, 0.06, 0.01)
+PERIOD_SHARES_DENSE = (0.05, 0.45, 0.25, 0.2, 0.05)
+PERIOD_SHARES = (0.25, 0.2, 0.2, 0.3, 0.05)
+
+T = TypeVar("T")
+
+
+def cell_values(households: Iterable[T], periods: Iterable[T], social: T, ages: Iterable[T]) -> dict[str, T]:
+    """The count columns by name, in CSV order: one cell's numbers (sample) or whole columns (national)."""
+    return {
+        **dict(zip(HOUSEHOLD_COLUMNS, households, strict=True)),
+        **dict(zip(PERIOD_COLUMNS, periods, strict=True)),
+        SOCIAL_COLUMN: social,
+        **dict(zip(AGE_COLUMNS, ages, strict=True)),
+    }
 
 
 def mirror_path(mirror: Path) -> Path:
@@ -155,31 +166,17 @@ def write_filosofi_grid(mirror: Path, territory: Territory, seed: int) -> list[P
         men_fmp = min(men - men_1ind, part(0.18 if dense else 0.07))
         men_coll = part(0.9 if dense else max(0.05, 0.7 - d / 3_000))
         men_mais = round(men - men_coll, 1)
-        log = _split(men, (0.05, 0.45, 0.25, 0.2, 0.05) if dense else (0.25, 0.2, 0.2, 0.3, 0.05), whole)
+        log = _split(men, PERIOD_SHARES_DENSE if dense else PERIOD_SHARES, whole)
         log_soc = min(men, part(0.75 if qpv_share > 0 else (0.3 if in_pocket else 0.06)))
-        ages = _split(ind, _AGE_SHARES_QPV if dense else _AGE_SHARES, True)
+        ages = _split(ind, AGE_SHARES_DENSE if dense else AGE_SHARES, True)
         level = (14_500 if dense else 23_500) * rng.uniform(0.9, 1.1)
         ind_snv = round(ind * level, 1)
         men_surf = float(round(men * (64 if dense else 92)))
         codes = "".join(c.code for c in communes)
         km_x, km_y = x // 1000 * 1000, y // 1000 * 1000
         nat_x, nat_y = x // 2000 * 2000, y // 2000 * 2000
-        values: dict[str, float] = {
-            "ind": ind,
-            "men": men,
-            "men_pauv": men_pauv,
-            "men_1ind": men_1ind,
-            "men_5ind": men_5ind,
-            "men_prop": men_prop,
-            "men_fmp": men_fmp,
-            "ind_snv": ind_snv,
-            "men_surf": men_surf,
-            "men_coll": men_coll,
-            "men_mais": men_mais,
-            **dict(zip(_PERIODS, log, strict=True)),
-            "log_soc": log_soc,
-            **dict(zip(_AGE_BANDS, ages, strict=True)),
-        }
+        people = (ind, men, men_pauv, men_1ind, men_5ind, men_prop, men_fmp)
+        values = cell_values((*people, ind_snv, men_surf, men_coll, men_mais), log, log_soc, ages)
         row = [
             f"CRS3035RES200mN{y}E{x}",
             f"CRS3035RES1000mN{km_y}E{km_x}",

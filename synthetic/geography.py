@@ -16,7 +16,7 @@ from shapely.geometry import mapping
 from sources._http import mirror_path
 from sources.cog import settings as cog_settings
 from sources.qpv_perimeters import settings as qpv_settings
-from synthetic.territory import Territory
+from synthetic.territory import Commune, Qpv, Territory
 
 # Fixed timestamp inside zips: the same seed gives the same bytes.
 _ZIP_DATE = (2024, 6, 27, 0, 0, 0)
@@ -34,30 +34,97 @@ def _target(mirror: Path, url: str) -> Path:
     return path
 
 
-def qpv2024_geojson(territory: Territory) -> bytes:
-    """The ANCT 2024 GeoJSON (CRS84, MultiPolygons, `insee_com` as a ', '-joined list)."""
-    features = []
-    for fid, q in enumerate(territory.qpv2024, start=1):
-        communes = [territory.commune(c) for c in q.commune_codes]
-        epci = communes[0].epci_siren
-        features.append(
-            {
-                "type": "Feature",
-                "properties": {
-                    "fid": float(fid),
-                    "code_qp": q.code,
-                    "lib_qp": q.name,
-                    "insee_reg": territory.region[0],
-                    "lib_reg": territory.region[1],
-                    "insee_dep": territory.departement[0],
-                    "lib_dep": territory.departement[1],
-                    "insee_com": ", ".join(q.commune_codes),
-                    "lib_com": ", ".join(c.name for c in communes),
-                    "siren_epci": epci,
-                },
-                "geometry": _rounded(mapping(q.geometry_wgs84)),
-            }
-        )
+def write_zipped(mirror: Path, url: str, member: str, data: bytes) -> Path:
+    """A one-member zip at the mirror path of `url` (QPV 2024 GeoJSON, EPCI and UU workbooks)."""
+    target = _target(mirror, url)
+    with zipfile.ZipFile(target, "w") as zf:
+        _zip_write(zf, member, data)
+    return target
+
+
+def workbook_bytes(wb: Workbook) -> bytes:
+    """The saved workbook with fixed timestamps: same seed, same bytes."""
+    buf = io.BytesIO()
+    wb.save(buf)
+    from synthetic.insee import _normalise_xlsx
+
+    return _normalise_xlsx(buf.getvalue())
+
+
+def _sheet_head(
+    title: str, source: str, labels: tuple[str, ...], codes: tuple[str, ...]
+) -> tuple[tuple[str, ...], ...]:
+    """Title, geography and source rows, a blank row, then the label row and the code row."""
+    return (title,), ("Géographie au 1er janvier 2024",), (source,), (), labels, codes
+
+
+# The title, label and code rows of the INSEE EPCI and UU2020 workbooks, shared by the sample and the
+# national mirror (sources/cog/parse.py finds the code row below the titles).
+EPCI_HEAD = _sheet_head(
+    "Établissements publics de coopération intercommunale (EPCI) au 1er janvier 2024",
+    "Source : Insee, Code officiel géographique - DGCL, Banatic (données synthétiques)",
+    ("Code de l'EPCI", "Libellé de l'EPCI", "Nature d'EPCI", "Nombre de communes"),
+    ("EPCI", "LIBEPCI", "NATURE_EPCI", "NB_COM"),
+)
+EPCI_COMPOSITION_HEAD = _sheet_head(
+    "Composition communale des EPCI au 1er janvier 2024",
+    "Source : Insee (données synthétiques)",
+    ("Code géographique", "Libellé géographique", "EPCI", "Libellé de l'EPCI", "Département", "Région"),
+    ("CODGEO", "LIBGEO", "EPCI", "LIBEPCI", "DEP", "REG"),
+)
+UU_DOCUMENTATION = ("Unités urbaines 2020 — géographie au 1er janvier 2024 (données synthétiques)",)
+UU_HEAD = _sheet_head(
+    "Unités urbaines 2020",
+    "Source : Insee",
+    ("Code de l'unité urbaine", "Libellé de l'unité urbaine", "Tranche", "Nombre de communes"),
+    ("UU2020", "LIBUU2020", "TUU2017", "NB_COM"),
+)
+UU_COMPOSITION_HEAD = _sheet_head(
+    "Composition communale des unités urbaines 2020",
+    "Source : Insee",
+    (
+        "Code géographique",
+        "Libellé",
+        "Unité urbaine",
+        "Libellé de l'unité urbaine",
+        "Type",
+        "Statut",
+        "Département",
+    ),
+    ("CODGEO", "LIBGEO", "UU2020", "LIBUU2020", "TYPE_COMMUNE_UU", "STATUT_COM_UU", "DEP"),
+)
+
+
+def qpv2024_feature(
+    fid: int,
+    q: Qpv,
+    communes: list[Commune],
+    region: tuple[str, str],
+    departement: tuple[str, str],
+    geometry: dict[str, object],
+) -> dict[str, object]:
+    """One feature of the ANCT 2024 GeoJSON (sample and national mirror); `region` and `departement`
+    are (code, name)."""
+    return {
+        "type": "Feature",
+        "properties": {
+            "fid": float(fid),
+            "code_qp": q.code,
+            "lib_qp": q.name,
+            "insee_reg": region[0],
+            "lib_reg": region[1],
+            "insee_dep": departement[0],
+            "lib_dep": departement[1],
+            "insee_com": ", ".join(q.commune_codes),
+            "lib_com": ", ".join(c.name for c in communes),
+            "siren_epci": communes[0].epci_siren,
+        },
+        "geometry": geometry,
+    }
+
+
+def qpv2024_document(features: list[dict[str, object]]) -> bytes:
+    """The ANCT 2024 GeoJSON file around its features (CRS84)."""
     doc = {
         "type": "FeatureCollection",
         "name": "QP2024_France_Hexagonale_Outre_Mer_WGS84",
@@ -65,6 +132,16 @@ def qpv2024_geojson(territory: Territory) -> bytes:
         "features": features,
     }
     return json.dumps(doc, ensure_ascii=False).encode("utf-8")
+
+
+def qpv2024_geojson(territory: Territory) -> bytes:
+    """The ANCT 2024 GeoJSON (CRS84, MultiPolygons, `insee_com` as a ', '-joined list)."""
+    features = []
+    for fid, q in enumerate(territory.qpv2024, start=1):
+        communes = [territory.commune(c) for c in q.commune_codes]
+        geometry = _rounded(mapping(q.geometry_wgs84))
+        features.append(qpv2024_feature(fid, q, communes, territory.region, territory.departement, geometry))
+    return qpv2024_document(features)
 
 
 def _rounded(geom: dict[str, object]) -> dict[str, object]:
@@ -79,10 +156,9 @@ def _rounded(geom: dict[str, object]) -> dict[str, object]:
 
 
 def write_qpv2024(mirror: Path, territory: Territory) -> Path:
-    target = _target(mirror, qpv_settings.QPV2024_URL)
-    with zipfile.ZipFile(target, "w") as zf:
-        _zip_write(zf, qpv_settings.QPV2024_MEMBER, qpv2024_geojson(territory))
-    return target
+    return write_zipped(
+        mirror, qpv_settings.QPV2024_URL, qpv_settings.QPV2024_MEMBER, qpv2024_geojson(territory)
+    )
 
 
 def write_qpv2015(mirror: Path, territory: Territory) -> Path:
@@ -151,40 +227,23 @@ def epci_workbook(territory: Territory) -> bytes:
     ws = wb.active
     assert ws is not None
     ws.title = "EPCI"
-    ws.append(["Établissements publics de coopération intercommunale (EPCI) au 1er janvier 2024"])
-    ws.append(["Géographie au 1er janvier 2024"])
-    ws.append(["Source : Insee, Code officiel géographique - DGCL, Banatic (données synthétiques)"])
-    ws.append([])
-    ws.append(["Code de l'EPCI", "Libellé de l'EPCI", "Nature d'EPCI", "Nombre de communes"])
-    ws.append(["EPCI", "LIBEPCI", "NATURE_EPCI", "NB_COM"])
+    for row in EPCI_HEAD:
+        ws.append(row)
     for e in territory.epcis:
         ws.append([e.siren, e.name, e.nature, sum(1 for c in territory.communes if c.epci_siren == e.siren)])
     comp = wb.create_sheet("Composition_communale")
-    comp.append(["Composition communale des EPCI au 1er janvier 2024"])
-    comp.append(["Géographie au 1er janvier 2024"])
-    comp.append(["Source : Insee (données synthétiques)"])
-    comp.append([])
-    comp.append(
-        ["Code géographique", "Libellé géographique", "EPCI", "Libellé de l'EPCI", "Département", "Région"]
-    )
-    comp.append(["CODGEO", "LIBGEO", "EPCI", "LIBEPCI", "DEP", "REG"])
+    for row in EPCI_COMPOSITION_HEAD:
+        comp.append(row)
     names = {e.siren: e.name for e in territory.epcis}
     for c in territory.communes:
         comp.append(
             [c.code, c.name, c.epci_siren, names[c.epci_siren], territory.departement[0], territory.region[0]]
         )
-    buf = io.BytesIO()
-    wb.save(buf)
-    from synthetic.insee import _normalise_xlsx  # fixed timestamps: same seed, same bytes
-
-    return _normalise_xlsx(buf.getvalue())
+    return workbook_bytes(wb)
 
 
 def write_epci(mirror: Path, territory: Territory) -> Path:
-    target = _target(mirror, cog_settings.EPCI_URL)
-    with zipfile.ZipFile(target, "w") as zf:
-        _zip_write(zf, cog_settings.EPCI_MEMBER, epci_workbook(territory))
-    return target
+    return write_zipped(mirror, cog_settings.EPCI_URL, cog_settings.EPCI_MEMBER, epci_workbook(territory))
 
 
 def uu_workbook(territory: Territory) -> bytes:
@@ -193,34 +252,15 @@ def uu_workbook(territory: Territory) -> bytes:
     doc = wb.active
     assert doc is not None
     doc.title = "Documentation"
-    doc.append(["Unités urbaines 2020 — géographie au 1er janvier 2024 (données synthétiques)"])
+    doc.append(UU_DOCUMENTATION)
     uu = wb.create_sheet("UU2020")
-    for line in (["Unités urbaines 2020"], ["Géographie au 1er janvier 2024"], ["Source : Insee"], []):
-        uu.append(line)
-    uu.append(["Code de l'unité urbaine", "Libellé de l'unité urbaine", "Tranche", "Nombre de communes"])
-    uu.append(["UU2020", "LIBUU2020", "TUU2017", "NB_COM"])
+    for row in UU_HEAD:
+        uu.append(row)
     urban = {"99101", "99102", "99104", "99105"}
     uu.append(["99701", "Valbourg", "5", len(urban)])
     comp = wb.create_sheet("Composition_communale")
-    for line in (
-        ["Composition communale des unités urbaines 2020"],
-        ["Géographie au 1er janvier 2024"],
-        ["Source : Insee"],
-        [],
-    ):
-        comp.append(line)
-    comp.append(
-        [
-            "Code géographique",
-            "Libellé",
-            "Unité urbaine",
-            "Libellé de l'unité urbaine",
-            "Type",
-            "Statut",
-            "Département",
-        ]
-    )
-    comp.append(["CODGEO", "LIBGEO", "UU2020", "LIBUU2020", "TYPE_COMMUNE_UU", "STATUT_COM_UU", "DEP"])
+    for row in UU_COMPOSITION_HEAD:
+        comp.append(row)
     dep = territory.departement[0]
     for c in territory.communes:
         if c.code in urban:
@@ -228,18 +268,11 @@ def uu_workbook(territory: Territory) -> bytes:
             comp.append([c.code, c.name, "99701", "Valbourg", "urbain", status, dep])
         else:
             comp.append([c.code, c.name, f"{dep}000", "Communes hors unité urbaine", "hors UU", "H", dep])
-    buf = io.BytesIO()
-    wb.save(buf)
-    from synthetic.insee import _normalise_xlsx  # fixed timestamps: same seed, same bytes
-
-    return _normalise_xlsx(buf.getvalue())
+    return workbook_bytes(wb)
 
 
 def write_unites_urbaines(mirror: Path, territory: Territory) -> Path:
-    target = _target(mirror, cog_settings.UU_URL)
-    with zipfile.ZipFile(target, "w") as zf:
-        _zip_write(zf, cog_settings.UU_MEMBER, uu_workbook(territory))
-    return target
+    return write_zipped(mirror, cog_settings.UU_URL, cog_settings.UU_MEMBER, uu_workbook(territory))
 
 
 def write_contours(mirror: Path, territory: Territory) -> Path:

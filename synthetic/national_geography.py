@@ -4,15 +4,14 @@ workbooks, commune contours — written with vectorised shapely, not the sample'
 from __future__ import annotations
 
 import gzip
-import io
 import json
-import zipfile
 from pathlib import Path
 
 import numpy as np
 import shapely
 from openpyxl import Workbook
 
+from synthetic import geography as geo
 from synthetic.national_territory import _L93_TO_WGS84, NationalTerritory
 from synthetic.territory import Territory
 
@@ -37,7 +36,6 @@ def write_national_geography(mirror: Path, territory: Territory, seed: int) -> l
     del seed
     from sources.cog import settings as cog
     from sources.qpv_perimeters import settings as qpv_settings
-    from synthetic import geography as geo
 
     nat = _as_national(territory)
     out: list[Path] = []
@@ -48,34 +46,11 @@ def write_national_geography(mirror: Path, territory: Territory, seed: int) -> l
         dep = nat.commune_dep[q.commune_codes[0]]
         reg = nat.dep_region[dep]
         communes = [nat.commune(c) for c in q.commune_codes]
-        features.append(
-            {
-                "type": "Feature",
-                "properties": {
-                    "fid": float(fid),
-                    "code_qp": q.code,
-                    "lib_qp": q.name,
-                    "insee_reg": reg,
-                    "lib_reg": f"Région synthétique {reg}",
-                    "insee_dep": dep,
-                    "lib_dep": f"Département synthétique {dep}",
-                    "insee_com": ", ".join(q.commune_codes),
-                    "lib_com": ", ".join(c.name for c in communes),
-                    "siren_epci": communes[0].epci_siren,
-                },
-                "geometry": _geojson_geom(g),
-            }
-        )
-    doc = {
-        "type": "FeatureCollection",
-        "name": "QP2024_France_Hexagonale_Outre_Mer_WGS84",
-        "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:OGC:1.3:CRS84"}},
-        "features": features,
-    }
-    target = geo._target(mirror, qpv_settings.QPV2024_URL)
-    with zipfile.ZipFile(target, "w") as zf:
-        geo._zip_write(zf, qpv_settings.QPV2024_MEMBER, json.dumps(doc, ensure_ascii=False).encode("utf-8"))
-    out.append(target)
+        region = (reg, f"Région synthétique {reg}")
+        departement = (dep, f"Département synthétique {dep}")
+        features.append(geo.qpv2024_feature(fid, q, communes, region, departement, _geojson_geom(g)))
+    geojson = geo.qpv2024_document(features)
+    out.append(geo.write_zipped(mirror, qpv_settings.QPV2024_URL, qpv_settings.QPV2024_MEMBER, geojson))
     out.append(geo.write_qpv2015(mirror, nat))  # geopandas, fast enough at 1,500 features
 
     # COG: v_commune, v_departement, v_region.
@@ -117,14 +92,8 @@ def write_national_geography(mirror: Path, territory: Territory, seed: int) -> l
     out.append(path)
 
     # EPCI and UU2020 workbooks (write-only openpyxl: ~35,000 rows each).
-    target = geo._target(mirror, cog.EPCI_URL)
-    with zipfile.ZipFile(target, "w") as zf:
-        geo._zip_write(zf, cog.EPCI_MEMBER, _epci_workbook(nat))
-    out.append(target)
-    target = geo._target(mirror, cog.UU_URL)
-    with zipfile.ZipFile(target, "w") as zf:
-        geo._zip_write(zf, cog.UU_MEMBER, _uu_workbook(nat))
-    out.append(target)
+    out.append(geo.write_zipped(mirror, cog.EPCI_URL, cog.EPCI_MEMBER, _epci_workbook(nat)))
+    out.append(geo.write_zipped(mirror, cog.UU_URL, cog.UU_MEMBER, _uu_workbook(nat)))
 
     # Commune contours (Etalab GeoJSON, gzipped).
     c84 = _wgs84(np.array([c.geometry_l93 for c in nat.communes], dtype=object))
@@ -150,42 +119,24 @@ def write_national_geography(mirror: Path, territory: Territory, seed: int) -> l
     return out
 
 
-def _workbook_bytes(wb: Workbook) -> bytes:
-    buf = io.BytesIO()
-    wb.save(buf)
-    from synthetic.insee import _normalise_xlsx  # fixed timestamps: same seed, same bytes
-
-    return _normalise_xlsx(buf.getvalue())
-
-
 def _epci_workbook(nat: NationalTerritory) -> bytes:
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("EPCI")
-    ws.append(["Établissements publics de coopération intercommunale (EPCI) au 1er janvier 2024"])
-    ws.append(["Géographie au 1er janvier 2024"])
-    ws.append(["Source : Insee, Code officiel géographique - DGCL, Banatic (données synthétiques)"])
-    ws.append([])
-    ws.append(["Code de l'EPCI", "Libellé de l'EPCI", "Nature d'EPCI", "Nombre de communes"])
-    ws.append(["EPCI", "LIBEPCI", "NATURE_EPCI", "NB_COM"])
+    for row in geo.EPCI_HEAD:
+        ws.append(row)
     count: dict[str, int] = {}
     for c in nat.communes:
         count[c.epci_siren] = count.get(c.epci_siren, 0) + 1
     for e in nat.epcis:
         ws.append([e.siren, e.name, e.nature, count.get(e.siren, 0)])
     comp = wb.create_sheet("Composition_communale")
-    comp.append(["Composition communale des EPCI au 1er janvier 2024"])
-    comp.append(["Géographie au 1er janvier 2024"])
-    comp.append(["Source : Insee (données synthétiques)"])
-    comp.append([])
-    comp.append(
-        ["Code géographique", "Libellé géographique", "EPCI", "Libellé de l'EPCI", "Département", "Région"]
-    )
-    comp.append(["CODGEO", "LIBGEO", "EPCI", "LIBEPCI", "DEP", "REG"])
+    for row in geo.EPCI_COMPOSITION_HEAD:
+        comp.append(row)
     names = {e.siren: e.name for e in nat.epcis}
     for c in nat.communes:
         dep = nat.commune_dep[c.code]
         comp.append([c.code, c.name, c.epci_siren, names[c.epci_siren], dep, nat.dep_region[dep]])
-    return _workbook_bytes(wb)
+    return geo.workbook_bytes(wb)
 
 
 def _uu_workbook(nat: NationalTerritory) -> bytes:
@@ -193,12 +144,10 @@ def _uu_workbook(nat: NationalTerritory) -> bytes:
     towns = {c for q in nat.qpv2024 for c in q.commune_codes[:1]}
     wb = Workbook(write_only=True)
     doc = wb.create_sheet("Documentation")
-    doc.append(["Unités urbaines 2020 — géographie au 1er janvier 2024 (données synthétiques)"])
+    doc.append(geo.UU_DOCUMENTATION)
     uu = wb.create_sheet("UU2020")
-    for line in (["Unités urbaines 2020"], ["Géographie au 1er janvier 2024"], ["Source : Insee"], []):
-        uu.append(line)
-    uu.append(["Code de l'unité urbaine", "Libellé de l'unité urbaine", "Tranche", "Nombre de communes"])
-    uu.append(["UU2020", "LIBUU2020", "TUU2017", "NB_COM"])
+    for row in geo.UU_HEAD:
+        uu.append(row)
     per_dep: dict[str, int] = {}
     uu_of: dict[str, tuple[str, str]] = {}
     for code in sorted(towns):
@@ -208,32 +157,15 @@ def _uu_workbook(nat: NationalTerritory) -> bytes:
         uu_of[code] = (uu_code, nat.commune(code).name)
         uu.append([uu_code, nat.commune(code).name, "5", 1])
     comp = wb.create_sheet("Composition_communale")
-    for line in (
-        ["Composition communale des unités urbaines 2020"],
-        ["Géographie au 1er janvier 2024"],
-        ["Source : Insee"],
-        [],
-    ):
-        comp.append(line)
-    comp.append(
-        [
-            "Code géographique",
-            "Libellé",
-            "Unité urbaine",
-            "Libellé de l'unité urbaine",
-            "Type",
-            "Statut",
-            "Département",
-        ]
-    )
-    comp.append(["CODGEO", "LIBGEO", "UU2020", "LIBUU2020", "TYPE_COMMUNE_UU", "STATUT_COM_UU", "DEP"])
+    for row in geo.UU_COMPOSITION_HEAD:
+        comp.append(row)
     for c in nat.communes:
         dep = nat.commune_dep[c.code]
         if c.code in uu_of:
             comp.append([c.code, c.name, uu_of[c.code][0], uu_of[c.code][1], "urbain", "C", dep])
         else:
             comp.append([c.code, c.name, f"{dep}000", "Communes hors unité urbaine", "hors UU", "H", dep])
-    return _workbook_bytes(wb)
+    return geo.workbook_bytes(wb)
 
 
 def _as_national(territory: Territory) -> NationalTerritory:

@@ -10,6 +10,13 @@ import numpy as np
 import polars as pl
 import shapely
 
+from synthetic.filosofi_grid import (
+    AGE_SHARES,
+    AGE_SHARES_DENSE,
+    PERIOD_SHARES,
+    PERIOD_SHARES_DENSE,
+    cell_values,
+)
 from synthetic.national_geography import _as_national
 from synthetic.national_territory import _L93_TO_LAEA, _LAEA_TO_L93, COMMUNE_SIZE_M, NX_FULL, NY_FULL, X0, Y0
 from synthetic.territory import Territory
@@ -35,8 +42,6 @@ def _tenths(total: np.ndarray, shares: np.ndarray) -> np.ndarray:
 
 def national_grid_frame(territory: Territory, seed: int, target_cells: int = TARGET_CELLS) -> pl.DataFrame:
     """The 200 m cells (2021 CSV columns, numbers as floats) of a national territory."""
-    from sources.filosofi_grid.settings import CSV_HEADER_2021
-
     nat = _as_national(territory)
     rng = np.random.default_rng(seed + 21)
     ny, nx = nat.grid_shape
@@ -122,37 +127,24 @@ def national_grid_frame(territory: Territory, seed: int, target_cells: int = TAR
     men_fmp = np.minimum(men - men_1ind, part(np.where(dense, 0.18, 0.07)))
     men_coll = part(np.where(dense, 0.9, 0.3 + 0.3 * rng.random(n)))
     men_mais = np.round(men - men_coll, 1)
-    log_shares_d = np.array([0.05, 0.45, 0.25, 0.2, 0.05])
-    log_shares = np.array([0.25, 0.2, 0.2, 0.3, 0.05])
+    log_shares_d = np.array(PERIOD_SHARES_DENSE)
+    log_shares = np.array(PERIOD_SHARES)
     log = np.empty((n, 5))
     for m, shares in ((dense, log_shares_d), (~dense, log_shares)):
         log[m & whole] = _largest_remainder(men[m & whole], shares)
         log[m & ~whole] = _tenths(men[m & ~whole], shares)
     log_soc = np.minimum(men, part(np.where(in_qpv, 0.75, 0.06)))
-    age_d = np.array([0.06, 0.03, 0.08, 0.11, 0.10, 0.20, 0.18, 0.10, 0.09, 0.04, 0.01])
-    age = np.array([0.04, 0.02, 0.06, 0.08, 0.07, 0.17, 0.20, 0.14, 0.15, 0.06, 0.01])
+    age_d = np.array(AGE_SHARES_DENSE)
+    age = np.array(AGE_SHARES)
     ages = np.empty((n, 11))
     ages[dense] = _largest_remainder(ind[dense], age_d)
     ages[~dense] = _largest_remainder(ind[~dense], age)
     level = np.where(dense, 14_500, 23_500) * rng.uniform(0.9, 1.1, n)
     ind_snv = np.round(ind * level, 1)
     men_surf = np.round(men * np.where(dense, 64, 92))
-    values = {
-        "ind": ind,
-        "men": men,
-        "men_pauv": men_pauv,
-        "men_1ind": men_1ind,
-        "men_5ind": men_5ind,
-        "men_prop": men_prop,
-        "men_fmp": men_fmp,
-        "ind_snv": ind_snv,
-        "men_surf": men_surf,
-        "men_coll": men_coll,
-        "men_mais": men_mais,
-        **{c: log[:, k] for k, c in enumerate(("log_av45", "log_45_70", "log_70_90", "log_ap90", "log_inc"))},
-        "log_soc": log_soc,
-        **{c: ages[:, k] for k, c in enumerate(CSV_HEADER_2021[-11:])},
-    }
+    people = (ind, men, men_pauv, men_1ind, men_5ind, men_prop, men_fmp)
+    # The transposes' rows are the period and age-band columns.
+    values = cell_values((*people, ind_snv, men_surf, men_coll, men_mais), log.T, log_soc, ages.T)
     frame = pl.DataFrame(
         {
             "x": gx,

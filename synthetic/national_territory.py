@@ -111,18 +111,6 @@ def _star_rings(
     return np.concatenate([ring, ring[:, :1, :]], axis=1)
 
 
-def _stars(
-    cx: np.ndarray,
-    cy: np.ndarray,
-    radius: np.ndarray,
-    n_vertices: int,
-    rng: np.random.Generator,
-    jitter: float,
-) -> np.ndarray:
-    """Star-shaped polygons, built as one array op."""
-    return shapely.polygons(_star_rings(cx, cy, radius, n_vertices, rng, jitter))
-
-
 def build_national_territory(seed: int = DEFAULT_SEED, scale: float = 1.0) -> NationalTerritory:
     """The national territory; `scale` < 1 shrinks the commune grid (tests). Same seed, same bits."""
     rng = np.random.default_rng(seed)
@@ -230,9 +218,8 @@ def build_national_territory(seed: int = DEFAULT_SEED, scale: float = 1.0) -> Na
     removed = rng.choice(candidates, size=max(1, round(60 * nq / 1_600)), replace=False)
     removed.sort()
     population[removed] = np.maximum(population[removed], 6_000)
-    rem_geoms = _stars(
-        centre_x[removed], centre_y[removed], rng.uniform(250, 350, len(removed)), 256, rng, 0.2
-    )
+    rem_radius = rng.uniform(250, 350, len(removed))
+    rem_geoms = shapely.polygons(_star_rings(centre_x[removed], centre_y[removed], rem_radius, 256, rng, 0.2))
 
     # Populations: ~8,000 inhabitants per km² of QPV, and towns at least 1.6 × their QPVs.
     q_pop = np.round(shapely.area(geoms) / 1e6 * rng.uniform(6_000, 10_000, nq)).astype(np.int64) + 300

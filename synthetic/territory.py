@@ -43,31 +43,33 @@ class Epci:
     nature: str  # CC, CA, CU, ME
 
 
+class _DrawnInLambert93:
+    """A commune or QPV: drawn in Lambert-93, published in WGS84 (reprojected once, on first use)."""
+
+    geometry_l93: BaseGeometry
+
+    @cached_property
+    def geometry_wgs84(self) -> BaseGeometry:
+        return to_wgs84(self.geometry_l93)
+
+
 @dataclass(frozen=True)
-class Commune:
+class Commune(_DrawnInLambert93):
     code: str
     name: str
     epci_siren: str
     population: int
     geometry_l93: Polygon
 
-    @cached_property
-    def geometry_wgs84(self) -> BaseGeometry:
-        return to_wgs84(self.geometry_l93)
-
 
 @dataclass(frozen=True)
-class Qpv:
+class Qpv(_DrawnInLambert93):
     code: str
     name: str
     geography: str  # "qpv2024" or "qpv2015"
     commune_codes: tuple[str, ...]
     geometry_l93: MultiPolygon
     population: int
-
-    @cached_property
-    def geometry_wgs84(self) -> BaseGeometry:
-        return to_wgs84(self.geometry_l93)
 
 
 @dataclass(frozen=True)

@@ -224,15 +224,9 @@ def _read_workbook(
         raise SourceFormatError(shown, f"archive or workbook is corrupt or truncated ({exc})") from exc
 
 
-def _epci_workbook(path: Path, sha256: str, shown: str) -> tuple[pl.DataFrame, pl.DataFrame]:
-    epci = _xlsx_sheet(path, "EPCI", ("EPCI", "LIBEPCI", "NATURE_EPCI"), shown)
-    comp = _xlsx_sheet(path, "Composition_communale", ("CODGEO", "EPCI"), shown)
-    epci = epci.filter(pl.col("EPCI").is_not_null() & (pl.col("NATURE_EPCI") != "ZZ"))
-    for row, code in zip(epci["_row"], epci["EPCI"], strict=True):
-        if not EPCI_RE.match(code):
-            raise SourceFormatError(
-                shown, f"EPCI code {code!r} is not a 9-digit SIREN", sheet="EPCI", row=row, column="EPCI"
-            )
+def _composition_rows(comp: pl.DataFrame, shown: str) -> pl.DataFrame:
+    """The rows of a Composition_communale sheet (EPCI or UU workbook) that name a commune, each code
+    checked."""
     comp = comp.filter(pl.col("CODGEO").is_not_null())
     for row, code in zip(comp["_row"], comp["CODGEO"], strict=True):
         if not COMMUNE_RE.match(code):
@@ -243,6 +237,19 @@ def _epci_workbook(path: Path, sha256: str, shown: str) -> tuple[pl.DataFrame, p
                 row=row,
                 column="CODGEO",
             )
+    return comp
+
+
+def _epci_workbook(path: Path, sha256: str, shown: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    epci = _xlsx_sheet(path, "EPCI", ("EPCI", "LIBEPCI", "NATURE_EPCI"), shown)
+    comp = _xlsx_sheet(path, "Composition_communale", ("CODGEO", "EPCI"), shown)
+    epci = epci.filter(pl.col("EPCI").is_not_null() & (pl.col("NATURE_EPCI") != "ZZ"))
+    for row, code in zip(epci["_row"], epci["EPCI"], strict=True):
+        if not EPCI_RE.match(code):
+            raise SourceFormatError(
+                shown, f"EPCI code {code!r} is not a 9-digit SIREN", sheet="EPCI", row=row, column="EPCI"
+            )
+    comp = _composition_rows(comp, shown)
     checkpoint("parse.epci")
     epci_frame = pl.DataFrame(
         {
@@ -275,16 +282,7 @@ def read_insee_unites_urbaines(
 
 def _uu_workbook(path: Path, sha256: str, shown: str) -> tuple[pl.DataFrame, pl.DataFrame]:
     comp = _xlsx_sheet(path, "Composition_communale", ("CODGEO", "UU2020", "LIBUU2020"), shown)
-    comp = comp.filter(pl.col("CODGEO").is_not_null())
-    for row, code in zip(comp["_row"], comp["CODGEO"], strict=True):
-        if not COMMUNE_RE.match(code):
-            raise SourceFormatError(
-                shown,
-                f"commune code {code!r} is malformed",
-                sheet="Composition_communale",
-                row=row,
-                column="CODGEO",
-            )
+    comp = _composition_rows(comp, shown)
     status = pl.col("STATUT_COM_UU") if "STATUT_COM_UU" in comp.columns else pl.lit(None, pl.String)
     urban = comp.filter((status != "H").fill_null(True) & ~pl.col("UU2020").str.ends_with("000"))
     uu = (

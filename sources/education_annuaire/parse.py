@@ -75,6 +75,37 @@ def _level(kind: pl.Series) -> pl.Series:
     )
 
 
+# The column of each shared directory field in the annuaire (_ANNUAIRE) and the geolocation file (_GEOLOC).
+_ANNUAIRE, _GEOLOC = 0, 1
+_SOURCE_COLUMNS: dict[str, tuple[str, str]] = {
+    "name": ("nom_etablissement", "appellation_officielle"),
+    "establishment_type": ("type_etablissement", "nature_uai_libe"),
+    "commune_code": ("code_commune", "code_commune"),
+    "commune_name": ("nom_commune", "libelle_commune"),
+    "departement_code": ("code_departement", "code_departement"),
+    "code_nature": ("code_nature", "nature_uai"),
+    "coord_precision": ("precision_localisation", "localisation"),
+    "etat": ("etat", "etat_etablissement_libe"),
+}
+_SECTOR_COLUMNS = ("statut_public_prive", "secteur_public_prive_libe")
+
+
+def _directory(
+    table: RawTable, frame: pl.DataFrame, source: int, uai: pl.Series, lon: pl.Series, lat: pl.Series
+) -> dict[str, pl.Series]:
+    """The fields both directories have; `source` is _ANNUAIRE or _GEOLOC. The sector is checked last, after
+    the UAI and the coordinates the caller has read (the order in which a bad file's errors are found)."""
+    fields = {field: frame[columns[source]] for field, columns in _SOURCE_COLUMNS.items()}
+    return {
+        "uai": uai,
+        **fields,
+        "level": _level(fields["establishment_type"]),
+        "sector": normalise_sector(table, frame, _SECTOR_COLUMNS[source]),
+        "lon": lon,
+        "lat": lat,
+    }
+
+
 def _finish(table: RawTable, out: pl.DataFrame, imprecise: pl.Expr, dataset: str) -> pl.DataFrame:
     x, y = to_lambert93(out["lon"], out["lat"])
     out = out.with_columns(
@@ -140,20 +171,8 @@ def parse_annuaire(path: Path) -> pl.DataFrame:
     lon, lat = _coords(table, frame)
     out = pl.DataFrame(
         {
-            "uai": uai,
-            "name": frame["nom_etablissement"],
-            "establishment_type": frame["type_etablissement"],
-            "level": _level(frame["type_etablissement"]),
-            "sector": normalise_sector(table, frame, "statut_public_prive"),
-            "commune_code": frame["code_commune"],
-            "commune_name": frame["nom_commune"],
-            "departement_code": frame["code_departement"],
-            "code_nature": frame["code_nature"],
+            **_directory(table, frame, _ANNUAIRE, uai, lon, lat),
             "ep_membership": ep_raw.fill_null("hors EP"),
-            "lon": lon,
-            "lat": lat,
-            "coord_precision": frame["precision_localisation"],
-            "etat": frame["etat"],
             "date_maj_ligne": frame["date_maj_ligne"],
         }
     )
@@ -170,22 +189,7 @@ def parse_geolocalisation(path: Path) -> pl.DataFrame:
     _refuse_repeated_lines(table, "numero_uai")
     lon, lat = _coords(table, frame)
     out = pl.DataFrame(
-        {
-            "uai": uai,
-            "name": frame["appellation_officielle"],
-            "establishment_type": frame["nature_uai_libe"],
-            "level": _level(frame["nature_uai_libe"]),
-            "sector": normalise_sector(table, frame, "secteur_public_prive_libe"),
-            "commune_code": frame["code_commune"],
-            "commune_name": frame["libelle_commune"],
-            "departement_code": frame["code_departement"],
-            "code_nature": frame["nature_uai"],
-            "lon": lon,
-            "lat": lat,
-            "coord_precision": frame["localisation"],
-            "coord_match": frame["appariement"],
-            "etat": frame["etat_etablissement_libe"],
-        }
+        {**_directory(table, frame, _GEOLOC, uai, lon, lat), "coord_match": frame["appariement"]}
     )
     imprecise = pl.col("coord_precision").str.to_uppercase().is_in(list(IMPRECISE_LOCATIONS)) | pl.col(
         "coord_match"

@@ -14,13 +14,9 @@ FILOSOFI_FAMILIES = ("filo_disp", "filo_cc", "filo_iris")
 
 def parse_filosofi_file(path: Path, *, sheet: str | None = None, member: str | None = None) -> pl.DataFrame:
     """Identify and stage one Filosofi territory file (FILO*_DISP_*, cc_filosofi_*_COM, *IRIS*)."""
-    from sources._errors import SourceFormatError
-    from sources.insee_common.layouts import identify
+    from sources.insee_common.layouts import parse_family  # here: layouts imports this package's settings
 
-    layout = identify(path, sheet=sheet, member=member)
-    if layout.spec.family not in FILOSOFI_FAMILIES:
-        raise SourceFormatError(str(path), f"not a Filosofi territory file: recognised as {layout.spec.id}")
-    return layout.parse()
+    return parse_family(path, FILOSOFI_FAMILIES, "a Filosofi territory file", sheet=sheet, member=member)
 
 
 __all__ = ["FILOSOFI_FAMILIES", "parse_filosofi_file"]

@@ -24,6 +24,11 @@ class GridRelease:
     gpkg_layers: dict[str, str]
 
 
+def _by_territory(template: str) -> dict[str, str]:
+    """The CSV member or GPKG layer of each territory: `template` with {t} = met, mart, reun."""
+    return {t: template.format(t=t) for t in ("met", "mart", "reun")}
+
+
 RELEASES: dict[str, GridRelease] = {
     "2017": GridRelease(
         vintage="2017",
@@ -31,16 +36,8 @@ RELEASES: dict[str, GridRelease] = {
         csv_url="https://www.insee.fr/fr/statistiques/fichier/6215138/Filosofi2017_carreaux_200m_csv.zip",
         gpkg_url="https://www.insee.fr/fr/statistiques/fichier/6215138/Filosofi2017_carreaux_200m_gpkg.zip",
         csv_inner_7z="Filosofi2017_carreaux_200m_csv.7z",
-        csv_members={
-            "met": "Filosofi2017_carreaux_200m_met.csv",
-            "mart": "Filosofi2017_carreaux_200m_mart.csv",
-            "reun": "Filosofi2017_carreaux_200m_reun.csv",
-        },
-        gpkg_layers={
-            "met": "Filosofi2017_carreaux_200m_met",
-            "mart": "Filosofi2017_carreaux_200m_mart",
-            "reun": "Filosofi2017_carreaux_200m_reun",
-        },
+        csv_members=_by_territory("Filosofi2017_carreaux_200m_{t}.csv"),
+        gpkg_layers=_by_territory("Filosofi2017_carreaux_200m_{t}"),
     ),
     "2019": GridRelease(
         vintage="2019",
@@ -48,12 +45,8 @@ RELEASES: dict[str, GridRelease] = {
         csv_url="https://www.insee.fr/fr/statistiques/fichier/7655475/Filosofi2019_carreaux_200m_csv.zip",
         gpkg_url="https://www.insee.fr/fr/statistiques/fichier/7655475/Filosofi2019_carreaux_200m_gpkg.zip",
         csv_inner_7z="Filosofi2019_carreaux_200m_csv.7z",
-        csv_members={
-            "met": "carreaux_200m_met.csv",
-            "mart": "carreaux_200m_mart.csv",
-            "reun": "carreaux_200m_reun.csv",
-        },
-        gpkg_layers={"met": "carreaux_200m_met", "mart": "carreaux_200m_mart", "reun": "carreaux_200m_reun"},
+        csv_members=_by_territory("carreaux_200m_{t}.csv"),
+        gpkg_layers=_by_territory("carreaux_200m_{t}"),
     ),
     "2021": GridRelease(
         vintage="2021",
@@ -61,12 +54,8 @@ RELEASES: dict[str, GridRelease] = {
         csv_url="https://www.insee.fr/fr/statistiques/fichier/8735162/Filosofi2021_carreaux_200m_csv.zip",
         gpkg_url="https://www.insee.fr/fr/statistiques/fichier/8735162/Filosofi2021_carreaux_200m_gpkg.zip",
         csv_inner_7z=None,
-        csv_members={
-            "met": "carreaux_200m_met.csv",
-            "mart": "carreaux_200m_mart.csv",
-            "reun": "carreaux_200m_reun.csv",
-        },
-        gpkg_layers={"met": "carreaux_200m_met", "mart": "carreaux_200m_mart", "reun": "carreaux_200m_reun"},
+        csv_members=_by_territory("carreaux_200m_{t}.csv"),
+        gpkg_layers=_by_territory("carreaux_200m_{t}"),
     ),
 }
 
@@ -90,8 +79,9 @@ FLAG_COLUMNS = ("i_est_200", "i_est_1km")
 OPTIONAL_COLUMNS = ("groupe",)  # 2017 and 2019 only; dropped in 2021
 GEO_COLUMN = "lcog_geo"  # 5-character commune codes the cell touches, concatenated without separator
 
-# Count columns (sums over the fiscal households of the cell), in the 2021 order.
-COUNT_COLUMNS: tuple[str, ...] = (
+# Count columns (sums over the fiscal households of the cell), in the 2021 order: households and their
+# dwellings, dwellings by construction period, social dwellings, individuals by age band.
+HOUSEHOLD_COLUMNS: tuple[str, ...] = (
     "ind",  # individuals
     "men",  # households
     "men_pauv",  # poor households (standard of living below 60 % of the national median)
@@ -103,12 +93,16 @@ COUNT_COLUMNS: tuple[str, ...] = (
     "men_surf",  # sum of the dwelling areas (m²)
     "men_coll",  # households in collective dwellings (flats)
     "men_mais",  # households in houses
+)
+PERIOD_COLUMNS: tuple[str, ...] = (
     "log_av45",  # dwellings built before 1945
     "log_45_70",
     "log_70_90",
     "log_ap90",  # built in 1990 or later
     "log_inc",  # construction date unknown
-    "log_soc",  # social dwellings
+)
+SOCIAL_COLUMN = "log_soc"  # social dwellings
+AGE_COLUMNS: tuple[str, ...] = (
     "ind_0_3",
     "ind_4_5",
     "ind_6_10",
@@ -121,6 +115,7 @@ COUNT_COLUMNS: tuple[str, ...] = (
     "ind_80p",
     "ind_inc",  # age unknown
 )
+COUNT_COLUMNS: tuple[str, ...] = (*HOUSEHOLD_COLUMNS, *PERIOD_COLUMNS, SOCIAL_COLUMN, *AGE_COLUMNS)
 
 REQUIRED_COLUMNS: tuple[str, ...] = (*ID_COLUMNS, *FLAG_COLUMNS, GEO_COLUMN, *COUNT_COLUMNS)
 

@@ -103,39 +103,45 @@ _QPV_LABELS = ("LIBGEO", "LIB_COM")
 _FILO_QPV_PATTERN = rf"^(DISP|DEC)_({qs.FILO_QPV_INDICATORS})_A(?P<yy>\d\d)$"
 _IRIS_PATTERN = rf"^(DISP|DEC)_({fs.IRIS_INDICATORS})(?P<yy>\d\d)$"
 
+
+def _qpv2015_spec(
+    family: str,
+    blocks: tuple[tuple[str, str, str | None], ...],
+    bounds: tuple[tuple[str, float | None, float | None], ...],
+    description: str,
+) -> LayoutSpec:
+    """One of the three QPV 2015 bases: they differ only in family, blocks, bounds and description."""
+    return LayoutSpec(
+        id=f"qpv2015_{family}",
+        dataset=f"insee_qpv_{family}",
+        family=family,
+        code_column="CODGEO",
+        label_columns=_QPV_LABELS,
+        variants=tuple((_hs(h), r) for h, r in qs.HEADER_VARIANTS[f"qpv2015_{family}"]),
+        blocks=blocks,
+        bounds=bounds,
+        description=description,
+    )
+
+
 SPECS: tuple[LayoutSpec, ...] = (
-    LayoutSpec(
-        id="qpv2015_demo",
-        dataset="insee_qpv_demo",
-        family="demo",
-        code_column="CODGEO",
-        label_columns=_QPV_LABELS,
-        variants=tuple((_hs(h), r) for h, r in qs.HEADER_VARIANTS["qpv2015_demo"]),
-        blocks=qs.DEMO_BLOCKS,
-        bounds=qs.DEMO_BOUNDS,
-        description="INSEE QPV base Démographie (RP population and structure, Cnaf), 2015 geography",
+    _qpv2015_spec(
+        "demo",
+        qs.DEMO_BLOCKS,
+        qs.DEMO_BOUNDS,
+        "INSEE QPV base Démographie (RP population and structure, Cnaf), 2015 geography",
     ),
-    LayoutSpec(
-        id="qpv2015_revn",
-        dataset="insee_qpv_revn",
-        family="revn",
-        code_column="CODGEO",
-        label_columns=_QPV_LABELS,
-        variants=tuple((_hs(h), r) for h, r in qs.HEADER_VARIANTS["qpv2015_revn"]),
-        blocks=qs.REVN_BLOCKS,
-        bounds=qs.REVN_BOUNDS,
-        description="INSEE QPV base Revenus (Filosofi, Cnam, Cnaf), 2015 geography",
+    _qpv2015_spec(
+        "revn",
+        qs.REVN_BLOCKS,
+        qs.REVN_BOUNDS,
+        "INSEE QPV base Revenus (Filosofi, Cnam, Cnaf), 2015 geography",
     ),
-    LayoutSpec(
-        id="qpv2015_ipro",
-        dataset="insee_qpv_ipro",
-        family="ipro",
-        code_column="CODGEO",
-        label_columns=_QPV_LABELS,
-        variants=tuple((_hs(h), r) for h, r in qs.HEADER_VARIANTS["qpv2015_ipro"]),
-        blocks=qs.IPRO_BLOCKS,
-        bounds=qs.IPRO_BOUNDS,
-        description="INSEE QPV base Insertion professionnelle (RP, ASP, Pôle emploi), 2015 geography",
+    _qpv2015_spec(
+        "ipro",
+        qs.IPRO_BLOCKS,
+        qs.IPRO_BOUNDS,
+        "INSEE QPV base Insertion professionnelle (RP, ASP, Pôle emploi), 2015 geography",
     ),
     LayoutSpec(
         id="qpv_filosofi",
@@ -318,6 +324,22 @@ def identify(path: Path, *, sheet: str | None = None, member: str | None = None)
     """Recognise an INSEE file from its header; raise SourceFormatError naming the closest layouts."""
     table = read_table(path, sheet=sheet, member=member)
     return _identify_table(path, table)
+
+
+def parse_family(
+    path: Path,
+    families: tuple[str, ...],
+    expected: str,
+    *,
+    sheet: str | None = None,
+    member: str | None = None,
+) -> pl.DataFrame:
+    """Identify and stage one file that must be of one of `families`; any other layout is refused with
+    "not <expected>: recognised as <layout id>" (the per-source parse_*_file entry points)."""
+    layout = identify(path, sheet=sheet, member=member)
+    if layout.spec.family not in families:
+        raise SourceFormatError(str(path), f"not {expected}: recognised as {layout.spec.id}")
+    return layout.parse()
 
 
 def _identify_table(path: Path, table: RawTable) -> Layout:

@@ -33,19 +33,20 @@ def _period_for(layout: Layout, variable: str, block: str, file: str) -> tuple[s
     return None, None, False
 
 
+# Comparateur columns carry their year: (regex whose last group is the two-digit year, period, period type).
+_COMPARATEUR_PERIODS: tuple[tuple[str, str, str], ...] = (
+    (r"^[PC](\d\d)_", "20{yy}", "year"),
+    (r"^(NBMENFISC|PIMP|MED|TP60)(\d\d)$", "20{yy}", "year"),
+    (r"^(NAISD|DECESD)(\d\d)$", "20{yy}", "year"),
+    (r"^ET[A-Z0-9]+?(\d\d)$", "20{yy}-12-31", "date"),  # establishments on 31 December
+)
+
+
 def _comparateur_period(variable: str) -> tuple[str | None, str | None, bool]:
-    m = re.match(r"^[PC](\d\d)_", variable)
-    if m:
-        return f"20{m.group(1)}", "year", True
-    m = re.match(r"^(NBMENFISC|PIMP|MED|TP60)(\d\d)$", variable)
-    if m:
-        return f"20{m.group(2)}", "year", True
-    m = re.match(r"^(NAISD|DECESD)(\d\d)$", variable)
-    if m:
-        return f"20{m.group(2)}", "year", True
-    m = re.match(r"^ET[A-Z0-9]+?(\d\d)$", variable)
-    if m:
-        return f"20{m.group(1)}-12-31", "date", True
+    for regex, period, period_type in _COMPARATEUR_PERIODS:
+        m = re.match(regex, variable)
+        if m:
+            return period.format(yy=m.groups()[-1]), period_type, True
     return None, None, False
 
 

@@ -11,24 +11,16 @@ def parse_comparateur_file(
     path: Path, *, sheet: str | None = None, member: str | None = None
 ) -> pl.DataFrame:
     """Stage base_cc_comparateur (CSV, zip or XLSX sheet COM) into the long staged table."""
-    from sources._errors import SourceFormatError
-    from sources.insee_common.layouts import identify
+    from sources.insee_common.layouts import parse_family  # here: layouts imports this package's settings
 
-    layout = identify(path, sheet=sheet, member=member)
-    if layout.spec.family != "comparateur":
-        raise SourceFormatError(str(path), f"not the comparateur base: recognised as {layout.spec.id}")
-    return layout.parse()
+    return parse_family(path, ("comparateur",), "the comparateur base", sheet=sheet, member=member)
 
 
 def parse_meta_file(path: Path, *, member: str | None = None) -> pl.DataFrame:
     """meta_*.CSV → cod_var, lib_var, cod_mod, lib_mod (commune names live in the CODGEO modalities)."""
-    from sources._errors import SourceFormatError
-    from sources.insee_common.layouts import identify
+    from sources.insee_common.layouts import parse_family  # here: layouts imports this package's settings
 
-    layout = identify(path, member=member)
-    if layout.spec.family != "meta":
-        raise SourceFormatError(str(path), f"not an INSEE meta file: recognised as {layout.spec.id}")
-    return layout.parse()
+    return parse_family(path, ("meta",), "an INSEE meta file", member=member)
 
 
 __all__ = ["parse_comparateur_file", "parse_meta_file"]

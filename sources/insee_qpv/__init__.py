@@ -14,13 +14,9 @@ QPV_FAMILIES = ("demo", "revn", "ipro", "qpv_filo")
 
 def parse_qpv_file(path: Path, *, sheet: str | None = None, member: str | None = None) -> pl.DataFrame:
     """Identify and stage one INSEE QPV file (CSV, XLSX, or a member of a zip)."""
-    from sources._errors import SourceFormatError
-    from sources.insee_common.layouts import identify
+    from sources.insee_common.layouts import parse_family  # here: layouts imports this package's settings
 
-    layout = identify(path, sheet=sheet, member=member)
-    if layout.spec.family not in QPV_FAMILIES:
-        raise SourceFormatError(str(path), f"not a QPV base: recognised as {layout.spec.id}")
-    return layout.parse()
+    return parse_family(path, QPV_FAMILIES, "a QPV base", sheet=sheet, member=member)
 
 
 __all__ = ["QPV_FAMILIES", "parse_qpv_file"]

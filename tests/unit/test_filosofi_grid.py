@@ -18,6 +18,7 @@ from sources.filosofi_grid import (
     parse_filosofi_grid_csv,
     parse_filosofi_grid_gpkg,
 )
+from sources.filosofi_grid.settings import AGE_COLUMNS
 from synthetic.filosofi_grid import write_filosofi_grid
 from synthetic.territory import build_territory
 
@@ -213,20 +214,7 @@ def test_synthetic_mirror_is_parsable_and_consistent(tmp_path: Path) -> None:
     assert write_filosofi_grid(tmp_path / "again", territory, seed=7)[0].read_bytes() == paths[0].read_bytes()
     cells = parse_filosofi_grid_csv(paths[0])
     FilosofiGridCells.validate(cells)
-    ages = [
-        "ind_0_3",
-        "ind_4_5",
-        "ind_6_10",
-        "ind_11_17",
-        "ind_18_24",
-        "ind_25_39",
-        "ind_40_54",
-        "ind_55_64",
-        "ind_65_79",
-        "ind_80p",
-        "ind_inc",
-    ]
-    assert (cells.select(pl.sum_horizontal(ages) - pl.col("ind")).to_series().abs() < 1e-6).all()
+    assert (cells.select(pl.sum_horizontal(AGE_COLUMNS) - pl.col("ind")).to_series().abs() < 1e-6).all()
     assert (cells["men_pauv"] <= cells["men"]).all()
     assert (cells["ind"] >= cells["men"].floor()).all()
     assert ((cells["men"] < 11) == cells["imputed_200m"]).all()
