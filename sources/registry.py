@@ -25,8 +25,8 @@ from pathlib import Path
 from types import ModuleType
 
 from sources._errors import SourceFormatError
-from sources.cog import settings as cog
-from sources.qpv_perimeters import settings as qpv
+from sources.cog import settings as cog_settings
+from sources.qpv_perimeters import settings as perimeter_settings
 
 SNIFF_BYTES = 65_536
 
@@ -53,20 +53,57 @@ Recogniser = Callable[[Path, bytes], Layout | None]
 
 DEFAULT_URLS: dict[str, list[UrlEntry]] = {
     "qpv2024": [
-        UrlEntry(qpv.QPV2024_URL, "anct_perimeters", qpv.QPV2024_VINTAGE, qpv.LICENCE, qpv.QPV2024_MEMBER)
+        UrlEntry(
+            perimeter_settings.QPV2024_URL,
+            "anct_perimeters",
+            perimeter_settings.QPV2024_VINTAGE,
+            perimeter_settings.LICENCE,
+            perimeter_settings.QPV2024_MEMBER,
+        )
     ],
     "qpv2015": [
-        UrlEntry(qpv.QPV2015_URL, "anct_perimeters", qpv.QPV2015_VINTAGE, qpv.LICENCE, qpv.QPV2015_MEMBER)
+        UrlEntry(
+            perimeter_settings.QPV2015_URL,
+            "anct_perimeters",
+            perimeter_settings.QPV2015_VINTAGE,
+            perimeter_settings.LICENCE,
+            perimeter_settings.QPV2015_MEMBER,
+        )
     ],
-    "cog_communes": [UrlEntry(cog.COMMUNES_URL, "insee_csv", str(cog.COG_YEAR), cog.LICENCE)],
-    "cog_departements": [UrlEntry(cog.DEPARTEMENTS_URL, "insee_csv", str(cog.COG_YEAR), cog.LICENCE)],
-    "cog_regions": [UrlEntry(cog.REGIONS_URL, "insee_csv", str(cog.COG_YEAR), cog.LICENCE)],
-    "cog_epci": [UrlEntry(cog.EPCI_URL, "insee_xlsx", str(cog.COG_YEAR), cog.LICENCE, cog.EPCI_MEMBER)],
+    "cog_communes": [
+        UrlEntry(cog_settings.COMMUNES_URL, "insee_csv", str(cog_settings.COG_YEAR), cog_settings.LICENCE)
+    ],
+    "cog_departements": [
+        UrlEntry(cog_settings.DEPARTEMENTS_URL, "insee_csv", str(cog_settings.COG_YEAR), cog_settings.LICENCE)
+    ],
+    "cog_regions": [
+        UrlEntry(cog_settings.REGIONS_URL, "insee_csv", str(cog_settings.COG_YEAR), cog_settings.LICENCE)
+    ],
+    "cog_epci": [
+        UrlEntry(
+            cog_settings.EPCI_URL,
+            "insee_xlsx",
+            str(cog_settings.COG_YEAR),
+            cog_settings.LICENCE,
+            cog_settings.EPCI_MEMBER,
+        )
+    ],
     "cog_unites_urbaines": [
-        UrlEntry(cog.UU_URL, "insee_xlsx", str(cog.COG_YEAR), cog.LICENCE, cog.UU_MEMBER)
+        UrlEntry(
+            cog_settings.UU_URL,
+            "insee_xlsx",
+            str(cog_settings.COG_YEAR),
+            cog_settings.LICENCE,
+            cog_settings.UU_MEMBER,
+        )
     ],
     "commune_contours": [
-        UrlEntry(cog.CONTOURS_URL, "geojson", str(cog.COG_YEAR), "Licence Ouverte 2.0 (IGN, Etalab)")
+        UrlEntry(
+            cog_settings.CONTOURS_URL,
+            "geojson",
+            str(cog_settings.COG_YEAR),
+            "Licence Ouverte 2.0 (IGN, Etalab)",
+        )
     ],
 }
 

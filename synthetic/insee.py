@@ -20,8 +20,8 @@ import zipfile
 from pathlib import Path
 
 from sources._http import mirror_path
-from sources.insee_comparateur import settings as cs
-from sources.insee_qpv import settings as qs
+from sources.insee_comparateur import settings as comparateur_settings
+from sources.insee_qpv import settings as qpv_settings
 from synthetic.territory import Qpv, Territory
 
 _QP_COLUMNS = (
@@ -105,7 +105,7 @@ def _filo_zip(mirror: Path, url: str, tag: str, qpvs: list[Qpv], rng: random.Ran
 
 
 def _comparateur_zip(mirror: Path, territory: Territory, rng: random.Random) -> Path:
-    rows = [cs.HEADER_2025.split()]
+    rows = [comparateur_settings.HEADER_2025.split()]
     smallest = min(territory.communes, key=lambda c: c.population)
     for c in territory.communes:
         pop = c.population
@@ -134,13 +134,16 @@ def _comparateur_zip(mirror: Path, territory: Territory, rng: random.Random) -> 
             cells["TP6021"] = "s"
             cells["MED21"] = "nd"
         rows.append([cells.get(h, str(rng.randrange(0, 60))) for h in rows[0]])
-    return _zip(mirror_path(mirror, cs.URL_CSV), {cs.CSV_MEMBER: _csv(rows, bom=False)})
+    return _zip(
+        mirror_path(mirror, comparateur_settings.URL_CSV),
+        {comparateur_settings.CSV_MEMBER: _csv(rows, bom=False)},
+    )
 
 
 def _demo_xlsx(mirror: Path, territory: Territory, rng: random.Random) -> Path:
     import openpyxl
 
-    header = qs.DEMO_V1_21.split()
+    header = qpv_settings.DEMO_V1_21.split()
     wb = openpyxl.Workbook()
     ws = wb.active
     assert ws is not None
@@ -180,7 +183,7 @@ def _demo_xlsx(mirror: Path, territory: Territory, rng: random.Random) -> Path:
         ws.append([row.get(h, rng.randrange(10, 200)) for h in header])
     ws.append([])
     ws.append(["Champ : quartiers prioritaires de la politique de la ville"])
-    path = mirror_path(mirror, qs.URL_DEMO_XLSX)
+    path = mirror_path(mirror, qpv_settings.URL_DEMO_XLSX)
     path.parent.mkdir(parents=True, exist_ok=True)
     buf = io.BytesIO()
     wb.save(buf)
@@ -209,8 +212,8 @@ def write_insee(mirror: Path, territory: Territory, seed: int) -> list[Path]:
     """Write the synthetic INSEE files of `territory` into `mirror`; returns the written paths."""
     rng = random.Random(seed * 7919 + 11)
     return [
-        _filo_zip(mirror, qs.URL_FILO2021_QP15, "qp15", territory.qpv2015, rng),
-        _filo_zip(mirror, qs.URL_FILO2021_QP24, "qp24", territory.qpv2024, rng),
+        _filo_zip(mirror, qpv_settings.URL_FILO2021_QP15, "qp15", territory.qpv2015, rng),
+        _filo_zip(mirror, qpv_settings.URL_FILO2021_QP24, "qp24", territory.qpv2024, rng),
         _comparateur_zip(mirror, territory, rng),
         _demo_xlsx(mirror, territory, rng),
     ]

@@ -17,7 +17,7 @@ import zipfile
 from pathlib import Path
 
 from sources._http import mirror_path
-from sources.insee_rp import settings as s
+from sources.insee_rp import settings as rp_settings
 from synthetic.territory import Commune, Territory
 
 VINTAGE = "2022"
@@ -238,13 +238,13 @@ def write_insee_rp(mirror: Path, territory: Territory, seed: int) -> list[Path]:
     """Write the five RP 2022 IRIS zips of `territory` into `mirror`; returns the written paths."""
     figures = iris_figures(territory, seed)
     written = []
-    for theme in s.THEMES:
+    for theme in rp_settings.THEMES:
         rows = [header(theme)]
         for code, com, typ, f in figures:
             lab = "5" if typ == "Z" else "1"
             rows.append([code, com, typ, lab, *(_fr(f[v]) for v in COLUMNS[theme])])
-        path = mirror_path(mirror, s.url(theme, VINTAGE))
+        path = mirror_path(mirror, rp_settings.url(theme, VINTAGE))
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(zip_bytes(s.member(theme, VINTAGE), csv_bytes(rows)))
+        path.write_bytes(zip_bytes(rp_settings.member(theme, VINTAGE), csv_bytes(rows)))
         written.append(path)
     return written

@@ -34,7 +34,7 @@ def write_national_geography(mirror: Path, territory: Territory, seed: int) -> l
     """QPV perimeters (both geographies), COG (communes, départements, régions), EPCI and UU workbooks
     and commune contours, for every département of a `NationalTerritory`."""
     del seed
-    from sources.cog import settings as cog
+    from sources.cog import settings as cog_settings
     from sources.qpv_perimeters import settings as qpv_settings
 
     nat = _as_national(territory)
@@ -66,7 +66,7 @@ def write_national_geography(mirror: Path, territory: Territory, seed: int) -> l
     lines.append(
         f'"COMD","{first.code[:2]}999","","","","","0","ANCIENVILLE","Ancienville","Ancienville","","{first.code}"'
     )
-    path = geo._target(mirror, cog.COMMUNES_URL)
+    path = geo._target(mirror, cog_settings.COMMUNES_URL)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     out.append(path)
     chef: dict[str, str] = {}
@@ -78,7 +78,7 @@ def write_national_geography(mirror: Path, territory: Territory, seed: int) -> l
             f'"{dep}","{nat.dep_region[dep]}","{chef[dep]}","2",'
             f'"SYNTHETIQUE {dep}","Synthétique {dep}","{name}"'
         )
-    path = geo._target(mirror, cog.DEPARTEMENTS_URL)
+    path = geo._target(mirror, cog_settings.DEPARTEMENTS_URL)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     out.append(path)
     chef_reg: dict[str, str] = {}
@@ -87,13 +87,13 @@ def write_national_geography(mirror: Path, territory: Territory, seed: int) -> l
     lines = ['"REG","CHEFLIEU","TNCC","NCC","NCCENR","LIBELLE"']
     for reg, name in nat.regions:
         lines.append(f'"{reg}","{chef_reg[reg]}","3","SYNTHETIQUE {reg}","Synthétique {reg}","{name}"')
-    path = geo._target(mirror, cog.REGIONS_URL)
+    path = geo._target(mirror, cog_settings.REGIONS_URL)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     out.append(path)
 
     # EPCI and UU2020 workbooks (write-only openpyxl: ~35,000 rows each).
-    out.append(geo.write_zipped(mirror, cog.EPCI_URL, cog.EPCI_MEMBER, _epci_workbook(nat)))
-    out.append(geo.write_zipped(mirror, cog.UU_URL, cog.UU_MEMBER, _uu_workbook(nat)))
+    out.append(geo.write_zipped(mirror, cog_settings.EPCI_URL, cog_settings.EPCI_MEMBER, _epci_workbook(nat)))
+    out.append(geo.write_zipped(mirror, cog_settings.UU_URL, cog_settings.UU_MEMBER, _uu_workbook(nat)))
 
     # Commune contours (Etalab GeoJSON, gzipped).
     c84 = _wgs84(np.array([c.geometry_l93 for c in nat.communes], dtype=object))
@@ -113,7 +113,7 @@ def write_national_geography(mirror: Path, territory: Territory, seed: int) -> l
         )
         parts.append(f'{{"type":"Feature","properties":{props},"geometry":{gj}}}')
     text = '{"type":"FeatureCollection","features":[' + ",".join(parts) + "]}"
-    target = geo._target(mirror, cog.CONTOURS_URL)
+    target = geo._target(mirror, cog_settings.CONTOURS_URL)
     target.write_bytes(gzip.compress(text.encode("utf-8"), compresslevel=6, mtime=0))
     out.append(target)
     return out

@@ -8,33 +8,43 @@ from pathlib import Path
 
 from sources._period_csv import first_code, sniff_header
 from sources.caf import detect_cnaf_base_layout
-from sources.caf import settings as s
+from sources.caf import settings as caf_settings
 from sources.registry import Layout, UrlEntry
 
 
 def _insee_url(file: str) -> str:
-    return f"https://{s.INSEE_HOST}/{s.CNAF_BASE_PATH.format(file=file)}"
+    return f"https://{caf_settings.INSEE_HOST}/{caf_settings.CNAF_BASE_PATH.format(file=file)}"
 
 
 URLS: dict[str, list[UrlEntry]] = {
-    s.DATASET_ODS_COMMUNE: [
-        UrlEntry(s.ODS_EXPORT_URL.format(dataset_id=s.S_BEN_COM_F), "ods_export", "export", s.LICENCE)
+    caf_settings.DATASET_ODS_COMMUNE: [
+        UrlEntry(
+            caf_settings.ODS_EXPORT_URL.format(dataset_id=caf_settings.S_BEN_COM_F),
+            "ods_export",
+            "export",
+            caf_settings.LICENCE,
+        )
     ],
-    s.DATASET_CNAF_IRIS: [
-        UrlEntry(_insee_url(s.CNAF_BASE_IRIS_FILE.format(year=y)), "insee_cnaf", str(y), s.LICENCE)
-        for y in s.CNAF_BASE_IRIS_YEARS
+    caf_settings.DATASET_CNAF_IRIS: [
+        UrlEntry(
+            _insee_url(caf_settings.CNAF_BASE_IRIS_FILE.format(year=y)),
+            "insee_cnaf",
+            str(y),
+            caf_settings.LICENCE,
+        )
+        for y in caf_settings.CNAF_BASE_IRIS_YEARS
     ],
     **{
         dataset: [
             UrlEntry(
-                _insee_url(s.CNAF_BASE_QPV_FILE.format(year=y, geography=geo.upper())),
+                _insee_url(caf_settings.CNAF_BASE_QPV_FILE.format(year=y, geography=geo.upper())),
                 "insee_cnaf",
                 str(y),
-                s.LICENCE,
+                caf_settings.LICENCE,
             )
-            for y in s.CNAF_BASE_QPV_YEARS
+            for y in caf_settings.CNAF_BASE_QPV_YEARS
         ]
-        for geo, dataset in s.DATASET_CNAF_QPV.items()
+        for geo, dataset in caf_settings.DATASET_CNAF_QPV.items()
     },
 }
 
@@ -55,12 +65,16 @@ def recognise(path: Path, head: bytes) -> Layout | None:
         year = found[-1] if len(found) == 1 else "unknown"
         first = first_code(lines)
         if first.startswith("QP"):
-            return Layout(s.DATASET_CNAF_QPV["qpv2015"], "insee_cnaf", year)
+            return Layout(caf_settings.DATASET_CNAF_QPV["qpv2015"], "insee_cnaf", year)
         if first.startswith("QN"):
-            return Layout(s.DATASET_CNAF_QPV["qpv2024"], "insee_cnaf", year)
-        return Layout(s.DATASET_CNAF_IRIS, "insee_cnaf", year)
-    if s.ODS_DATE in lower and any(h.startswith(s.ODS_MEASURE_PREFIXES) for h in lower):
-        dataset = s.DATASET_ODS_IRIS if s.ODS_IRIS_SUFFIX in lower else s.DATASET_ODS_COMMUNE
+            return Layout(caf_settings.DATASET_CNAF_QPV["qpv2024"], "insee_cnaf", year)
+        return Layout(caf_settings.DATASET_CNAF_IRIS, "insee_cnaf", year)
+    if caf_settings.ODS_DATE in lower and any(h.startswith(caf_settings.ODS_MEASURE_PREFIXES) for h in lower):
+        dataset = (
+            caf_settings.DATASET_ODS_IRIS
+            if caf_settings.ODS_IRIS_SUFFIX in lower
+            else caf_settings.DATASET_ODS_COMMUNE
+        )
         found = _YEAR_IN_NAME.findall(path.name)
         return Layout(dataset, "ods_export", found[-1] if len(found) == 1 else "export")
     return None

@@ -10,37 +10,43 @@ from sources._period_csv import first_code, sniff_header
 from sources.france_travail import (
     describe_qpv_variable,
 )
-from sources.france_travail import settings as s
+from sources.france_travail import settings as ft_settings
 from sources.registry import Layout, UrlEntry
 
 
 def _insee_url(path: str) -> str:
-    return f"https://{s.INSEE_HOST}/{path}"
+    return f"https://{ft_settings.INSEE_HOST}/{path}"
 
 
 def _qpv_entries(geography: str) -> list[UrlEntry]:
     out = []
-    for year in s.DEFM_QPV_YEARS:
+    for year in ft_settings.DEFM_QPV_YEARS:
         for q in (1, 2, 3, 4):
             out.append(
                 UrlEntry(
-                    _insee_url(s.DEFM_QPV_PATH.format(geography=geography, year=year, quarter=q)),
+                    _insee_url(ft_settings.DEFM_QPV_PATH.format(geography=geography, year=year, quarter=q)),
                     "insee_defm_qpv",
                     f"{year}-Q{q}",
-                    s.LICENCE,
+                    ft_settings.LICENCE,
                 )
             )
-            for release in s.DEFM_QPV_RELEASES:
-                path = s.DEFM_QPV_REVISED_PATH.format(
+            for release in ft_settings.DEFM_QPV_RELEASES:
+                path = ft_settings.DEFM_QPV_REVISED_PATH.format(
                     geography=geography, year=year, quarter=q, release=release
                 )
-                out.append(UrlEntry(_insee_url(path), "insee_defm_qpv", f"{year}-Q{q}-v{release}", s.LICENCE))
+                out.append(
+                    UrlEntry(
+                        _insee_url(path), "insee_defm_qpv", f"{year}-Q{q}-v{release}", ft_settings.LICENCE
+                    )
+                )
     return out
 
 
 URLS: dict[str, list[UrlEntry]] = {
-    s.DATASET_COMMUNES: [UrlEntry(s.DEFM_COMMUNES_URL, "dares_communes", "export", s.LICENCE)],
-    **{dataset: _qpv_entries(geo) for geo, dataset in s.DATASET_QPV.items()},
+    ft_settings.DATASET_COMMUNES: [
+        UrlEntry(ft_settings.DEFM_COMMUNES_URL, "dares_communes", "export", ft_settings.LICENCE)
+    ],
+    **{dataset: _qpv_entries(geo) for geo, dataset in ft_settings.DATASET_QPV.items()},
 }
 
 
@@ -59,11 +65,15 @@ def recognise(path: Path, head: bytes) -> Layout | None:
     if {"nombre de demandeurs d'emploi", "nombre_de_demandeurs_d_emploi"} & lower and (
         {"code commune", "code_commune"} & lower
     ):
-        return Layout(s.DATASET_COMMUNES, "dares_communes", "export")
+        return Layout(ft_settings.DATASET_COMMUNES, "dares_communes", "export")
     upper = [h.upper() for h in header]
     if "CODGEO" not in upper:
         return None
-    variables = [h for h in upper if h not in s.DEFM_QPV_ID_COLUMNS and h not in s.DEFM_QPV_NOTE_COLUMNS]
+    variables = [
+        h
+        for h in upper
+        if h not in ft_settings.DEFM_QPV_ID_COLUMNS and h not in ft_settings.DEFM_QPV_NOTE_COLUMNS
+    ]
     if not variables or any(describe_qpv_variable(v) is None for v in variables):
         return None
     if not any(v.startswith(("ABC", "ABCDE")) for v in variables):
@@ -74,4 +84,4 @@ def recognise(path: Path, head: bytes) -> Layout | None:
     vintage = (
         "unknown" if m is None else f"{m.group(1)}-Q{m.group(2)}" + (f"-v{m.group(3)}" if m.group(3) else "")
     )
-    return Layout(s.DATASET_QPV[geography], "insee_defm_qpv", vintage)
+    return Layout(ft_settings.DATASET_QPV[geography], "insee_defm_qpv", vintage)

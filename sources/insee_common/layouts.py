@@ -20,10 +20,10 @@ import polars as pl
 from sources import territory_codes
 from sources._archive import is_zip, list_members
 from sources._errors import SourceFormatError
-from sources.filosofi import settings as fs
+from sources.filosofi import settings as filosofi_settings
 from sources.insee_common.read import RawTable, read_table
-from sources.insee_comparateur import settings as cs
-from sources.insee_qpv import settings as qs
+from sources.insee_comparateur import settings as comparateur_settings
+from sources.insee_qpv import settings as qpv_settings
 
 STAGED_SCHEMA: dict[str, pl.DataType] = {
     "dataset": pl.String(),
@@ -100,8 +100,8 @@ def _hs(header: str) -> frozenset[str]:
 
 
 _QPV_LABELS = ("LIBGEO", "LIB_COM")
-_FILO_QPV_PATTERN = rf"^(DISP|DEC)_({qs.FILO_QPV_INDICATORS})_A(?P<yy>\d\d)$"
-_IRIS_PATTERN = rf"^(DISP|DEC)_({fs.IRIS_INDICATORS})(?P<yy>\d\d)$"
+_FILO_QPV_PATTERN = rf"^(DISP|DEC)_({qpv_settings.FILO_QPV_INDICATORS})_A(?P<yy>\d\d)$"
+_IRIS_PATTERN = rf"^(DISP|DEC)_({filosofi_settings.IRIS_INDICATORS})(?P<yy>\d\d)$"
 
 
 def _qpv2015_spec(
@@ -117,7 +117,7 @@ def _qpv2015_spec(
         family=family,
         code_column="CODGEO",
         label_columns=_QPV_LABELS,
-        variants=tuple((_hs(h), r) for h, r in qs.HEADER_VARIANTS[f"qpv2015_{family}"]),
+        variants=tuple((_hs(h), r) for h, r in qpv_settings.HEADER_VARIANTS[f"qpv2015_{family}"]),
         blocks=blocks,
         bounds=bounds,
         description=description,
@@ -127,20 +127,20 @@ def _qpv2015_spec(
 SPECS: tuple[LayoutSpec, ...] = (
     _qpv2015_spec(
         "demo",
-        qs.DEMO_BLOCKS,
-        qs.DEMO_BOUNDS,
+        qpv_settings.DEMO_BLOCKS,
+        qpv_settings.DEMO_BOUNDS,
         "INSEE QPV base Démographie (RP population and structure, Cnaf), 2015 geography",
     ),
     _qpv2015_spec(
         "revn",
-        qs.REVN_BLOCKS,
-        qs.REVN_BOUNDS,
+        qpv_settings.REVN_BLOCKS,
+        qpv_settings.REVN_BOUNDS,
         "INSEE QPV base Revenus (Filosofi, Cnam, Cnaf), 2015 geography",
     ),
     _qpv2015_spec(
         "ipro",
-        qs.IPRO_BLOCKS,
-        qs.IPRO_BOUNDS,
+        qpv_settings.IPRO_BLOCKS,
+        qpv_settings.IPRO_BOUNDS,
         "INSEE QPV base Insertion professionnelle (RP, ASP, Pôle emploi), 2015 geography",
     ),
     LayoutSpec(
@@ -156,7 +156,7 @@ SPECS: tuple[LayoutSpec, ...] = (
             "DISP_GINI_A19 DISP_PPSOC_A19 DISP_TP60_A19 DISP_NOTE_A19".split()
         ),
         blocks=(("filo", r"^(DISP|DEC)_(?!NOTE)", r"^(DISP|DEC)_NOTE_A\d\d$"),),
-        bounds=qs.FILO_QPV_BOUNDS,
+        bounds=qpv_settings.FILO_QPV_BOUNDS,
         description="INSEE Filosofi by QPV (data_filo1x_qp_revdis; revenu-disponible-qp15/qp24-2021_QP)",
     ),
     LayoutSpec(
@@ -165,9 +165,9 @@ SPECS: tuple[LayoutSpec, ...] = (
         family="filo_disp",
         code_column="CODGEO",
         label_columns=("LIBGEO",),
-        templates=(fs.FILO_DISP_TEMPLATE,),
-        exemplar=tuple(fs.FILO_DISP_TEMPLATE.replace("{yy}", "19").split()),
-        bounds=fs.FILO_DISP_BOUNDS,
+        templates=(filosofi_settings.FILO_DISP_TEMPLATE,),
+        exemplar=tuple(filosofi_settings.FILO_DISP_TEMPLATE.replace("{yy}", "19").split()),
+        bounds=filosofi_settings.FILO_DISP_BOUNDS,
         description="Filosofi disposable income, FILO<yyyy>_DISP_{COM,EPCI,DEP,REG,METROPOLE}",
     ),
     LayoutSpec(
@@ -175,9 +175,9 @@ SPECS: tuple[LayoutSpec, ...] = (
         dataset="filosofi_cc",
         family="filo_cc",
         code_column="CODGEO",
-        templates=(fs.CC_FILO_TEMPLATE,),
-        exemplar=tuple(fs.CC_FILO_TEMPLATE.replace("{yy}", "21").split()),
-        bounds=fs.CC_FILO_BOUNDS,
+        templates=(filosofi_settings.CC_FILO_TEMPLATE,),
+        exemplar=tuple(filosofi_settings.CC_FILO_TEMPLATE.replace("{yy}", "21").split()),
+        bounds=filosofi_settings.CC_FILO_BOUNDS,
         description="Filosofi commune file of the comparateur family, cc_filosofi_<yyyy>_COM",
     ),
     LayoutSpec(
@@ -185,7 +185,7 @@ SPECS: tuple[LayoutSpec, ...] = (
         dataset="filosofi_iris",
         family="filo_iris",
         code_column="IRIS",
-        label_columns=fs.IRIS_LABEL_COLUMNS,
+        label_columns=filosofi_settings.IRIS_LABEL_COLUMNS,
         value_pattern=_IRIS_PATTERN,
         required=("IRIS",),
         exemplar=tuple(
@@ -193,7 +193,7 @@ SPECS: tuple[LayoutSpec, ...] = (
             "DISP_PPSOC19 DISP_NOTE19".split()
         ),
         blocks=(("filo", r"^(DISP|DEC)_(?!NOTE)", r"^(DISP|DEC)_NOTE\d\d$"),),
-        bounds=fs.IRIS_BOUNDS,
+        bounds=filosofi_settings.IRIS_BOUNDS,
         description="Filosofi by IRIS, BASE_TD_FILO_[DISP_]IRIS_<yyyy>[_DISP|_DEC]",
     ),
     LayoutSpec(
@@ -201,9 +201,9 @@ SPECS: tuple[LayoutSpec, ...] = (
         dataset="insee_comparateur",
         family="comparateur",
         code_column="CODGEO",
-        variants=tuple((_hs(h), r) for h, r in cs.HEADER_VARIANTS),
-        exemplar=tuple(cs.HEADER_2025.split()),
-        bounds=cs.BOUNDS,
+        variants=tuple((_hs(h), r) for h, r in comparateur_settings.HEADER_VARIANTS),
+        exemplar=tuple(comparateur_settings.HEADER_2025.split()),
+        bounds=comparateur_settings.BOUNDS,
         description="Comparateur de territoires, base_cc_comparateur",
     ),
     LayoutSpec(
@@ -233,8 +233,8 @@ def canonical_header(spec: LayoutSpec, names: list[str]) -> list[str]:
     out = []
     for n in names:
         m = re.match(r"^(.*)_A(\d\d)$", n)
-        if m and m.group(1) in qs.FILO_QPV_LEGACY:
-            out.append(f"{qs.FILO_QPV_LEGACY[m.group(1)]}_A{m.group(2)}")
+        if m and m.group(1) in qpv_settings.FILO_QPV_LEGACY:
+            out.append(f"{qpv_settings.FILO_QPV_LEGACY[m.group(1)]}_A{m.group(2)}")
         elif n in ("NOTE",):
             out.append("DISP_NOTE")  # year added once known
         else:
@@ -392,13 +392,15 @@ def _territory(spec: LayoutSpec, release: str, table: RawTable, name: str, file:
             raise SourceFormatError(
                 file, "FILO*_DISP file: the name must end with _COM, _EPCI, _DEP, _REG or _METROPOLE"
             )
-        return fs.LEVEL_SUFFIX[m.group(1)], fs.GEO_VERSION.get(("filo_disp", release), f"cog{release}")
+        return filosofi_settings.LEVEL_SUFFIX[m.group(1)], filosofi_settings.GEO_VERSION.get(
+            ("filo_disp", release), f"cog{release}"
+        )
     if spec.family == "filo_cc":
-        return "commune", fs.GEO_VERSION.get(("filo_cc", release), f"cog{release}")
+        return "commune", filosofi_settings.GEO_VERSION.get(("filo_cc", release), f"cog{release}")
     if spec.family == "filo_iris":
-        return "iris", fs.GEO_VERSION.get(("filo_iris", release), f"iris{release}")
+        return "iris", filosofi_settings.GEO_VERSION.get(("filo_iris", release), f"iris{release}")
     if spec.family == "comparateur":
-        return "commune", cs.GEO_VERSION[release]
+        return "commune", comparateur_settings.GEO_VERSION[release]
     return "meta", "none"
 
 

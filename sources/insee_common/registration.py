@@ -9,13 +9,13 @@ from pathlib import Path
 from sources import registry
 from sources._archive import is_zip, list_members
 from sources._errors import SourceFormatError
-from sources.filosofi import settings as fs
+from sources.filosofi import settings as filosofi_settings
 from sources.insee_common import Layout as InseeLayout
 from sources.insee_common import identify
 from sources.insee_common.layouts import _identify_table
 from sources.insee_common.read import RawTable, _decode, _find_header, _rows_from_csv, canonical_name
-from sources.insee_comparateur import settings as cs
-from sources.insee_qpv import settings as qs
+from sources.insee_comparateur import settings as comparateur_settings
+from sources.insee_qpv import settings as qpv_settings
 
 LICENCE = "Licence Ouverte 2.0 (Insee)"
 
@@ -27,18 +27,24 @@ URLS: dict[str, list[registry.UrlEntry]] = {
     "insee_qpv_filosofi": [
         registry.UrlEntry(url, "zip_member", f"2021 {geo}{suffix}", LICENCE, _QP.format(tag=tag, part=part))
         for url, tag, geo in (
-            (qs.URL_FILO2021_QP15, "qp15", "qpv2015"),
-            (qs.URL_FILO2021_QP24, "qp24", "qpv2024"),
+            (qpv_settings.URL_FILO2021_QP15, "qp15", "qpv2015"),
+            (qpv_settings.URL_FILO2021_QP24, "qp24", "qpv2024"),
         )
         for part, suffix in (("QP", ""), ("ENSQP", " ensemble"))
     ],
-    "insee_qpv_demo": [registry.UrlEntry(qs.URL_DEMO_XLSX, "xlsx", "2021 qpv2015", LICENCE)],
+    "insee_qpv_demo": [registry.UrlEntry(qpv_settings.URL_DEMO_XLSX, "xlsx", "2021 qpv2015", LICENCE)],
     "insee_comparateur": [
-        registry.UrlEntry(cs.URL_CSV, "zip_member", "2025 commune", LICENCE, cs.CSV_MEMBER)
+        registry.UrlEntry(
+            comparateur_settings.URL_CSV,
+            "zip_member",
+            "2025 commune",
+            LICENCE,
+            comparateur_settings.CSV_MEMBER,
+        )
     ],
     "filosofi_iris": [
-        registry.UrlEntry(fs.URL_IRIS_2021_DISP, "zip", "2021 iris disp", LICENCE),
-        registry.UrlEntry(fs.URL_IRIS_2021_DEC, "zip", "2021 iris dec", LICENCE),
+        registry.UrlEntry(filosofi_settings.URL_IRIS_2021_DISP, "zip", "2021 iris disp", LICENCE),
+        registry.UrlEntry(filosofi_settings.URL_IRIS_2021_DEC, "zip", "2021 iris dec", LICENCE),
     ],
 }
 

@@ -9,17 +9,17 @@ import polars as pl
 
 from sources import territory_codes
 from sources._errors import SourceFormatError
-from sources.filosofi import settings as fs
+from sources.filosofi import settings as filosofi_settings
 from sources.insee_common.layouts import STAGED_SCHEMA, Layout, LayoutSpec, canonical_header
 from sources.insee_common.read import MARKERS, RawTable, read_table
-from sources.insee_comparateur import settings as cs
-from sources.insee_qpv import settings as qs
+from sources.insee_comparateur import settings as comparateur_settings
+from sources.insee_qpv import settings as qpv_settings
 
 
 def _period_for(layout: Layout, variable: str, block: str, file: str) -> tuple[str | None, str | None, bool]:
     fam = layout.spec.family
     if fam in ("demo", "revn", "ipro"):
-        periods = qs.RELEASE_PERIODS.get((fam, layout.release))
+        periods = qpv_settings.RELEASE_PERIODS.get((fam, layout.release))
         if periods is None or block not in periods:
             raise SourceFormatError(
                 file, f"no data period recorded for {fam} release {layout.release} block {block}"
@@ -108,7 +108,7 @@ def stage_table(layout: Layout, table: RawTable) -> pl.DataFrame:
     code_pattern = _code_pattern(layout)
     empty_status = spec.empty_status
     if spec.family == "comparateur":
-        empty_status = cs.EMPTY_STATUS[layout.release]
+        empty_status = comparateur_settings.EMPTY_STATUS[layout.release]
     codes = [r[code_j].strip() for r in table.rows]
     aggregate = [False] * len(codes)
     for i, code in enumerate(codes):
@@ -192,7 +192,7 @@ def stage_table(layout: Layout, table: RawTable) -> pl.DataFrame:
     blanked = (
         pl.col("note").is_not_null()
         & (pl.col("note") != "")
-        & ~pl.col("note").is_in(list(qs.NON_BLANKING_NOTES))
+        & ~pl.col("note").is_in(list(qpv_settings.NON_BLANKING_NOTES))
     )
     marker_status = pl.lit(None, dtype=pl.String)
     for mk, st in MARKERS.items():
@@ -311,8 +311,8 @@ def _code_pattern(layout: Layout) -> str:
     if kind == "qpv2024":
         return territory_codes.QPV2024_CODE
     if layout.spec.family == "comparateur":
-        return cs.CODE_PATTERN
-    return fs.CODE_PATTERNS.get(kind, r"^.+$")
+        return comparateur_settings.CODE_PATTERN
+    return filosofi_settings.CODE_PATTERNS.get(kind, r"^.+$")
 
 
 META_SCHEMA: dict[str, pl.DataType] = {

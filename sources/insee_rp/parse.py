@@ -27,7 +27,7 @@ from sources.insee_common.read import (
     canonical_name,
     read_table,
 )
-from sources.insee_rp import settings as s
+from sources.insee_rp import settings as rp_settings
 
 STAGED_SCHEMA: dict[str, pl.DataType] = {
     "dataset": pl.String(),
@@ -62,15 +62,15 @@ class RpLayout:
 
 def identify_header(names: list[str], file: str, header_row: int = 1) -> RpLayout:
     """Theme and vintage of a header (canonical names); SourceFormatError naming the column at fault."""
-    labels = set(s.REQUIRED_LABELS) | set(s.OPTIONAL_LABELS)
-    if s.CODE_COLUMN not in names:
+    labels = set(rp_settings.REQUIRED_LABELS) | set(rp_settings.OPTIONAL_LABELS)
+    if rp_settings.CODE_COLUMN not in names:
         raise SourceFormatError(file, "no IRIS column: not a base infracommunale", row=header_row)
     variables: dict[str, str] = {}
     years: dict[str, list[str]] = {}
     for n in names:
         if n in labels:
             continue
-        m = re.match(s.VARIABLE_PATTERN, n)
+        m = re.match(rp_settings.VARIABLE_PATTERN, n)
         if m is None:
             raise SourceFormatError(
                 file,
@@ -93,10 +93,11 @@ def identify_header(names: list[str], file: str, header_row: int = 1) -> RpLayou
             column=odd,
         )
     stable = set(variables.values())
-    themes = [t for t, sig in s.SIGNATURES.items() if set(sig) <= stable]
+    themes = [t for t, sig in rp_settings.SIGNATURES.items() if set(sig) <= stable]
     if len(themes) != 1:
         scores = sorted(
-            ((len(set(sig) & stable) / len(sig), t) for t, sig in s.SIGNATURES.items()), reverse=True
+            ((len(set(sig) & stable) / len(sig), t) for t, sig in rp_settings.SIGNATURES.items()),
+            reverse=True,
         )
         raise SourceFormatError(
             file,
@@ -105,12 +106,12 @@ def identify_header(names: list[str], file: str, header_row: int = 1) -> RpLayou
             row=header_row,
         )
     theme = themes[0]
-    for label in s.REQUIRED_LABELS:
+    for label in rp_settings.REQUIRED_LABELS:
         if label not in names:
             raise SourceFormatError(
                 file, f"required column {label!r} missing (renamed?)", row=header_row, column=label
             )
-    for need in s.REQUIRED[theme]:
+    for need in rp_settings.REQUIRED[theme]:
         if need not in stable:
             kind, name = need.split("_", 1)
             raise SourceFormatError(
@@ -120,17 +121,17 @@ def identify_header(names: list[str], file: str, header_row: int = 1) -> RpLayou
                 column=f"{kind}{yy}_{name}",
             )
     vintage = f"20{yy}"
-    geo_year = s.GEOGRAPHY_YEAR.get(vintage, str(int(vintage) + 2))
+    geo_year = rp_settings.GEOGRAPHY_YEAR.get(vintage, str(int(vintage) + 2))
     return RpLayout(theme, vintage, f"iris{geo_year}", variables)
 
 
 def _code_kind(code: str) -> str:
-    if re.match(s.IRIS_CODE, code):
+    if re.match(rp_settings.IRIS_CODE, code):
         return "iris"
-    if re.match(s.COMMUNE_CODE, code):
+    if re.match(rp_settings.COMMUNE_CODE, code):
         return "commune"
     if (
-        code.strip().upper() in s.TOTAL_CODES
+        code.strip().upper() in rp_settings.TOTAL_CODES
         or code.strip() == ""
         or code.strip().upper().startswith("TOTAL")
     ):
@@ -147,8 +148,8 @@ def parse_insee_rp(path: Path, *, member: str | None = None, commune_rows: str =
     dropped by default (`commune_rows="drop"`: figures of communes are rebuilt from their IRIS), or kept
     with level `commune` (`"keep"`).
     """
-    if commune_rows not in s.COMMUNE_ROWS:
-        raise ValueError(f"commune_rows must be one of {s.COMMUNE_ROWS}, got {commune_rows!r}")
+    if commune_rows not in rp_settings.COMMUNE_ROWS:
+        raise ValueError(f"commune_rows must be one of {rp_settings.COMMUNE_ROWS}, got {commune_rows!r}")
     table = read_table(path, member=member)
     return stage_table(table, commune_rows=commune_rows)
 
@@ -252,7 +253,7 @@ def stage_table(table: RawTable, *, commune_rows: str = "drop") -> pl.DataFrame:
         .otherwise(pl.lit("missing"))
     )
     out = long.with_columns(
-        pl.lit(s.DATASET).alias("dataset"),
+        pl.lit(rp_settings.DATASET).alias("dataset"),
         pl.lit(layout.theme).alias("theme"),
         pl.lit(layout.vintage).alias("vintage"),
         pl.when(pl.col("level") == "iris")

@@ -5,19 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 
 from sources import registry
-from sources.insee_rp import settings as s
+from sources.insee_rp import settings as rp_settings
 from sources.insee_rp import sniff_header
 
 URLS: dict[str, list[registry.UrlEntry]] = {
-    s.DATASET: [
+    rp_settings.DATASET: [
         registry.UrlEntry(
-            s.url(theme, s.DEFAULT_VINTAGE),
+            rp_settings.url(theme, rp_settings.DEFAULT_VINTAGE),
             "zip_member",
-            f"{s.DEFAULT_VINTAGE} {theme}",
-            s.LICENCE,
-            s.member(theme, s.DEFAULT_VINTAGE),
+            f"{rp_settings.DEFAULT_VINTAGE} {theme}",
+            rp_settings.LICENCE,
+            rp_settings.member(theme, rp_settings.DEFAULT_VINTAGE),
         )
-        for theme in s.THEMES
+        for theme in rp_settings.THEMES
     ]
 }
 
@@ -29,4 +29,6 @@ def recognise(path: Path, head: bytes) -> registry.Layout | None:
     if found is None:
         return None
     layout, member = found
-    return registry.Layout(s.DATASET, "zip" if member else "csv", f"{layout.vintage} {layout.theme}")
+    return registry.Layout(
+        rp_settings.DATASET, "zip" if member else "csv", f"{layout.vintage} {layout.theme}"
+    )

@@ -18,7 +18,7 @@ import polars as pl
 
 from sources import territory_codes
 from sources._errors import SourceFormatError
-from sources.qpv_correspondence import settings as s
+from sources.qpv_correspondence import settings as correspondence_settings
 
 SCHEMA: dict[str, pl.DataType] = {
     "code_2024": pl.String(),
@@ -51,7 +51,7 @@ def looks_like_list(text: str) -> bool:
     """The header of the list: QP2024 and QP2015_1 among its columns."""
     first = text.splitlines()[0] if text else ""
     names = header_names(first)
-    return s.CODE_2024 in names and "QP2015_1" in names
+    return correspondence_settings.CODE_2024 in names and "QP2015_1" in names
 
 
 def read_correspondence(path: Path, *, sha256: str, display_name: str | None = None) -> pl.DataFrame:
@@ -64,7 +64,7 @@ def read_correspondence(path: Path, *, sha256: str, display_name: str | None = N
     delimiter = ";" if lines[0].count(";") >= lines[0].count(",") else ","
     rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
     header = [h.strip().upper() for h in rows[0]]
-    for required in s.REQUIRED:
+    for required in correspondence_settings.REQUIRED:
         if required not in header:
             close = difflib.get_close_matches(required, header, n=1, cutoff=0.5)
             hint = f" (closest: {close[0]!r})" if close else ""
@@ -80,19 +80,25 @@ def read_correspondence(path: Path, *, sha256: str, display_name: str | None = N
             i = col.get(column)
             return row[i].strip() if i is not None and i < len(row) else ""
 
-        code = cell(s.CODE_2024).upper()
+        code = cell(correspondence_settings.CODE_2024).upper()
         if not re.match(territory_codes.QPV2024_CODE, code):
             what = "a 2015 code (QP…)" if re.match(territory_codes.QPV2015_CODE, code) else repr(code)
             raise SourceFormatError(
-                name, f"{what} where a QPV 2024 code is expected", row=number, column=s.CODE_2024
+                name,
+                f"{what} where a QPV 2024 code is expected",
+                row=number,
+                column=correspondence_settings.CODE_2024,
             )
         if code in seen:
             raise SourceFormatError(
-                name, f"QPV 2024 {code} listed twice (row {seen[code]})", row=number, column=s.CODE_2024
+                name,
+                f"QPV 2024 {code} listed twice (row {seen[code]})",
+                row=number,
+                column=correspondence_settings.CODE_2024,
             )
         seen[code] = number
         pairs: list[tuple[str, str, int]] = []
-        for rank, (code_col, label_col) in enumerate(s.PREDECESSORS, start=1):
+        for rank, (code_col, label_col) in enumerate(correspondence_settings.PREDECESSORS, start=1):
             old = cell(code_col).upper()
             if not old:
                 continue
@@ -104,8 +110,8 @@ def read_correspondence(path: Path, *, sha256: str, display_name: str | None = N
             pairs.append((old, cell(label_col), rank))
         base = {
             "code_2024": code,
-            "name_2024": cell(s.NAME_2024) or None,
-            "status": cell(s.STATUS) or None,
+            "name_2024": cell(correspondence_settings.NAME_2024) or None,
+            "status": cell(correspondence_settings.STATUS) or None,
             "source_row": number,
             "source_sha256": sha256,
         }

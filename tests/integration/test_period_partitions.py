@@ -36,7 +36,7 @@ from pipelines.definitions import ASSETS, CHECKS, defs
 from pipelines.refresh import run_refresh
 from pipelines.resources import ParquetIOManager, resources_for
 from sources._http import mirror_path
-from sources.france_travail import settings as ft
+from sources.france_travail import settings as ft_settings
 from tests.integration.period_defs import FakeCatalogue, caf_schedule, caf_sensor, defm_schedule, defm_sensor
 from warehouse.paths import sample_mirror, warehouse_path
 from warehouse.store import connect_readonly
@@ -156,7 +156,7 @@ def test_caf_sensor_requests_only_the_new_year_of_caf_assets(built: Path) -> Non
 
 
 def _qpv_file(home: Path, year: int, quarter: int) -> Path:
-    url = f"https://{ft.INSEE_HOST}/" + ft.DEFM_QPV_PATH.format(
+    url = f"https://{ft_settings.INSEE_HOST}/" + ft_settings.DEFM_QPV_PATH.format(
         geography="qpv2024", year=year, quarter=quarter
     )
     return mirror_path(sample_mirror(home), url)

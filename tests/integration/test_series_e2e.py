@@ -22,7 +22,7 @@ from checks.caf import caf_totals_not_adding_up
 from pipelines.assets.caf import caf_totals_add_up
 from pipelines.cli import app
 from sources.caf import parse_cnaf_base
-from sources.france_travail import settings as ft
+from sources.france_travail import settings as ft_settings
 from sources.registry import scan
 from synthetic.territory import build_territory
 from tests.integration.period_defs import FakeCatalogue, defm_sensor
@@ -128,8 +128,8 @@ def test_qpv_share_of_commune_job_seekers(built: Path) -> None:
 
 def test_republished_quarter_later_release_wins_and_is_logged(built: Path) -> None:
     # the corrected release of 2024-Q2 (2024 geography), read straight from the mirror file (column ABC)
-    rel = ft.DEFM_QPV_REVISED_PATH.format(geography="qpv2024", year=2024, quarter=2, release=2)
-    path = sample_mirror(built) / ft.INSEE_HOST / rel
+    rel = ft_settings.DEFM_QPV_REVISED_PATH.format(geography="qpv2024", year=2024, quarter=2, release=2)
+    path = sample_mirror(built) / ft_settings.INSEE_HOST / rel
     with path.open(encoding="utf-8-sig", newline="") as fh:
         v2 = {r["CODGEO"]: float(r["ABC"].replace("\u202f", "")) for r in csv.DictReader(fh, delimiter=";")}
     con = connect_readonly(warehouse_path(built), spatial=False)
@@ -174,7 +174,7 @@ def test_sensor_requests_only_affected_assets_for_a_newer_quarter(built: Path) -
     sensor = defm_sensor("test_defm_newer_period", newer, built)
     result = sensor(build_sensor_context())
     assert isinstance(result, SensorResult)
-    assert newer.urls == [ft.DEFM_COMMUNES_PERIODS_URL]
+    assert newer.urls == [ft_settings.DEFM_COMMUNES_PERIODS_URL]
     (request,) = result.run_requests or []
     # only the new quarter's partition, of the job-seeker assets and what publishes them
     assert request.partition_key == "2025-Q4"

@@ -14,7 +14,7 @@ from sources.filosofi import parse_filosofi_file
 from sources.insee_common import identify, read_table, scan
 from sources.insee_comparateur import parse_comparateur_file
 from sources.insee_qpv import parse_qpv_file
-from sources.insee_qpv import settings as qs
+from sources.insee_qpv import settings as qpv_settings
 
 
 def _cell(df: pl.DataFrame, code: str, variable: str) -> dict[str, object]:
@@ -215,9 +215,11 @@ def test_value_in_padding_is_refused(qpv: Path, tmp_path: Path) -> None:
 
 
 def test_release_needs_the_file_name_when_headers_are_shared(qpv: Path, tmp_path: Path) -> None:
-    header = ";".join(qs.DEMO_EXPORT_2122.split())
+    header = ";".join(qpv_settings.DEMO_EXPORT_2122.split())
     p = tmp_path / "demographie.csv"
-    p.write_text(header + "\r\n" + "QP061001;X" + ";1" * (len(qs.DEMO_EXPORT_2122.split()) - 2) + "\r\n")
+    p.write_text(
+        header + "\r\n" + "QP061001;X" + ";1" * (len(qpv_settings.DEMO_EXPORT_2122.split()) - 2) + "\r\n"
+    )
     with pytest.raises(SourceFormatError, match="file name"):
         identify(p)
 
@@ -243,7 +245,7 @@ def _xlsx(path: Path, blank_rows: int, header: list[str], rows: list[list[object
 
 @pytest.mark.parametrize("skip", [5, 7])
 def test_xlsx_header_rows_shifted(tmp_path: Path, skip: int) -> None:
-    header = qs.DEMO_V1_21.split()
+    header = qpv_settings.DEMO_V1_21.split()
     row: list[object] = [1] * len(header)
     row[0] = "QP061001"
     row[header.index("POP_MUN")] = 1471

@@ -20,7 +20,7 @@ import pytest
 
 from sources._errors import SourceFormatError
 from sources.insee_rp import parse_insee_rp, sniff_header
-from sources.insee_rp import settings as s
+from sources.insee_rp import settings as rp_settings
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "insee_rp"
 DIPLOMES = FIXTURES / "base-ic-diplomes-formation-2021_csv.zip"
@@ -180,6 +180,6 @@ def test_registry_recognises_the_files() -> None:
     layout = recognise(DIPLOMES)
     assert layout is not None and (layout.dataset, layout.vintage) == ("insee_rp", "2021 diplomes")
     urls = default_urls()["insee_rp"]
-    assert {e.vintage for e in urls} == {f"2022 {t}" for t in s.THEMES}
+    assert {e.vintage for e in urls} == {f"2022 {t}" for t in rp_settings.THEMES}
     assert all(e.member and e.member.endswith("-2022.CSV") for e in urls)
-    assert s.url("diplomes", "2022").endswith("/8647010/base-ic-diplomes-formation-2022_csv.zip")
+    assert rp_settings.url("diplomes", "2022").endswith("/8647010/base-ic-diplomes-formation-2022_csv.zip")

@@ -18,7 +18,7 @@ from checks.observation import shares_out_of_range
 from models.insee_indicators import INDICATORS_BY_ID
 from models.insee_rp import insee_rp_catalog, insee_rp_observations, insee_rp_reference_observations
 from sources.insee_rp import STAGED_SCHEMA, parse_insee_rp
-from sources.insee_rp import settings as s
+from sources.insee_rp import settings as rp_settings
 
 
 def _staged(
@@ -182,13 +182,13 @@ def test_synthetic_writer(tmp_path: Path) -> None:
     paths = write_insee_rp(tmp_path / "a", t, 2024)
     again = write_insee_rp(tmp_path / "b", t, 2024)
     assert [p.read_bytes() for p in paths] == [p.read_bytes() for p in again]  # deterministic
-    assert len(paths) == len(s.THEMES)
+    assert len(paths) == len(rp_settings.THEMES)
     frames = []
-    for theme, path in zip(s.THEMES, paths, strict=True):
-        assert path == tmp_path / "a" / s.url(theme, "2022").removeprefix("https://")
+    for theme, path in zip(rp_settings.THEMES, paths, strict=True):
+        assert path == tmp_path / "a" / rp_settings.url(theme, "2022").removeprefix("https://")
         with zipfile.ZipFile(path) as zf:
-            assert zf.namelist() == [s.member(theme, "2022")]
-            text = zf.read(s.member(theme, "2022")).decode("utf-8")
+            assert zf.namelist() == [rp_settings.member(theme, "2022")]
+            text = zf.read(rp_settings.member(theme, "2022")).decode("utf-8")
         assert text.startswith("IRIS;COM;TYP_IRIS;LAB_IRIS;") and "\r\n" in text and "," in text
         staged = parse_insee_rp(path)
         assert set(staged["theme"]) == {theme}

@@ -85,7 +85,7 @@ def test_mirror_files_parse_with_the_project_parsers(tmp_path: Path) -> None:
     from sources.cog import read_insee_communes
     from sources.filosofi_grid import parse_filosofi_grid_csv
     from sources.qpv_perimeters import read_perimeters
-    from sources.qpv_perimeters import settings as qs
+    from sources.qpv_perimeters import settings as perimeter_settings
 
     files = generate_national(tmp_path / "m", seed=3, scale=0.005)
     by_name = {p.name: p for p in files}
@@ -95,8 +95,10 @@ def test_mirror_files_parse_with_the_project_parsers(tmp_path: Path) -> None:
     assert cells.height > 100
     communes = read_insee_communes(by_name["v_commune_2024.csv"])
     assert communes["departement"].n_unique() > 1
-    qpv_zip = next(p for p in files if p.name == Path(qs.QPV2024_URL).name)
-    perims = read_perimeters(qpv_zip, geography="qpv2024", sha256="0" * 64, member=qs.QPV2024_MEMBER)
+    qpv_zip = next(p for p in files if p.name == Path(perimeter_settings.QPV2024_URL).name)
+    perims = read_perimeters(
+        qpv_zip, geography="qpv2024", sha256="0" * 64, member=perimeter_settings.QPV2024_MEMBER
+    )
     expected = build_national_territory(3, 0.005)
     assert sorted(perims["code"]) == sorted(q.code for q in expected.qpv2024)
     assert perims.height >= 1
