@@ -16,7 +16,13 @@ import re
 
 import polars as pl
 
-from models.observation import INDICATOR_SCHEMA, conform_observations, empty_observations
+from models.observation import (
+    INDICATOR_SCHEMA,
+    PERIOD_AND_FILE,
+    as_published,
+    conform_observations,
+    empty_observations,
+)
 from models.series import REVISION_LOG_SCHEMA, build_series, latest_per_dataset, observations_per_file
 
 SOURCE = "Cnaf (CAF)"
@@ -132,12 +138,12 @@ def caf_observations(
 ) -> pl.DataFrame:
     """Staged CAF rows → observations. Unlocated and aggregate rows stay in the staged table only."""
     located = staged.filter(pl.col("territory_kind").is_in(list(LOCATED_KINDS)))
-    obs = located.with_columns(
-        _indicator_id_expr().alias("indicator_id"),
-        pl.lit("published").alias("method"),  # as the publisher gave it; status says if hidden
-        pl.lit(source_dataset).alias("source_dataset"),
-        pl.lit(source_vintage).alias("source_vintage"),
-        pl.lit(sha256).alias("source_sha256"),
+    obs = as_published(
+        located,
+        _indicator_id_expr(),
+        source_dataset=source_dataset,
+        source_vintage=source_vintage,
+        sha256=sha256,
     )
     unknown = obs.filter(pl.col("indicator_id").is_null())
     if unknown.height:
@@ -219,11 +225,7 @@ def aggregate_iris_to_commune(observations: pl.DataFrame) -> pl.DataFrame:
             "indicator_id",
             pl.col("territory_code").str.slice(0, 5).alias("commune"),
             "geo_version",
-            "period",
-            "period_type",
-            "source_dataset",
-            "source_vintage",
-            "source_sha256",
+            *PERIOD_AND_FILE,
         ],
         maintain_order=True,
     ).agg(

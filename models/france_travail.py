@@ -9,7 +9,14 @@ from __future__ import annotations
 
 import polars as pl
 
-from models.observation import INDICATOR_SCHEMA, SECRET, conform_observations, empty_observations
+from models.observation import (
+    INDICATOR_SCHEMA,
+    SAME_PLACE_AND_FILE,
+    SECRET,
+    as_published,
+    conform_observations,
+    empty_observations,
+)
 from models.series import (
     REVISION_LOG_SCHEMA,
     build_series,
@@ -96,12 +103,8 @@ def defm_observations(
     """Staged DEFM rows → observations (communes and QPVs only; aggregates/arrondissements stay staged),
     plus the derived count registered for a year or more (`defm_long_term`) where the file has the bands."""
     kept = staged.filter(pl.col("territory_kind").is_in(list(OBSERVED_KINDS)))
-    obs = kept.with_columns(
-        _id_expr().alias("indicator_id"),
-        pl.lit("published").alias("method"),  # as the publisher gave it; status says if hidden
-        pl.lit(source_dataset).alias("source_dataset"),
-        pl.lit(source_vintage).alias("source_vintage"),
-        pl.lit(sha256).alias("source_sha256"),
+    obs = as_published(
+        kept, _id_expr(), source_dataset=source_dataset, source_vintage=source_vintage, sha256=sha256
     )
     published = conform_observations(obs)
     return pl.concat([published, defm_long_term(published)])
@@ -123,16 +126,7 @@ def defm_long_term(observations: pl.DataFrame) -> pl.DataFrame:
     and how many bands were hidden (never a partial sum); a territory/period with only one of the two
     bands in its file gets nothing."""
     obs = conform_observations(observations)
-    key = [
-        "territory_kind",
-        "territory_code",
-        "geo_version",
-        "period",
-        "period_type",
-        "source_dataset",
-        "source_vintage",
-        "source_sha256",
-    ]
+    key = list(SAME_PLACE_AND_FILE)
     parts = obs.filter(pl.col("indicator_id").is_in(list(_LONG_TERM_PARTS)))
     if parts.is_empty():
         return obs.clear()

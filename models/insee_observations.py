@@ -12,7 +12,13 @@ import re
 import polars as pl
 
 from models.insee_indicators import INDICATORS_BY_ID, RECOMPUTED, VARIABLE_MAP
-from models.observation import OBSERVATION_KEY, SECRET, conform_observations, empty_observations
+from models.observation import (
+    OBSERVATION_KEY,
+    SAME_PLACE_AND_FILE,
+    SECRET,
+    conform_observations,
+    empty_observations,
+)
 
 DATASET_FAMILY = {
     "insee_qpv_demo": "demo",
@@ -82,16 +88,7 @@ def insee_observations(staged: pl.DataFrame, sha256: str) -> pl.DataFrame:
 
 def _recomputed(obs: pl.DataFrame) -> pl.DataFrame:
     parts = []
-    keys = [
-        "territory_kind",
-        "territory_code",
-        "geo_version",
-        "period",
-        "period_type",
-        "source_dataset",
-        "source_vintage",
-        "source_sha256",
-    ]
+    keys = list(SAME_PLACE_AND_FILE)
     for indicator, num_id, den_id in RECOMPUTED:
         num = obs.filter(pl.col("indicator_id") == num_id).select(
             *keys, pl.col("value").alias("numerator"), pl.col("status").alias("_ns")

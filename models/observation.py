@@ -57,6 +57,11 @@ OBSERVATION_KEY = (
     "source_vintage",
 )
 
+# When a figure was measured and which file it comes from; with where (territory and geography
+# version), what the figures of several indicators must share to be summed or divided together.
+PERIOD_AND_FILE = ("period", "period_type", "source_dataset", "source_vintage", "source_sha256")
+SAME_PLACE_AND_FILE = ("territory_kind", "territory_code", "geo_version", *PERIOD_AND_FILE)
+
 INDICATOR_SCHEMA: dict[str, pl.DataType] = {
     "indicator_id": pl.String(),
     "theme": pl.String(),  # population, menages, revenus, emploi, caf, demandeurs_emploi, education, logement
@@ -83,6 +88,20 @@ def not_computable_fr(parts_hidden: object, parts_total: object) -> str:
 def empty_observations() -> pl.DataFrame:
     """An empty frame with the observation schema."""
     return pl.DataFrame(schema=OBSERVATION_SCHEMA)
+
+
+def as_published(
+    staged: pl.DataFrame, indicator_id: pl.Expr, *, source_dataset: str, source_vintage: str, sha256: str
+) -> pl.DataFrame:
+    """Staged rows of a publisher's file as observations of that file: their indicator, method
+    ``published`` (the status says whether the publisher hid the value), and the file's provenance."""
+    return staged.with_columns(
+        indicator_id.alias("indicator_id"),
+        pl.lit("published").alias("method"),
+        pl.lit(source_dataset).alias("source_dataset"),
+        pl.lit(source_vintage).alias("source_vintage"),
+        pl.lit(sha256).alias("source_sha256"),
+    )
 
 
 def conform_observations(frame: pl.DataFrame) -> pl.DataFrame:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+import polars as pl
+
 _DEP3 = r"(\d{3}|02A|02B)"
 QPV2015_CODE = rf"^QP{_DEP3}\d{{3}}$"
 QPV2024_CODE = rf"^QN{_DEP3}\d{{2}}[A-Z]$"
@@ -38,3 +40,19 @@ def qpv_kind(code: str) -> str | None:
     if QPV2024_RE.match(code):
         return "qpv2024"
     return None
+
+
+_KIND_CODES = {"iris": IRIS_CODE, "commune": COMMUNE_CODE, "qpv2015": QPV2015_CODE, "qpv2024": QPV2024_CODE}
+# The rows of the publishers' files that total every territory (CAF, DEFM): kept, but located nowhere.
+AGGREGATE_CODES = ("ENSEMBLE", "TOTAL")
+
+
+def kind_expr(code: pl.Expr, kinds: tuple[str, ...]) -> pl.Expr:
+    """The kind of each code (a Polars expression), among `kinds` (``iris``, ``commune``, ``qpv2015``,
+    ``qpv2024``); ``aggregate`` for a total row, ``unlocated`` for anything else."""
+    cases = [(code.str.contains(_KIND_CODES[k]), k) for k in kinds]
+    cases.append((code.is_in(list(AGGREGATE_CODES)), "aggregate"))
+    out: pl.Expr = pl.lit("unlocated")
+    for matches, kind in reversed(cases):  # the first case that matches wins
+        out = pl.when(matches).then(pl.lit(kind)).otherwise(out)
+    return out

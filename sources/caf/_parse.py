@@ -20,6 +20,7 @@ import polars as pl
 from sources._errors import SourceFormatError
 from sources._period_csv import classify_cells, decode_text, refuse_negative, refuse_repeated_keys
 from sources.caf import settings
+from sources.territory_codes import kind_expr
 
 CAF_STAGED_SCHEMA: dict[str, pl.DataType] = {
     "layout": pl.String(),
@@ -102,19 +103,7 @@ def _wide(header: list[str], rows: Iterator[tuple[int, list[str]]]) -> pl.DataFr
 
 
 def _kind_expr(code: pl.Expr) -> pl.Expr:
-    return (
-        pl.when(code.str.contains(r"^(?:\d{2}|2[AB])\d{7}$"))
-        .then(pl.lit("iris"))
-        .when(code.str.contains(r"^(?:\d{2}|2[AB])\d{3}$"))
-        .then(pl.lit("commune"))
-        .when(code.str.contains(r"^QP\d{6}$"))
-        .then(pl.lit("qpv2015"))
-        .when(code.str.contains(r"^QN[0-9A-Z]{6}$"))
-        .then(pl.lit("qpv2024"))
-        .when(code.is_in(["ENSEMBLE", "TOTAL"]))
-        .then(pl.lit("aggregate"))
-        .otherwise(pl.lit("unlocated"))
-    )
+    return kind_expr(code, ("iris", "commune", "qpv2015", "qpv2024"))
 
 
 def _geo_version_expr(kind: pl.Expr, year: pl.Expr) -> pl.Expr:

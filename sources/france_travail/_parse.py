@@ -15,6 +15,7 @@ import polars as pl
 from sources._errors import SourceFormatError
 from sources._period_csv import classify_cells, decode_text, refuse_negative, refuse_repeated_keys
 from sources.france_travail import settings
+from sources.territory_codes import kind_expr
 
 DEFM_STAGED_SCHEMA: dict[str, pl.DataType] = {
     "layout": pl.String(),
@@ -285,15 +286,7 @@ def parse_defm_qpv(path: Path, period: str) -> pl.DataFrame:
     if not variables:
         raise SourceFormatError(str(path), "no job-seeker variable in header", row=1)
     code = pl.col(code_col).str.strip_chars().str.to_uppercase()
-    kind = (
-        pl.when(code.str.contains(r"^QP\d{6}$"))
-        .then(pl.lit("qpv2015"))
-        .when(code.str.contains(r"^QN[0-9A-Z]{6}$"))
-        .then(pl.lit("qpv2024"))
-        .when(code.is_in(["ENSEMBLE", "TOTAL"]))
-        .then(pl.lit("aggregate"))
-        .otherwise(pl.lit("unlocated"))
-    )
+    kind = kind_expr(code, ("qpv2015", "qpv2024"))
     empty = _first_bad(frame, code == "")
     if empty is not None:
         raise SourceFormatError(

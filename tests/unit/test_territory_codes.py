@@ -38,3 +38,21 @@ def test_no_other_module_spells_a_qpv_code_pattern() -> None:
             if path.name != "territory_codes.py" and spelled.search(path.read_text(encoding="utf-8")):
                 owners.append(str(path.relative_to(ROOT)))
     assert owners == [], owners
+
+
+def test_kind_expr_locates_each_code_among_the_kinds_a_file_may_hold() -> None:
+    import polars as pl
+
+    from sources.territory_codes import kind_expr
+
+    codes = ["610060101", "61006", "2A004", "QP061001", "QP02A001", "QN06101M", "ENSEMBLE", "04XXX", ""]
+    frame = pl.DataFrame({"code": codes})
+    every = ("iris", "commune", "qpv2015", "qpv2024")
+    caf = frame.select(kind_expr(pl.col("code"), every).alias("kind"))["kind"]
+    assert caf.to_list() == [
+        "iris", "commune", "commune", "qpv2015", "qpv2015", "qpv2024", "aggregate", "unlocated", "unlocated"
+    ]
+    defm = frame.select(kind_expr(pl.col("code"), ("qpv2015", "qpv2024")).alias("kind"))["kind"]
+    assert defm.to_list()[:3] == ["unlocated"] * 3 and defm.to_list()[3:7] == [
+        "qpv2015", "qpv2015", "qpv2024", "aggregate"
+    ]
