@@ -92,10 +92,5 @@ with INSEE's QPV bases (same unit and aggregation: counts, summed).""",
     )
 )
 
-caf_period = SOURCE.partitions_def
-stg_caf = SOURCE.staged
-caf_totals_add_up = SOURCE.check
-refresh_caf = SOURCE.job
-AFFECTED = SOURCE.affected
 PUBLISHED: list[str] = []
 ASSETS, CHECKS, STAGED, OBSERVATIONS, CATALOGS, JOBS, SCHEDULES, SENSORS, PERIODS = SOURCE.plug_in()

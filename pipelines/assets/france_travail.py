@@ -116,10 +116,5 @@ training level, and the QPV share of the commune's job seekers.""",
     )
 )
 
-defm_period = SOURCE.partitions_def
-stg_defm = SOURCE.staged
-defm_totals_add_up = SOURCE.check
-refresh_defm = SOURCE.job
-AFFECTED = SOURCE.affected
 PUBLISHED: list[str] = []
 ASSETS, CHECKS, STAGED, OBSERVATIONS, CATALOGS, JOBS, SCHEDULES, SENSORS, PERIODS = SOURCE.plug_in()

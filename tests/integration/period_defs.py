@@ -1,6 +1,6 @@
-"""The schedules and newer-period sensors of the CAF and job-seeker sources, built as the definitions
-build them but against a test home and a stand-in publisher catalogue (tests of period partitions and of
-the series)."""
+"""The schedule and newer-period sensor of a period source (CAF years, job-seeker quarters), built as
+`pipelines/assets/period_source.py` builds them but against a test home and a stand-in publisher
+catalogue (tests of period partitions and of the series)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,12 @@ from dagster import ScheduleDefinition, SensorDefinition
 
 from pipelines.assets import caf as caf_assets
 from pipelines.assets import france_travail as ft_assets
-from pipelines.assets.periods import quarter_key, year_key
+from pipelines.assets.period_source import PeriodSource
 from pipelines.assets.series import newer_period_sensor, period_schedule
 from sources.caf import settings as caf_settings
-from sources.france_travail import settings as ft_settings
+
+CAF: PeriodSource = caf_assets.SOURCE
+DEFM: PeriodSource = ft_assets.SOURCE
 
 
 class FakeCatalogue:
@@ -30,57 +32,34 @@ class FakeCatalogue:
         return {"results": [{self.field: p} for p in self.periods]}
 
 
-def defm_sensor(name: str, catalogue: FakeCatalogue, home: Path) -> SensorDefinition:
+def sensor(source: PeriodSource, name: str, catalogue: FakeCatalogue, home: Path) -> SensorDefinition:
+    """The source's newer-period sensor. The CAF one is asked which years a QPV file holds: the yearly
+    files by QPV are the ones a new year adds."""
+    spec = source.spec
+    dataset = caf_settings.DATASET_CNAF_QPV["qpv2015"] if source is CAF else spec.catalogue_dataset
     return newer_period_sensor(
         name=name,
-        job=ft_assets.refresh_defm,
-        catalogue_url=ft_settings.DEFM_COMMUNES_PERIODS_URL,
-        period_field="date",
-        staged_asset="stg_defm",
-        dataset=ft_settings.DATASET_COMMUNES,
-        affected=ft_assets.AFFECTED,
-        partitions_def=ft_assets.defm_period,
-        key=quarter_key,
+        job=source.job,
+        catalogue_url=spec.catalogue_url,
+        period_field=spec.period_field,
+        staged_asset=source.staged_name,
+        dataset=dataset,
+        affected=source.affected,
+        partitions_def=source.partitions_def,
+        key=spec.key,
         client=catalogue,
         home=lambda: home,
     )
 
 
-def caf_sensor(name: str, catalogue: FakeCatalogue, home: Path) -> SensorDefinition:
-    return newer_period_sensor(
-        name=name,
-        job=caf_assets.refresh_caf,
-        catalogue_url=caf_settings.ODS_PERIODS_URL.format(dataset_id=caf_settings.S_BEN_COM_F),
-        period_field=caf_settings.ODS_DATE,
-        staged_asset="stg_caf",
-        dataset=caf_settings.DATASET_CNAF_QPV["qpv2015"],
-        affected=caf_assets.AFFECTED,
-        partitions_def=caf_assets.caf_period,
-        key=year_key,
-        client=catalogue,
-        home=lambda: home,
-    )
-
-
-def defm_schedule(name: str, cron: str, home: Path) -> ScheduleDefinition:
+def schedule(source: PeriodSource, name: str, home: Path) -> ScheduleDefinition:
+    """The source's schedule (its own cron) on the test home."""
     return period_schedule(
         name=name,
-        cron_schedule=cron,
-        job=ft_assets.refresh_defm,
-        partitions_def=ft_assets.defm_period,
-        expected=ft_assets.expected_defm_quarter,
-        affected=ft_assets.AFFECTED,
-        home=lambda: home,
-    )
-
-
-def caf_schedule(name: str, cron: str, home: Path) -> ScheduleDefinition:
-    return period_schedule(
-        name=name,
-        cron_schedule=cron,
-        job=caf_assets.refresh_caf,
-        partitions_def=caf_assets.caf_period,
-        expected=caf_assets.expected_caf_year,
-        affected=caf_assets.AFFECTED,
+        cron_schedule=source.spec.cron,
+        job=source.job,
+        partitions_def=source.partitions_def,
+        expected=source.spec.expected,
+        affected=source.affected,
         home=lambda: home,
     )

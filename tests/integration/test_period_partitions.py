@@ -29,15 +29,13 @@ from dagster import (
     instance_for_test,
 )
 
-from pipelines.assets import caf as caf_assets
-from pipelines.assets import france_travail as ft_assets
 from pipelines.dagster_private import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 from pipelines.definitions import ASSETS, CHECKS, defs
 from pipelines.refresh import run_refresh
 from pipelines.resources import ParquetIOManager, resources_for
 from sources._http import mirror_path
 from sources.france_travail import settings as ft_settings
-from tests.integration.period_defs import FakeCatalogue, caf_schedule, caf_sensor, defm_schedule, defm_sensor
+from tests.integration.period_defs import CAF, DEFM, FakeCatalogue, schedule, sensor
 from warehouse.paths import sample_mirror, warehouse_path
 from warehouse.store import connect_readonly
 
@@ -111,8 +109,8 @@ def test_refresh_stages_one_file_per_period(built: Path) -> None:
 def test_quarterly_schedule_runs_the_quarter_just_ended(
     when: datetime, expected: str, built: Path, instance: DagsterInstance
 ) -> None:
-    schedule = defm_schedule("test_quarterly", "0 6 28 1,4,7,10 *", built)
-    request = schedule(build_schedule_context(instance=instance, scheduled_execution_time=when))
+    quarterly = schedule(DEFM, "test_quarterly", built)
+    request = quarterly(build_schedule_context(instance=instance, scheduled_execution_time=when))
     assert isinstance(request, RunRequest)
     assert request.partition_key == expected
     assert instance.has_dynamic_partition("defm_period", expected)
@@ -125,24 +123,23 @@ def test_quarterly_schedule_runs_the_quarter_just_ended(
 
 
 def test_yearly_caf_schedule_runs_the_previous_year(built: Path, instance: DagsterInstance) -> None:
-    schedule = caf_schedule("test_yearly", "0 5 1 7 *", built)
+    yearly = schedule(CAF, "test_yearly", built)
     when = datetime(2026, 7, 1, 5, tzinfo=PARIS)
-    request = schedule(build_schedule_context(instance=instance, scheduled_execution_time=when))
+    request = yearly(build_schedule_context(instance=instance, scheduled_execution_time=when))
     assert isinstance(request, RunRequest) and request.partition_key == "2025"
     assert instance.has_dynamic_partition("caf_period", "2025")
     assert _groups(set(request.asset_selection or [])) <= {"caf", *ALLOWED_GROUPS}
 
 
 def test_caf_sensor_requests_only_the_new_year_of_caf_assets(built: Path) -> None:
-    sensor = caf_sensor(
-        "test_caf_newer_period", FakeCatalogue("dtreffre", ["2022-12", "2025-12", "2023-12"]), built
-    )
-    result = sensor(build_sensor_context())
+    newer = FakeCatalogue("dtreffre", ["2022-12", "2025-12", "2023-12"])
+    caf_sensor = sensor(CAF, "test_caf_newer_period", newer, built)
+    result = caf_sensor(build_sensor_context())
     assert isinstance(result, SensorResult)
     (request,) = result.run_requests or []
     assert request.partition_key == "2025"
     keys = set(request.asset_selection or [])
-    assert keys == {AssetKey(a) for a in caf_assets.AFFECTED}
+    assert keys == {AssetKey(a) for a in CAF.affected}
     assert AssetKey("stg_caf") in keys and AssetKey("warehouse") in keys
     assert _groups(keys) <= {"caf", *ALLOWED_GROUPS}  # nothing of geography nor of another source
     added = {
@@ -152,7 +149,7 @@ def test_caf_sensor_requests_only_the_new_year_of_caf_assets(built: Path) -> Non
         for k in r.partition_keys
     }
     assert ("caf_period", "2025") in added and ("caf_period", "2019") in added  # staged ones too
-    assert isinstance(sensor(build_sensor_context(cursor=result.cursor)), SkipReason)
+    assert isinstance(caf_sensor(build_sensor_context(cursor=result.cursor)), SkipReason)
 
 
 def _qpv_file(home: Path, year: int, quarter: int) -> Path:
@@ -182,8 +179,8 @@ def test_one_new_quarter_materialised_alone(built: Path, tmp_path: Path) -> None
     caf_rows = con.execute("SELECT count(*) FROM observation WHERE indicator_id LIKE 'caf_%'").fetchone()
     con.close()
 
-    sensor = defm_sensor("test_defm_new_quarter", FakeCatalogue("date", ["2024-T4", "2025-T1"]), home)
-    result = sensor(build_sensor_context())
+    newer = FakeCatalogue("date", ["2024-T4", "2025-T1"])
+    result = sensor(DEFM, "test_defm_new_quarter", newer, home)(build_sensor_context())
     assert isinstance(result, SensorResult)
     (request,) = result.run_requests or []
     assert request.partition_key == "2025-Q1"
@@ -195,7 +192,7 @@ def test_one_new_quarter_materialised_alone(built: Path, tmp_path: Path) -> None
     run_defs = Definitions(
         assets=ASSETS,  # type: ignore[arg-type]
         asset_checks=CHECKS,  # type: ignore[arg-type]
-        jobs=[ft_assets.refresh_defm],
+        jobs=[DEFM.job],
         resources=resources_for("sample", home=home),
     )
     run = run_defs.resolve_job_def("refresh_defm").execute_in_process(

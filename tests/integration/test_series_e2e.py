@@ -19,13 +19,12 @@ from dagster import (
 from typer.testing import CliRunner
 
 from checks.caf import caf_totals_not_adding_up
-from pipelines.assets.caf import caf_totals_add_up
 from pipelines.cli import app
 from sources.caf import parse_cnaf_base
 from sources.france_travail import settings as ft_settings
 from sources.registry import scan
 from synthetic.territory import build_territory
-from tests.integration.period_defs import FakeCatalogue, defm_sensor
+from tests.integration.period_defs import CAF, DEFM, FakeCatalogue, sensor
 from warehouse.paths import sample_mirror, warehouse_path
 from warehouse.store import connect_readonly
 
@@ -152,7 +151,7 @@ def test_republished_quarter_later_release_wins_and_is_logged(built: Path) -> No
 
 def test_totals_not_adding_up_is_a_warning_listing_rows() -> None:
     staged = parse_cnaf_base(FIXTURES / "caf" / "data_CAF_2020_IRIS_bad_totals.csv")
-    result = caf_totals_add_up(staged)  # type: ignore[call-arg]
+    result = CAF.check(staged)  # type: ignore[call-arg]
     assert isinstance(result, AssetCheckResult)
     assert not result.passed
     assert result.severity == AssetCheckSeverity.WARN
@@ -171,8 +170,8 @@ def test_cli_refuses_bad_code_and_unknown_indicator(built: Path) -> None:
 
 def test_sensor_requests_only_affected_assets_for_a_newer_quarter(built: Path) -> None:
     newer = FakeCatalogue("date", ["2024-T4", "2025-T4", "2023-T4"])
-    sensor = defm_sensor("test_defm_newer_period", newer, built)
-    result = sensor(build_sensor_context())
+    newer_sensor = sensor(DEFM, "test_defm_newer_period", newer, built)
+    result = newer_sensor(build_sensor_context())
     assert isinstance(result, SensorResult)
     assert newer.urls == [ft_settings.DEFM_COMMUNES_PERIODS_URL]
     (request,) = result.run_requests or []
@@ -190,10 +189,10 @@ def test_sensor_requests_only_affected_assets_for_a_newer_quarter(built: Path) -
     assert ("defm_period", "2025-Q4") in added
     assert result.cursor == "2025-Q4"
     # the same newer quarter seen again: no second run
-    again = sensor(build_sensor_context(cursor=result.cursor))
+    again = newer_sensor(build_sensor_context(cursor=result.cursor))
     assert isinstance(again, SkipReason)
     # nothing newer than the staged 2024-Q4: skip
-    same = defm_sensor("test_defm_same_period", FakeCatalogue("date", ["2023-T4", "2024-T4"]), built)
+    same = sensor(DEFM, "test_defm_same_period", FakeCatalogue("date", ["2023-T4", "2024-T4"]), built)
     assert isinstance(same(build_sensor_context()), SkipReason)
 
 
