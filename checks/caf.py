@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandera.polars as pa
 import polars as pl
 
-from checks.period_source import PeriodObservationModel, PeriodStagedModel
+from checks.period_source import PeriodObservationModel, PeriodStagedModel, totals_report_schema
 
 STAGED_KINDS = ["iris", "commune", "qpv2015", "qpv2024", "france", "aggregate", "unlocated"]
 
@@ -37,16 +37,7 @@ CAF_TOTAL_RULES: dict[str, tuple[str, ...]] = {
     "ENF": ("ENF_2", "ENF_3_5", "ENF_6_10", "ENF_11_14", "ENF_15_17", "ENF_18_24"),
 }
 
-TOTALS_REPORT_SCHEMA: dict[str, pl.DataType] = {
-    "source_file": pl.String(),
-    "source_row": pl.Int64(),
-    "territory_code": pl.String(),
-    "period": pl.String(),
-    "rule": pl.String(),
-    "total": pl.Float64(),
-    "parts_sum": pl.Float64(),
-    "difference": pl.Float64(),
-}
+TOTALS_REPORT_SCHEMA = totals_report_schema({"source_row": pl.Int64()})
 
 
 def caf_totals_not_adding_up(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandera.polars as pa
 import polars as pl
 
-from checks.period_source import PeriodObservationModel, PeriodStagedModel
+from checks.period_source import PeriodObservationModel, PeriodStagedModel, totals_report_schema
 
 BREAKDOWNS = ("sex", "age_band", "seniority", "rsa", "training_level", "nationality")
 # The DARES rounds each count to 5: H + F may differ from Total by up to 7.5 (3 independent roundings).
@@ -48,17 +48,7 @@ class DefmObservationModel(PeriodObservationModel):
     value: float = pa.Field(nullable=True)
 
 
-TOTALS_REPORT_SCHEMA: dict[str, pl.DataType] = {
-    "source_file": pl.String(),
-    "territory_kind": pl.String(),
-    "territory_code": pl.String(),
-    "period": pl.String(),
-    "rule": pl.String(),
-    "total": pl.Float64(),
-    "parts_sum": pl.Float64(),
-    "difference": pl.Float64(),
-    "source_rows": pl.String(),
-}
+TOTALS_REPORT_SCHEMA = totals_report_schema({"territory_kind": pl.String()}, {"source_rows": pl.String()})
 
 # (dimension, parts, total value of that dimension). Categories are checked with every breakdown at total.
 DEFM_TOTAL_RULES: list[tuple[str, tuple[str, ...], str]] = [

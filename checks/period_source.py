@@ -12,6 +12,25 @@ from models.observation import STATUSES
 STAGED_STATUSES = ["published", "suppressed", "not_applicable"]
 
 
+def totals_report_schema(
+    located: dict[str, pl.DataType], extra: dict[str, pl.DataType] | None = None
+) -> dict[str, pl.DataType]:
+    """The columns of a totals-check report: the file, where in it (`located`: a row, a territory
+    kind), the territory and period, the rule broken, the total, the sum of its parts and the
+    difference, then `extra`."""
+    return {
+        "source_file": pl.String(),
+        **located,
+        "territory_code": pl.String(),
+        "period": pl.String(),
+        "rule": pl.String(),
+        "total": pl.Float64(),
+        "parts_sum": pl.Float64(),
+        "difference": pl.Float64(),
+        **(extra or {}),
+    }
+
+
 class PeriodStagedModel(pa.DataFrameModel):
     """Columns every staged per-period table has (sources/_period_csv.py classifies their cells)."""
 

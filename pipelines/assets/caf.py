@@ -16,7 +16,7 @@ import polars as pl
 
 from checks.caf import caf_totals_not_adding_up, validate_caf_observations, validate_caf_staged
 from models.caf import caf_indicator_catalog, caf_series
-from pipelines.assets.period_source import PeriodSourceSpec, period_source
+from pipelines.assets.period_source import PeriodSourceSpec, Series, Staging, period_source
 from pipelines.assets.periods import year_key
 from pipelines.resources import Obtained
 from sources._errors import SourceFormatError
@@ -58,13 +58,8 @@ SOURCE = period_source(
             *caf_settings.DATASET_CNAF_QPV.values(),
         ),
         verified=frozenset(VERIFIED),
-        parse=_parse,
-        staged_schema=CAF_STAGED_SCHEMA,
-        validate_staged=validate_caf_staged,
-        key=year_key,
-        series=caf_series,
-        validate_observations=validate_caf_observations,
-        catalog=caf_indicator_catalog,
+        staging=Staging(parse=_parse, schema=CAF_STAGED_SCHEMA, validate=validate_caf_staged, key=year_key),
+        series=Series(build=caf_series, validate=validate_caf_observations, catalog=caf_indicator_catalog),
         totals=caf_totals_not_adding_up,
         totals_rule="Totals add up (A = AI+AM+ACSSENF+ACAVENF, ENF = sum of age bands); flagged, "
         "never corrected",

@@ -24,7 +24,7 @@ from checks.france_travail import (
     validate_defm_staged,
 )
 from models.france_travail import defm_indicator_catalog, defm_series
-from pipelines.assets.period_source import PeriodSourceSpec, period_source
+from pipelines.assets.period_source import PeriodSourceSpec, Series, Staging, period_source
 from pipelines.assets.periods import quarter_key
 from pipelines.resources import Obtained
 from sources._errors import SourceFormatError
@@ -77,16 +77,15 @@ SOURCE = period_source(
         group="france_travail",
         datasets=(ft_settings.DATASET_COMMUNES, *ft_settings.DATASET_QPV.values()),
         verified=frozenset(VERIFIED),
-        parse=_parse,
-        staged_schema=DEFM_STAGED_SCHEMA,
-        validate_staged=validate_defm_staged,
-        key=quarter_key,
-        series=defm_series,
-        series_inputs=("territory_link",),
-        validate_observations=validate_defm_observations,
+        staging=Staging(_parse, DEFM_STAGED_SCHEMA, validate_defm_staged, key=quarter_key),
+        series=Series(
+            build=defm_series,
+            validate=validate_defm_observations,
+            catalog=defm_indicator_catalog,
+            inputs=("territory_link",),
+            catalog_of_staged=True,
+        ),
         extra_metadata=_share_rows,
-        catalog=defm_indicator_catalog,
-        catalog_of_staged=True,
         totals=defm_staged_totals_not_adding_up,
         totals_rule="A+B+C = ABC, F+H = total, age bands = total; flagged (DARES rounding "
         "tolerated), never corrected",

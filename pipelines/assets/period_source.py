@@ -54,6 +54,27 @@ PROVENANCE: dict[str, pl.DataType] = {
 
 
 @dataclass(frozen=True)
+class Staging:
+    """How a file of the source becomes staged rows."""
+
+    parse: Callable[[Obtained], tuple[pl.DataFrame, str]]  # one file → (staged rows, release label)
+    schema: Mapping[str, pl.DataType]  # the parser's schema (provenance columns are added here)
+    validate: Callable[[pl.DataFrame], object]
+    key: Callable[[pl.Expr], pl.Expr]  # period label → partition key (pipelines.assets.periods)
+
+
+@dataclass(frozen=True)
+class Series:
+    """How the staged rows become series of observations, and their catalog."""
+
+    build: Callable[..., tuple[pl.DataFrame, pl.DataFrame]]  # (staged, *inputs) → (obs, revisions)
+    validate: Callable[[pl.DataFrame], object]
+    catalog: Callable[[pl.DataFrame], pl.DataFrame]  # catalog of the observations (or of the staged rows)
+    inputs: tuple[str, ...] = ()  # other assets the series read (e.g. territory_link)
+    catalog_of_staged: bool = False  # the catalog reads the staged table rather than the observations
+
+
+@dataclass(frozen=True)
 class PeriodSourceSpec:
     """What makes one per-period source. Texts (`*_doc`, `totals_rule`) are the Dagster descriptions."""
 
@@ -61,13 +82,8 @@ class PeriodSourceSpec:
     group: str  # Dagster group of its assets
     datasets: tuple[str, ...]  # registry datasets read, in this order
     verified: frozenset[str]  # datasets whose URLs are verified: required in URL mode, the others optional
-    parse: Callable[[Obtained], tuple[pl.DataFrame, str]]  # one file → (staged rows, release label)
-    staged_schema: Mapping[str, pl.DataType]  # the parser's schema (provenance columns are added here)
-    validate_staged: Callable[[pl.DataFrame], object]
-    key: Callable[[pl.Expr], pl.Expr]  # period label → partition key (pipelines.assets.periods)
-    series: Callable[..., tuple[pl.DataFrame, pl.DataFrame]]  # (staged, *series_inputs) → (obs, revisions)
-    validate_observations: Callable[[pl.DataFrame], object]
-    catalog: Callable[[pl.DataFrame], pl.DataFrame]  # catalog of the observations (or of the staged rows)
+    staging: Staging
+    series: Series
     totals: Callable[[pl.DataFrame], pl.DataFrame]  # staged rows → rows whose totals do not add up
     totals_rule: str
     schedule_name: str
@@ -79,8 +95,6 @@ class PeriodSourceSpec:
     staged_doc: str
     observations_doc: str
     catalog_doc: str
-    series_inputs: tuple[str, ...] = ()  # other assets the series read (e.g. territory_link)
-    catalog_of_staged: bool = False  # the catalog reads the staged table rather than the observations
     extra_metadata: Callable[[pl.DataFrame], dict[str, MetadataValue]] | None = None  # of the observations
 
 
@@ -153,11 +167,11 @@ def period_source(spec: PeriodSourceSpec) -> PeriodSource:
     name = spec.name
     staged_name, obs_name, rev_name = f"stg_{name}", f"{name}_observations", f"{name}_revisions"
     catalog_name = f"{name}_indicators"
-    schema: dict[str, pl.DataType] = {**spec.staged_schema, **PROVENANCE}
+    schema: dict[str, pl.DataType] = {**spec.staging.schema, **PROVENANCE}
     partitions_def = DynamicPartitionsDefinition(name=f"{name}_period")
 
     def parse(ob: Obtained) -> pl.DataFrame:
-        frame, vintage = spec.parse(ob)
+        frame, vintage = spec.staging.parse(ob)
         return frame.with_columns(
             pl.lit(ob.layout.dataset).alias("source_dataset"),
             pl.lit(vintage).alias("source_vintage"),
@@ -173,12 +187,12 @@ def period_source(spec: PeriodSourceSpec) -> PeriodSource:
         if not frames:
             return pl.DataFrame(schema=schema)
         staged = pl.concat([f.select(list(schema)) for f in frames])
-        spec.validate_staged(staged.drop(*PROVENANCE))
+        spec.staging.validate(staged.drop(*PROVENANCE))
         return staged
 
     def discover(sources: SourcesResource) -> list[str]:
         """The periods (partition keys) the files of this build hold."""
-        return keys_of(stage_all(sources), spec.key)
+        return keys_of(stage_all(sources), spec.staging.key)
 
     def as_staged(frame: pl.DataFrame) -> pl.DataFrame:
         """The staged table as loaded (every partition); no partition yet → empty, typed."""
@@ -193,19 +207,19 @@ def period_source(spec: PeriodSourceSpec) -> PeriodSource:
         backfill_policy=BackfillPolicy.single_run(),
     )
     def staged_asset(context: AssetExecutionContext, sources: SourcesResource) -> dict[str, pl.DataFrame]:
-        return by_partition(stage_all(sources), context.partition_keys, spec.key, context.log.warning)
+        return by_partition(stage_all(sources), context.partition_keys, spec.staging.key, context.log.warning)
 
     @multi_asset(
         name=f"{name}_observations_asset",
         description=inspect.cleandoc(spec.observations_doc),
         group_name=spec.group,
         compute_kind="polars",
-        ins={n: AssetIn(dagster_type=pl.DataFrame) for n in (staged_name, *spec.series_inputs)},
+        ins={n: AssetIn(dagster_type=pl.DataFrame) for n in (staged_name, *spec.series.inputs)},
         outs={obs_name: AssetOut(), rev_name: AssetOut()},
     )
     def observations_asset(**inputs: pl.DataFrame) -> tuple[Output[pl.DataFrame], Output[pl.DataFrame]]:
-        obs, log = spec.series(as_staged(inputs[staged_name]), *(inputs[n] for n in spec.series_inputs))
-        spec.validate_observations(obs)
+        obs, log = spec.series.build(as_staged(inputs[staged_name]), *(inputs[n] for n in spec.series.inputs))
+        spec.series.validate(obs)
         meta: dict[str, MetadataValue] = {
             "revisions": MetadataValue.int(log.height),
             "revisions_preview": _preview(log),
@@ -218,7 +232,7 @@ def period_source(spec: PeriodSourceSpec) -> PeriodSource:
             Output(log, output_name=rev_name, metadata={"revisions": log.height}),
         )
 
-    catalog_input = staged_name if spec.catalog_of_staged else obs_name
+    catalog_input = staged_name if spec.series.catalog_of_staged else obs_name
 
     @asset(
         name=catalog_name,
@@ -229,7 +243,7 @@ def period_source(spec: PeriodSourceSpec) -> PeriodSource:
     )
     def catalog_asset(**inputs: pl.DataFrame) -> pl.DataFrame:
         frame = inputs[catalog_input]
-        return spec.catalog(as_staged(frame) if spec.catalog_of_staged else frame)
+        return spec.series.catalog(as_staged(frame) if spec.series.catalog_of_staged else frame)
 
     @asset_check(
         asset=staged_asset, name=f"{name}_totals_add_up", blocking=False, description=spec.totals_rule
@@ -271,7 +285,7 @@ def period_source(spec: PeriodSourceSpec) -> PeriodSource:
             dataset=spec.catalogue_dataset,
             affected=affected,
             partitions_def=partitions_def,
-            key=spec.key,
+            key=spec.staging.key,
         ),
         periods=[PeriodPartitions(partitions_def, (staged_name,), discover)],
         discover=discover,

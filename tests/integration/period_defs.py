@@ -46,7 +46,7 @@ def sensor(source: PeriodSource, name: str, catalogue: FakeCatalogue, home: Path
         dataset=dataset,
         affected=source.affected,
         partitions_def=source.partitions_def,
-        key=spec.key,
+        key=spec.staging.key,
         client=catalogue,
         home=lambda: home,
     )
