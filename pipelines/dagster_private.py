@@ -6,7 +6,7 @@ definitions, tests/unit/test_inprocess.py runs a job through them), and no other
 ``dagster._``. What each is for:
 - the run-execution sequence of ``execute_in_process`` without its output capture (pipelines/inprocess.py);
 - the run tags that give a run a partition range (pipelines/refresh.py);
-- the type of an asset job before it is resolved against the definitions (assets/series.py,
+- the type of an asset job before it is resolved against the definitions (assets/period_triggers.py,
   assets/period_source.py).
 """
 

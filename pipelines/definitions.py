@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from dagster import AssetSelection, Definitions, ScheduleDefinition, define_asset_job, in_process_executor
 
-from pipelines.assets import collect, observations, warehouse
+from pipelines.assets import collect, observations, series, warehouse
 from pipelines.resources import resources_for
 
-ASSETS = [*collect("ASSETS"), *observations.ASSETS, warehouse.source_file, warehouse.warehouse]
+ASSETS = [
+    *collect("ASSETS"),
+    *series.ASSETS,
+    *observations.ASSETS,
+    warehouse.source_file,
+    warehouse.warehouse,
+]
 CHECKS = [*collect("CHECKS"), *observations.CHECKS]
 
 # Assets partitioned by period (CAF years, job-seeker quarters: pipelines/assets/periods.py) are staged

@@ -8,6 +8,8 @@ A source module may define:
 - ``STAGED``: names of its assets carrying ``source_sha256`` (their files land in ``source_file``);
 - ``OBSERVATIONS``: names of its assets in the observation shape (concatenated into ``observation``);
 - ``CATALOGS``: names of its assets in the indicator-catalog shape (concatenated into ``indicator``);
+- ``SERIES``: (source label, observations asset, revisions asset) of a per-period source (read by
+  the shared series tables, pipelines/assets/series.py);
 - ``JOBS``, ``SCHEDULES``, ``SENSORS``.
 """
 
@@ -18,7 +20,7 @@ import pkgutil
 from types import ModuleType
 
 # Modules that are framework, not sources: they consume the lists above.
-_FRAMEWORK = {"warehouse", "observations"}
+_FRAMEWORK = {"warehouse", "observations", "series"}
 
 
 def source_modules() -> list[ModuleType]:

@@ -41,8 +41,8 @@ from dagster import (
     multi_asset,
 )
 
+from pipelines.assets.period_triggers import SHARED_DOWNSTREAM, newer_period_sensor, period_schedule
 from pipelines.assets.periods import PeriodPartitions, by_partition, keys_of, obtained, parsed
-from pipelines.assets.series import SHARED_DOWNSTREAM, newer_period_sensor, period_schedule
 from pipelines.dagster_private import UnresolvedAssetJobDefinition
 from pipelines.resources import Obtained, SourcesResource
 
@@ -110,6 +110,7 @@ class PlugIn(NamedTuple):
     SCHEDULES: list[ScheduleDefinition]
     SENSORS: list[SensorDefinition]
     PERIODS: list[PeriodPartitions]
+    SERIES: list[tuple[str, str, str]]  # (source label, observations asset, revisions asset)
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,10 @@ class PeriodSource:
         return f"{self.spec.name}_observations"
 
     @property
+    def revisions_name(self) -> str:
+        return f"{self.spec.name}_revisions"
+
+    @property
     def catalog_name(self) -> str:
         return f"{self.spec.name}_indicators"
 
@@ -155,6 +160,7 @@ class PeriodSource:
             SCHEDULES=[self.schedule],
             SENSORS=[self.sensor],
             PERIODS=self.periods,
+            SERIES=[(self.spec.group, self.observations_name, self.revisions_name)],
         )
 
 

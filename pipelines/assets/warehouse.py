@@ -9,13 +9,14 @@ from dagster import AssetExecutionContext, MaterializeResult, ResourceParam, ass
 from checks.geography import SourceFileModel
 from pipelines.assets import collect
 from pipelines.assets import observations as _observations
+from pipelines.assets import series as _series
 from pipelines.fingerprint import record_for_build
 from pipelines.resources import ParquetIOManager, SourcesResource, WarehouseResource
 from pipelines.staged import distinct_values, staged_files, staged_rows
 from warehouse.store import build_warehouse
 
 # Every table the warehouse publishes, and every staged table whose source files it records.
-PUBLISHED = [*(str(n) for n in collect("PUBLISHED")), *_observations.PUBLISHED]
+PUBLISHED = [*(str(n) for n in collect("PUBLISHED")), *_series.PUBLISHED, *_observations.PUBLISHED]
 STAGED = [str(n) for n in collect("STAGED")]
 # Assets whose rows go into a table another asset publishes (table → assets).
 EXTENDS: dict[str, list[str]] = {}

@@ -12,7 +12,7 @@ from dagster import ScheduleDefinition, SensorDefinition
 from pipelines.assets import caf as caf_assets
 from pipelines.assets import france_travail as ft_assets
 from pipelines.assets.period_source import PeriodSource
-from pipelines.assets.series import newer_period_sensor, period_schedule
+from pipelines.assets.period_triggers import newer_period_sensor, period_schedule
 from sources.caf import settings as caf_settings
 
 CAF: PeriodSource = caf_assets.SOURCE
