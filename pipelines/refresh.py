@@ -86,20 +86,10 @@ def run_refresh(
         (console or Console(quiet=True)).print(f"[yellow]waiting for the refresh running: {holder}[/]")
 
     with run_lock(home, launched_by=launched_by, wait=wait, on_wait=waiting):
-        return _run_refresh_locked(
-            home=home,
-            env=env,
-            mirror=mirror,
-            files=files,
-            only=only,
-            console=console,
-            force=force,
-            on_step=on_step,
-        )
+        return _run_refresh_locked(home, env, mirror, files, only, console, force, on_step)
 
 
-def _run_refresh_locked(
-    *,
+def _run_refresh_locked(  # run_refresh's arguments, in its order, once the run lock is held
     home: Path,
     env: str | None,
     mirror: Path | None,

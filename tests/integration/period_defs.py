@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
+import duckdb
 from dagster import ScheduleDefinition, SensorDefinition
 
 from pipelines.assets import caf as caf_assets
@@ -63,3 +64,14 @@ def schedule(source: PeriodSource, name: str, home: Path) -> ScheduleDefinition:
         affected=source.affected,
         home=lambda: home,
     )
+
+
+def qpv2024_job_seekers(con: duckdb.DuckDBPyConnection, period: str, *, published: bool) -> dict[str, float]:
+    """The warehouse's ABC job seekers of every 2024 QPV for one quarter (published figures only, or
+    every row), by QPV code."""
+    rows = con.execute(
+        "SELECT territory_code, value FROM observation WHERE indicator_id = 'defm_abc' "
+        "AND period = ? AND territory_kind = 'qpv2024' AND (NOT ? OR status = 'published')",
+        [period, published],
+    ).fetchall()
+    return dict(rows)

@@ -35,7 +35,7 @@ from pipelines.refresh import run_refresh
 from pipelines.resources import ParquetIOManager, resources_for
 from sources._http import mirror_path
 from sources.france_travail import settings as ft_settings
-from tests.integration.period_defs import CAF, DEFM, FakeCatalogue, schedule, sensor
+from tests.integration.period_defs import CAF, DEFM, FakeCatalogue, qpv2024_job_seekers, schedule, sensor
 from warehouse.paths import sample_mirror, warehouse_path
 from warehouse.store import connect_readonly
 
@@ -210,13 +210,7 @@ def test_one_new_quarter_materialised_alone(built: Path, tmp_path: Path) -> None
         if path.parent.name in ("stg_defm", "stg_caf") or path.stem in ("territory", "stg_insee_qpv"):
             assert after[path] == mtime, f"{path.relative_to(staged)} rewritten"
     con = connect_readonly(warehouse_path(home), spatial=False)
-    got = dict(
-        con.execute(
-            "SELECT territory_code, value FROM observation WHERE indicator_id = 'defm_abc' "
-            "AND period = '2025-Q1' AND territory_kind = 'qpv2024' AND status = 'published'"
-        ).fetchall()
-    )
-    assert got == abc
+    assert qpv2024_job_seekers(con, "2025-Q1", published=True) == abc
     old = con.execute(
         "SELECT count(*) FROM observation WHERE indicator_id = 'defm_abc' AND period = '2024-Q4' "
         "AND territory_kind = 'qpv2024'"

@@ -24,7 +24,7 @@ from sources.caf import parse_cnaf_base
 from sources.france_travail import settings as ft_settings
 from sources.registry import scan
 from synthetic.territory import build_territory
-from tests.integration.period_defs import CAF, DEFM, FakeCatalogue, sensor
+from tests.integration.period_defs import CAF, DEFM, FakeCatalogue, qpv2024_job_seekers, sensor
 from warehouse.paths import sample_mirror, warehouse_path
 from warehouse.store import connect_readonly
 
@@ -132,13 +132,7 @@ def test_republished_quarter_later_release_wins_and_is_logged(built: Path) -> No
     with path.open(encoding="utf-8-sig", newline="") as fh:
         v2 = {r["CODGEO"]: float(r["ABC"].replace("\u202f", "")) for r in csv.DictReader(fh, delimiter=";")}
     con = connect_readonly(warehouse_path(built), spatial=False)
-    got = dict(
-        con.execute(
-            "SELECT territory_code, value FROM observation WHERE indicator_id = 'defm_abc' "
-            "AND period = '2024-Q2' AND territory_kind = 'qpv2024'"
-        ).fetchall()
-    )
-    assert got == v2
+    assert qpv2024_job_seekers(con, "2024-Q2", published=False) == v2
     log = con.execute(
         "SELECT territory_code, old_vintage, new_vintage, new_value FROM revision_log "
         "WHERE indicator_id = 'defm_abc' AND period = '2024-Q2'"

@@ -182,6 +182,23 @@ def _reference_areas(geom: shapely.Geometry, cell: float) -> dict[tuple[int, int
     return out
 
 
+def assert_areas_match_shapely(shapes: list[shapely.Geometry], cell: float = 200.0) -> tuple[object, ...]:
+    """`grid_overlap_areas` gives, for every shape (repaired when invalid), the cells and overlap areas
+    shapely computes on explicit squares, to 1e-6 m²; returns its arrays (shape index, i, j, area)."""
+    gi, ix, iy, area = grid_overlap_areas(np.array(shapes, dtype=object), cell)
+    for g, shape in enumerate(shapes):
+        valid = shapely.make_valid(shape)
+        expected = _reference_areas(valid, cell) if not valid.is_empty else {}
+        mine = {
+            (int(i), int(j)): float(a)
+            for i, j, a in zip(ix[gi == g], iy[gi == g], area[gi == g], strict=True)
+        }
+        assert set(mine) == set(expected), g
+        for key, value in expected.items():
+            assert mine[key] == pytest.approx(value, abs=1e-6), (g, key)
+    return gi, ix, iy, area
+
+
 def _star(cx: float, cy: float, radius: float, n: int, seed: int) -> Polygon:
     rng = np.random.default_rng(seed)
     angles = np.sort(rng.uniform(0, 2 * np.pi, n))
@@ -200,17 +217,7 @@ def test_grid_overlap_areas_match_shapely_on_awkward_shapes() -> None:
         Polygon([(0, 0), (400, 400), (400, 0), (0, 400)]),  # invalid (bow tie): repaired as two triangles
         Polygon(),  # empty: no pair
     ]
-    gi, ix, iy, area = grid_overlap_areas(np.array(shapes, dtype=object), 200.0)
-    for g, shape in enumerate(shapes):
-        valid = shapely.make_valid(shape)
-        expected = _reference_areas(valid, 200.0) if not valid.is_empty else {}
-        mine = {
-            (int(i), int(j)): float(a)
-            for i, j, a in zip(ix[gi == g], iy[gi == g], area[gi == g], strict=True)
-        }
-        assert set(mine) == set(expected), g
-        for key, value in expected.items():
-            assert mine[key] == pytest.approx(value, abs=1e-6), (g, key)
+    gi, ix, iy, area = assert_areas_match_shapely(shapes)
     assert {(int(i), int(j)) for i, j in zip(ix[gi == 3], iy[gi == 3], strict=True)} == {
         (2, 2)
     }  # no edge neighbour
