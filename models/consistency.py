@@ -280,15 +280,19 @@ def population_checks(
                 if got.height == len(communes):
                     commune_pop = float(got["value"].sum())
                     source = f"{got['file'][0]} (census, sum of {len(communes)} communes)"
+            # Both checks below compare the same QPV sum (side a) with a commune figure (side b).
+            qpv_side: dict[str, object] = {
+                "territory_kind": "commune",
+                "territory_code": "+".join(communes),
+                "indicator": f"population RP{census_year}",
+                "period": census_year,
+                "value_a": qpv_sum,
+                "file_a": f"{file} ({POP_QPV}, sum of {'+'.join(qpvs)})",
+            }
             rows.append(
                 _row(
                     check="qpv_population_within_communes",
-                    territory_kind="commune",
-                    territory_code="+".join(communes),
-                    indicator=f"population RP{census_year}",
-                    period=census_year,
-                    value_a=qpv_sum,
-                    file_a=f"{file} ({POP_QPV}, sum of {'+'.join(qpvs)})",
+                    **qpv_side,
                     value_b=commune_pop,
                     file_b=source or None,
                     outcome="not_checked"
@@ -306,12 +310,7 @@ def population_checks(
                 rows.append(
                     _row(
                         check="qpv_population_sum_vs_pop_com_qp",
-                        territory_kind="commune",
-                        territory_code="+".join(communes),
-                        indicator=f"population RP{census_year}",
-                        period=census_year,
-                        value_a=qpv_sum,
-                        file_a=f"{file} ({POP_QPV}, sum of {'+'.join(qpvs)})",
+                        **qpv_side,
                         value_b=value,
                         file_b=f"{file} ({POP_COMMUNES_IN_QPV})",
                         outcome="agree" if values_agree(qpv_sum, value) else "disagree",
