@@ -220,16 +220,20 @@ def population_checks(
         label = "+".join(communes)
         if r[POP_COMMUNES] is None:
             continue
+        # Every row below compares the QPV file's commune population (side a) with the census.
+        file_side: dict[str, object] = {
+            "check": "commune_population_census_vs_qpv_file",
+            "territory_kind": "commune",
+            "territory_code": label,
+            "indicator": f"population RP{r['census']}",
+            "period": r["census"],
+            "value_a": r[POP_COMMUNES],
+            "file_a": f"{r['file']} ({POP_COMMUNES}, row of {r['codgeo']})",
+        }
         if got.is_empty() or got["territory_code"].n_unique() < len(communes):
             rows.append(
                 _row(
-                    check="commune_population_census_vs_qpv_file",
-                    territory_kind="commune",
-                    territory_code=label,
-                    indicator=f"population RP{r['census']}",
-                    period=r["census"],
-                    value_a=r[POP_COMMUNES],
-                    file_a=f"{r['file']} ({POP_COMMUNES}, row of {r['codgeo']})",
+                    **file_side,
                     outcome="not_checked",
                     note="pas de fichier du recensement de cette année pour chaque commune dans l'entrepôt",
                 )
@@ -243,13 +247,7 @@ def population_checks(
             total = float(per_file.unique("territory_code")["value"].sum())
             rows.append(
                 _row(
-                    check="commune_population_census_vs_qpv_file",
-                    territory_kind="commune",
-                    territory_code=label,
-                    indicator=f"population RP{r['census']}",
-                    period=r["census"],
-                    value_a=r[POP_COMMUNES],
-                    file_a=f"{r['file']} ({POP_COMMUNES}, row of {r['codgeo']})",
+                    **file_side,
                     value_b=total,
                     file_b=f"{f_name} ({f_ds} {f_vint})",
                     outcome="agree" if values_agree(r[POP_COMMUNES], total) else "disagree",
