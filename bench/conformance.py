@@ -118,6 +118,17 @@ def geopandas_way(cells: pl.DataFrame, perimeters: pl.DataFrame, school: pl.Data
     }
 
 
+def _print_times(way: str, steps: tuple[str, str], r: dict[str, Any], rss: str) -> tuple[float, float]:
+    """Print one way's wall and CPU times per step and in all; return (wall, CPU) in all."""
+    total = float(r["grid_s"]) + float(r["school_s"])
+    cpu = float(r["grid_cpu"]) + float(r["school_cpu"])
+    print(
+        f"{way}: {steps[0]} {r['grid_s']:.2f} s + {steps[1]} {r['school_s']:.2f} s = {total:.2f} s wall; "
+        f"CPU {r['grid_cpu']:.2f} + {r['school_cpu']:.2f} = {cpu:.2f} s ({rss} {peak_rss_mib():.0f} MiB)"
+    )
+    return total, cpu
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -132,22 +143,11 @@ def main() -> None:
         f"{load_average()}"
     )
     q = quartiers_way(cells, perimeters, school)
-    q_total = float(q["grid_s"]) + float(q["school_s"])
-    q_cpu = float(q["grid_cpu"]) + float(q["school_cpu"])
-    print(
-        f"Quartiers: grid {q['grid_s']:.2f} s + schools {q['school_s']:.2f} s = {q_total:.2f} s wall; "
-        f"CPU {q['grid_cpu']:.2f} + {q['school_cpu']:.2f} = {q_cpu:.2f} s "
-        f"(peak RSS so far {peak_rss_mib():.0f} MiB)"
-    )
+    q_total, q_cpu = _print_times("Quartiers", ("grid", "schools"), q, "peak RSS so far")
     if args.skip_geopandas:
         return
     g = geopandas_way(cells, perimeters, school)
-    g_total = float(g["grid_s"]) + float(g["school_s"])
-    g_cpu = float(g["grid_cpu"]) + float(g["school_cpu"])
-    print(
-        f"geopandas: overlay {g['grid_s']:.2f} s + sjoin {g['school_s']:.2f} s = {g_total:.2f} s wall; "
-        f"CPU {g['grid_cpu']:.2f} + {g['school_cpu']:.2f} = {g_cpu:.2f} s (peak RSS {peak_rss_mib():.0f} MiB)"
-    )
+    g_total, g_cpu = _print_times("geopandas", ("overlay", "sjoin"), g, "peak RSS")
     print(
         f"ratio geopandas / Quartiers, wall: {g_total / q_total:.1f}× "
         f"(grid {float(g['grid_s']) / float(q['grid_s']):.1f}×, "
