@@ -1,6 +1,7 @@
 """The `territory` and `territory_link` tables: every territory kind, both QPV geographies, and the
 links from a QPV to its communes (with the share of the QPV's area in each) and up the commune →
-EPCI → département → région → France chain.
+EPCI → département → région → France chain; and `qpv_perimeters`, the QPV perimeters of that table
+in the shape the models placing grid cells and schools read.
 """
 
 from __future__ import annotations

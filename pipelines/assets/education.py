@@ -2,9 +2,9 @@
 then `school` (UAI × rentrée), `school_qpv` (inside / near each QPV perimeter, with the true distance)
 and the education observations and catalog.
 
-`school_qpv` keeps every school within 1 km of every QPV (`models.schools.SCHOOL_QPV_RADIUS_M`) with its
-distance; « inside », 100 m, 300 m and 1 km are views (`v_school_qpv`) and command options, never a
-build setting. The proximity indicators use INSEE's convention (écoles 100 m, collèges 300 m).
+`school_qpv` keeps every school within 1 km of every QPV (`models.school_conformance.SCHOOL_QPV_RADIUS_M`)
+with its distance; « inside », 100 m, 300 m and 1 km are views (`v_school_qpv`) and command options,
+never a build setting. The proximity indicators use INSEE's convention (écoles 100 m, collèges 300 m).
 """
 
 import re
