@@ -8,7 +8,7 @@ import resource
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -44,14 +44,15 @@ def load_average() -> str:
 
 
 @contextmanager
-def timed() -> Iterator[list[float]]:
-    """``with timed() as t: ...`` then ``t[0]`` is the wall time in seconds."""
+def timed(clock: Callable[[], float] = time.perf_counter) -> Iterator[list[float]]:
+    """``with timed() as t: ...`` then ``t[0]`` is the wall time in seconds; ``timed(time.process_time)``
+    gives the CPU time of this process (all threads) instead, less inflated when the machine is shared."""
     out: list[float] = []
-    start = time.perf_counter()
+    start = clock()
     try:
         yield out
     finally:
-        out.append(time.perf_counter() - start)
+        out.append(clock() - start)
 
 
 def run_child(module: str, *args: str) -> dict[str, object]:

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import argparse
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,31 +22,9 @@ import numpy as np
 import polars as pl
 
 from bench._common import bench_home, load_average, peak_rss_mib, timed
+from models.territory import qpv_perimeters
 
 NEAR_M = 300.0
-
-
-@contextmanager
-def cpu_timed() -> Iterator[list[float]]:
-    """``with cpu_timed() as c: ...`` then ``c[0]`` is the CPU time of this process (all threads), in
-    seconds: less inflated than the wall time when the machine is shared."""
-    out: list[float] = []
-    start = time.process_time()
-    try:
-        yield out
-    finally:
-        out.append(time.process_time() - start)
-
-
-def _perimeters(territory: pl.DataFrame) -> pl.DataFrame:
-    return territory.filter(
-        pl.col("kind").is_in(["qpv2024", "qpv2015"]) & pl.col("geom_wkb").is_not_null()
-    ).select(
-        pl.col("kind").alias("territory_kind"),
-        pl.col("code").alias("territory_code"),
-        "geo_version",
-        "geom_wkb",
-    )
 
 
 def load_inputs(home: Path) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
@@ -64,28 +40,32 @@ def load_inputs(home: Path) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     # Staged tables of an older refresh may still carry a per-cell geometry: neither way reads it.
     unused = {"release", "source_sha256", "geom_wkb", "geom_crs", "corner_x", "corner_y"}
     cells = pl.read_parquet(grid, columns=[c for c in pl.read_parquet_schema(grid) if c not in unused])
-    perimeters = _perimeters(pl.read_parquet(staged / "territory.parquet"))
+    perimeters = qpv_perimeters(pl.read_parquet(staged / "territory.parquet"))
     school = pl.read_parquet(staged / "school.parquet")
     return cells, perimeters, school
+
+
+def _times(
+    t_grid: list[float], t_school: list[float], c_grid: list[float], c_school: list[float]
+) -> dict[str, float]:
+    """The wall and CPU times of both steps, as both ways report them."""
+    return {"grid_s": t_grid[0], "school_s": t_school[0], "grid_cpu": c_grid[0], "school_cpu": c_school[0]}
 
 
 def quartiers_way(cells: pl.DataFrame, perimeters: pl.DataFrame, school: pl.DataFrame) -> dict[str, Any]:
     from models.grid_estimates import estimate_on_perimeters
     from models.school_conformance import conform_schools
 
-    with timed() as t_grid, cpu_timed() as c_grid:
+    with timed() as t_grid, timed(time.process_time) as c_grid:
         est = estimate_on_perimeters(cells, perimeters, period="2021", source_vintage="2021", sha256="0" * 64)
-    with timed() as t_school, cpu_timed() as c_school:
+    with timed() as t_school, timed(time.process_time) as c_school:
         rel = conform_schools(school, perimeters, near_m=NEAR_M)
     men = est.observations.filter(pl.col("indicator_id") == "filo_grid_men").select(
         "territory_kind", "territory_code", pl.col("value").fill_null(0.0).alias("men")
     )
     # The suppressed perimeters carry no value: compare on the rest.
     return {
-        "grid_s": t_grid[0],
-        "school_s": t_school[0],
-        "grid_cpu": c_grid[0],
-        "school_cpu": c_school[0],
+        **_times(t_grid, t_school, c_grid, c_school),
         "men": men,
         "cell_pairs": int(est.quality.select(pl.col("cells_inside") + pl.col("cells_cut")).to_series().sum()),
         "school_pairs": rel.height,
@@ -105,7 +85,7 @@ def geopandas_way(cells: pl.DataFrame, perimeters: pl.DataFrame, school: pl.Data
         geometry=shapely.from_wkb(perimeters["geom_wkb"].to_numpy()),
         crs="EPSG:2154",
     )
-    with timed() as t_grid, cpu_timed() as c_grid:
+    with timed() as t_grid, timed(time.process_time) as c_grid:
         x = cells["cell_x"].to_numpy().astype(np.float64)
         y = cells["cell_y"].to_numpy().astype(np.float64)
         cell_gdf = gpd.GeoDataFrame(
@@ -116,7 +96,7 @@ def geopandas_way(cells: pl.DataFrame, perimeters: pl.DataFrame, school: pl.Data
         pieces = pieces[pieces["share"] > 1e-9]
         pieces["men_est"] = pieces["men"] * pieces["share"]
         men = pieces.groupby(["territory_kind", "territory_code"], as_index=False)["men_est"].sum()
-    with timed() as t_school, cpu_timed() as c_school:
+    with timed() as t_school, timed(time.process_time) as c_school:
         placed = school.filter(
             pl.col("coord_status").is_in(["ok", "imprecise"]) & pl.col("x_l93").is_not_null()
         )
@@ -130,15 +110,23 @@ def geopandas_way(cells: pl.DataFrame, perimeters: pl.DataFrame, school: pl.Data
         dist = joined.geometry.distance(perim_gdf.geometry.loc[joined["index_right"]], align=False)
         n_inside = int((dist.to_numpy() == 0).sum())
     return {
-        "grid_s": t_grid[0],
-        "school_s": t_school[0],
-        "grid_cpu": c_grid[0],
-        "school_cpu": c_school[0],
+        **_times(t_grid, t_school, c_grid, c_school),
         "men": men,
         "cell_pairs": len(pieces),
         "school_pairs": len(joined),
         "inside": n_inside,
     }
+
+
+def _print_times(way: str, steps: tuple[str, str], r: dict[str, Any], rss: str) -> tuple[float, float]:
+    """Print one way's wall and CPU times per step and in all; return (wall, CPU) in all."""
+    total = float(r["grid_s"]) + float(r["school_s"])
+    cpu = float(r["grid_cpu"]) + float(r["school_cpu"])
+    print(
+        f"{way}: {steps[0]} {r['grid_s']:.2f} s + {steps[1]} {r['school_s']:.2f} s = {total:.2f} s wall; "
+        f"CPU {r['grid_cpu']:.2f} + {r['school_cpu']:.2f} = {cpu:.2f} s ({rss} {peak_rss_mib():.0f} MiB)"
+    )
+    return total, cpu
 
 
 def main() -> None:
@@ -155,22 +143,11 @@ def main() -> None:
         f"{load_average()}"
     )
     q = quartiers_way(cells, perimeters, school)
-    q_total = float(q["grid_s"]) + float(q["school_s"])
-    q_cpu = float(q["grid_cpu"]) + float(q["school_cpu"])
-    print(
-        f"Quartiers: grid {q['grid_s']:.2f} s + schools {q['school_s']:.2f} s = {q_total:.2f} s wall; "
-        f"CPU {q['grid_cpu']:.2f} + {q['school_cpu']:.2f} = {q_cpu:.2f} s "
-        f"(peak RSS so far {peak_rss_mib():.0f} MiB)"
-    )
+    q_total, q_cpu = _print_times("Quartiers", ("grid", "schools"), q, "peak RSS so far")
     if args.skip_geopandas:
         return
     g = geopandas_way(cells, perimeters, school)
-    g_total = float(g["grid_s"]) + float(g["school_s"])
-    g_cpu = float(g["grid_cpu"]) + float(g["school_cpu"])
-    print(
-        f"geopandas: overlay {g['grid_s']:.2f} s + sjoin {g['school_s']:.2f} s = {g_total:.2f} s wall; "
-        f"CPU {g['grid_cpu']:.2f} + {g['school_cpu']:.2f} = {g_cpu:.2f} s (peak RSS {peak_rss_mib():.0f} MiB)"
-    )
+    g_total, g_cpu = _print_times("geopandas", ("overlay", "sjoin"), g, "peak RSS")
     print(
         f"ratio geopandas / Quartiers, wall: {g_total / q_total:.1f}× "
         f"(grid {float(g['grid_s']) / float(q['grid_s']):.1f}×, "

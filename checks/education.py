@@ -8,7 +8,7 @@ import pandera.polars as pa
 import polars as pl
 from pandera.typing.polars import Series
 
-from models.schools import PLACEABLE
+from models.schools import PLACEABLE, last_per_uai
 
 UAI_RE = r"^[0-9]{7}[A-Z]$"
 COORD_STATUSES = ["ok", "missing", "imprecise", "out_of_bounds", "swapped"]
@@ -173,16 +173,9 @@ def schools_with_coordinate_issues(school: pl.DataFrame) -> pl.DataFrame:
     For an asset check: imprecise schools are placed but flagged; the others are not placed.
     """
     return (
-        school.filter(pl.col("coord_status") != "ok")
-        .group_by("uai")
-        .agg(
-            pl.col("name").last(),
-            pl.col("commune_code").last(),
-            pl.col("level").last(),
-            pl.col("coord_status").last(),
-            pl.col("coord_precision").last(),
-            pl.col("lon").last(),
-            pl.col("lat").last(),
+        last_per_uai(
+            school.filter(pl.col("coord_status") != "ok"),
+            ["name", "commune_code", "level", "coord_status", "coord_precision", "lon", "lat"],
         )
         .with_columns(pl.col("coord_status").is_in(list(PLACEABLE)).alias("placed"))
         .sort("coord_status", "uai")

@@ -220,16 +220,20 @@ def population_checks(
         label = "+".join(communes)
         if r[POP_COMMUNES] is None:
             continue
+        # Every row below compares the QPV file's commune population (side a) with the census.
+        file_side: dict[str, object] = {
+            "check": "commune_population_census_vs_qpv_file",
+            "territory_kind": "commune",
+            "territory_code": label,
+            "indicator": f"population RP{r['census']}",
+            "period": r["census"],
+            "value_a": r[POP_COMMUNES],
+            "file_a": f"{r['file']} ({POP_COMMUNES}, row of {r['codgeo']})",
+        }
         if got.is_empty() or got["territory_code"].n_unique() < len(communes):
             rows.append(
                 _row(
-                    check="commune_population_census_vs_qpv_file",
-                    territory_kind="commune",
-                    territory_code=label,
-                    indicator=f"population RP{r['census']}",
-                    period=r["census"],
-                    value_a=r[POP_COMMUNES],
-                    file_a=f"{r['file']} ({POP_COMMUNES}, row of {r['codgeo']})",
+                    **file_side,
                     outcome="not_checked",
                     note="pas de fichier du recensement de cette année pour chaque commune dans l'entrepôt",
                 )
@@ -243,13 +247,7 @@ def population_checks(
             total = float(per_file.unique("territory_code")["value"].sum())
             rows.append(
                 _row(
-                    check="commune_population_census_vs_qpv_file",
-                    territory_kind="commune",
-                    territory_code=label,
-                    indicator=f"population RP{r['census']}",
-                    period=r["census"],
-                    value_a=r[POP_COMMUNES],
-                    file_a=f"{r['file']} ({POP_COMMUNES}, row of {r['codgeo']})",
+                    **file_side,
                     value_b=total,
                     file_b=f"{f_name} ({f_ds} {f_vint})",
                     outcome="agree" if values_agree(r[POP_COMMUNES], total) else "disagree",
@@ -280,15 +278,19 @@ def population_checks(
                 if got.height == len(communes):
                     commune_pop = float(got["value"].sum())
                     source = f"{got['file'][0]} (census, sum of {len(communes)} communes)"
+            # Both checks below compare the same QPV sum (side a) with a commune figure (side b).
+            qpv_side: dict[str, object] = {
+                "territory_kind": "commune",
+                "territory_code": "+".join(communes),
+                "indicator": f"population RP{census_year}",
+                "period": census_year,
+                "value_a": qpv_sum,
+                "file_a": f"{file} ({POP_QPV}, sum of {'+'.join(qpvs)})",
+            }
             rows.append(
                 _row(
                     check="qpv_population_within_communes",
-                    territory_kind="commune",
-                    territory_code="+".join(communes),
-                    indicator=f"population RP{census_year}",
-                    period=census_year,
-                    value_a=qpv_sum,
-                    file_a=f"{file} ({POP_QPV}, sum of {'+'.join(qpvs)})",
+                    **qpv_side,
                     value_b=commune_pop,
                     file_b=source or None,
                     outcome="not_checked"
@@ -306,12 +308,7 @@ def population_checks(
                 rows.append(
                     _row(
                         check="qpv_population_sum_vs_pop_com_qp",
-                        territory_kind="commune",
-                        territory_code="+".join(communes),
-                        indicator=f"population RP{census_year}",
-                        period=census_year,
-                        value_a=qpv_sum,
-                        file_a=f"{file} ({POP_QPV}, sum of {'+'.join(qpvs)})",
+                        **qpv_side,
                         value_b=value,
                         file_b=f"{file} ({POP_COMMUNES_IN_QPV})",
                         outcome="agree" if values_agree(qpv_sum, value) else "disagree",

@@ -16,6 +16,8 @@ Relations:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import polars as pl
 import shapely
@@ -99,21 +101,31 @@ def build_crosswalk(perimeters: pl.DataFrame) -> pl.DataFrame:
     # cover: a QPV there is not "new" nor "removed", it is unknown, and gets no row.
     old_deps = {_departement(c) for c in old_codes}
     new_deps = {_departement(c) for c in new_codes}
-    for n, code in enumerate(new_codes):
-        rest = max(0.0, new_area[n] - covered_new[n])
-        if not olds_of_new.get(n) and _departement(code) not in old_deps:
-            continue
-        if rest / new_area[n] > RESIDUAL_SHARE:
-            relation = "added_area" if olds_of_new.get(n) else "new"
-            rows.append(_row(None, code, None, new_area[n], rest, None, rest / new_area[n], relation))
-    for o, code in enumerate(old_codes):
-        rest = max(0.0, old_area[o] - covered_old[o])
-        if not news_of_old.get(o) and _departement(code) not in new_deps:
-            continue
-        if rest / old_area[o] > RESIDUAL_SHARE:
-            relation = "dropped_area" if news_of_old.get(o) else "removed"
-            rows.append(_row(code, None, old_area[o], None, rest, rest / old_area[o], None, relation))
+    for code, area, rest, matched in _residuals(new_codes, new_area, covered_new, olds_of_new, old_deps):
+        relation = "added_area" if matched else "new"
+        rows.append(_row(None, code, None, area, rest, None, rest / area, relation))
+    for code, area, rest, matched in _residuals(old_codes, old_area, covered_old, news_of_old, new_deps):
+        relation = "dropped_area" if matched else "removed"
+        rows.append(_row(code, None, area, None, rest, rest / area, None, relation))
     return pl.DataFrame(rows, schema=CROSSWALK_SCHEMA).sort(["code_2024", "code_2015"], nulls_last=True)
+
+
+def _residuals(
+    codes: list[str],
+    area: np.ndarray,
+    covered: np.ndarray,
+    matched: dict[int, set[int]],
+    other_deps: set[str],
+) -> Iterator[tuple[str, float, float, bool]]:
+    """(code, area, residual area, matched by some QPV of the other geography) of each QPV of one
+    geography with more than RESIDUAL_SHARE of its area outside the other geography; a QPV matched by
+    none in a département the other layer does not cover is left out (unknown, not new nor removed)."""
+    for i, code in enumerate(codes):
+        rest = max(0.0, area[i] - covered[i])
+        if not matched.get(i) and _departement(code) not in other_deps:
+            continue
+        if rest / area[i] > RESIDUAL_SHARE:
+            yield code, area[i], rest, bool(matched.get(i))
 
 
 def _departement(code: str) -> str:

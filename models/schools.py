@@ -96,6 +96,11 @@ def pick_directory(directories: pl.DataFrame | Sequence[pl.DataFrame]) -> pl.Dat
     )
 
 
+def _join_yearly(df: pl.DataFrame, frame: pl.DataFrame, *columns: str | pl.Expr) -> pl.DataFrame:
+    """`df` with `columns` of a yearly source frame, matched on UAI × rentrée (left join)."""
+    return df.join(frame.select("uai", "rentree", *columns), on=["uai", "rentree"], how="left")
+
+
 def build_school(
     ips: pl.DataFrame | Sequence[pl.DataFrame],
     directory: pl.DataFrame | Sequence[pl.DataFrame] | None = None,
@@ -143,57 +148,45 @@ def build_school(
 
     df = spine
     if ips_all is not None:
-        df = df.join(
-            ips_all.select(
-                "uai",
-                "rentree",
-                pl.col("name").alias("i_name"),
-                pl.col("commune_code").alias("i_commune"),
-                pl.col("level").alias("i_level"),
-                pl.col("sector").alias("i_sector"),
-                "ips",
-                "ips_status",
-                pl.col("ips_ecart_type"),
-                "ips_series",
-                "ips_departemental",
-                "ips_academique",
-                "ips_national",
-                "lycee_type",
-                pl.col("pupils").alias("i_pupils"),
-                pl.col("source_dataset").alias("ips_dataset"),
-            ),
-            on=["uai", "rentree"],
-            how="left",
+        df = _join_yearly(
+            df,
+            ips_all,
+            pl.col("name").alias("i_name"),
+            pl.col("commune_code").alias("i_commune"),
+            pl.col("level").alias("i_level"),
+            pl.col("sector").alias("i_sector"),
+            "ips",
+            "ips_status",
+            pl.col("ips_ecart_type"),
+            "ips_series",
+            "ips_departemental",
+            "ips_academique",
+            "ips_national",
+            "lycee_type",
+            pl.col("pupils").alias("i_pupils"),
+            pl.col("source_dataset").alias("ips_dataset"),
         )
     if eff is not None:
-        df = df.join(
-            eff.select(
-                "uai",
-                "rentree",
-                pl.col("name").alias("e_name"),
-                pl.col("level").alias("e_level"),
-                pl.col("sector").alias("e_sector"),
-                pl.col("rep").alias("e_rep"),
-                pl.col("rep_plus").alias("e_rep_plus"),
-                pl.col("pupils").alias("e_pupils"),
-                pl.col("source_dataset").alias("effectifs_dataset"),
-            ),
-            on=["uai", "rentree"],
-            how="left",
+        df = _join_yearly(
+            df,
+            eff,
+            pl.col("name").alias("e_name"),
+            pl.col("level").alias("e_level"),
+            pl.col("sector").alias("e_sector"),
+            pl.col("rep").alias("e_rep"),
+            pl.col("rep_plus").alias("e_rep_plus"),
+            pl.col("pupils").alias("e_pupils"),
+            pl.col("source_dataset").alias("effectifs_dataset"),
         )
     if ep_all is not None:
-        df = df.join(
-            ep_all.select(
-                "uai",
-                "rentree",
-                pl.col("ep_status").alias("l_ep"),
-                pl.col("name").alias("l_name"),
-                pl.col("establishment_type").alias("l_type"),
-                pl.col("commune_code").alias("l_commune"),
-                pl.col("source_dataset").alias("ep_dataset"),
-            ),
-            on=["uai", "rentree"],
-            how="left",
+        df = _join_yearly(
+            df,
+            ep_all,
+            pl.col("ep_status").alias("l_ep"),
+            pl.col("name").alias("l_name"),
+            pl.col("establishment_type").alias("l_type"),
+            pl.col("commune_code").alias("l_commune"),
+            pl.col("source_dataset").alias("ep_dataset"),
         )
         coverage = ep_all.select("rentree", pl.col("uai").str.slice(0, 3).alias("_dep")).unique()
         df = df.join(
@@ -224,25 +217,21 @@ def build_school(
             how="left",
         )
     if iva_all is not None:
-        df = df.join(
-            iva_all.select(
-                "uai",
-                "rentree",
-                pl.col("session").alias("iva_session"),
-                *(
-                    pl.col(c).alias(f"iva_{c}")
-                    for c in (
-                        "taux_de_reussite_g",
-                        "va_du_taux_de_reussite_g",
-                        "note_a_l_ecrit_g",
-                        "va_de_la_note_g",
-                        "taux_d_acces_6eme_3eme",
-                    )
-                ),
-                pl.col("source_dataset").alias("iva_dataset"),
+        df = _join_yearly(
+            df,
+            iva_all,
+            pl.col("session").alias("iva_session"),
+            *(
+                pl.col(c).alias(f"iva_{c}")
+                for c in (
+                    "taux_de_reussite_g",
+                    "va_du_taux_de_reussite_g",
+                    "note_a_l_ecrit_g",
+                    "va_de_la_note_g",
+                    "taux_d_acces_6eme_3eme",
+                )
             ),
-            on=["uai", "rentree"],
-            how="left",
+            pl.col("source_dataset").alias("iva_dataset"),
         )
 
     def col(name: str, dtype: pl.DataType | None = None) -> pl.Expr:
@@ -308,18 +297,18 @@ def build_school(
     ).sort("uai", "rentree")
 
 
+def last_per_uai(school: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:
+    """One row per UAI (in no set order) with `columns` taken from its last row: what lists of schools
+    say of each."""
+    return school.group_by("uai").agg(pl.col(c).last() for c in columns)
+
+
 def unplaced_schools(school: pl.DataFrame) -> pl.DataFrame:
     """Schools (one row per UAI) that `conform_schools` cannot place, with the reason."""
     return (
-        school.filter(~pl.col("coord_status").is_in(PLACEABLE) | pl.col("x_l93").is_null())
-        .group_by("uai")
-        .agg(
-            pl.col("name").last(),
-            pl.col("commune_code").last(),
-            pl.col("level").last(),
-            pl.col("coord_status").last(),
-            pl.col("lon").last(),
-            pl.col("lat").last(),
+        last_per_uai(
+            school.filter(~pl.col("coord_status").is_in(PLACEABLE) | pl.col("x_l93").is_null()),
+            ["name", "commune_code", "level", "coord_status", "lon", "lat"],
         )
         .with_columns(
             pl.when(pl.col("coord_status").is_in(PLACEABLE))

@@ -1,11 +1,13 @@
 """The `territory` and `territory_link` tables: every territory kind, both QPV geographies, and the
 links from a QPV to its communes (with the share of the QPV's area in each) and up the commune →
-EPCI → département → région → France chain.
+EPCI → département → région → France chain; and `qpv_perimeters`, the QPV perimeters of that table
+in the shape the models placing grid cells and schools read.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import numpy as np
 import polars as pl
@@ -44,11 +46,36 @@ FRANCE_METRO = ("FRM", "France métropolitaine")
 SLIVER_SHARE = 0.005
 
 
-def _union_wkb(wkbs: list[bytes]) -> bytes | None:
+def _union_wkb(wkbs: list[bytes | None]) -> bytes | None:
     geoms = [shapely.from_wkb(w) for w in wkbs if w is not None]
     if not geoms:
         return None
     return bytes(shapely.to_wkb(shapely.union_all(geoms)))
+
+
+def _territory_rows(
+    frame: pl.DataFrame, kind: str, geo_version: str, geom_of: Callable[[str], bytes | None]
+) -> list[dict[str, object]]:
+    """The rows of one administrative level; `geom_of` gives a territory's contour from its code."""
+    return [
+        {
+            "kind": kind,
+            "code": r["code"],
+            "name": r["name"],
+            "geo_version": geo_version,
+            "geom_wkb": geom_of(r["code"]),
+            "geom_repaired": False,
+            "source_sha256": r["source_sha256"],
+        }
+        for r in frame.iter_rows(named=True)
+    ]
+
+
+def _union_of(
+    members_of: dict[str, list[str]], contour_by_code: dict[str, bytes]
+) -> Callable[[str], bytes | None]:
+    """A territory's contour as the union of its member communes' contours."""
+    return lambda code: _union_wkb([contour_by_code.get(c) for c in members_of.get(code, [])])
 
 
 def build_territory(
@@ -80,73 +107,22 @@ def build_territory(
                 "source_sha256": r["source_sha256"],
             }
         )
-    for r in communes.iter_rows(named=True):
-        rows.append(
-            {
-                "kind": "commune",
-                "code": r["code"],
-                "name": r["name"],
-                "geo_version": geo_version,
-                "geom_wkb": contour_by_code.get(r["code"]),
-                "geom_repaired": False,
-                "source_sha256": r["source_sha256"],
-            }
-        )
+    rows += _territory_rows(communes, "commune", geo_version, contour_by_code.get)
     members = epci_members.group_by("epci").agg(pl.col("commune"))
     members_of = dict(zip(members["epci"].to_list(), members["commune"].to_list(), strict=True))
-    for r in epci.iter_rows(named=True):
-        rows.append(
-            {
-                "kind": "epci",
-                "code": r["code"],
-                "name": r["name"],
-                "geo_version": geo_version,
-                "geom_wkb": _union_wkb([contour_by_code.get(c) for c in members_of.get(r["code"], [])]),  # type: ignore[misc]
-                "geom_repaired": False,
-                "source_sha256": r["source_sha256"],
-            }
-        )
+    rows += _territory_rows(epci, "epci", geo_version, _union_of(members_of, contour_by_code))
     if unites_urbaines is not None and uu_members is not None:
         uu_grouped = uu_members.group_by("unite_urbaine").agg(pl.col("commune"))
         uu_of = dict(zip(uu_grouped["unite_urbaine"].to_list(), uu_grouped["commune"].to_list(), strict=True))
-        for r in unites_urbaines.iter_rows(named=True):
-            rows.append(
-                {
-                    "kind": "unite_urbaine",
-                    "code": r["code"],
-                    "name": r["name"],
-                    "geo_version": geo_version,
-                    "geom_wkb": _union_wkb([contour_by_code.get(c) for c in uu_of.get(r["code"], [])]),  # type: ignore[misc]
-                    "geom_repaired": False,
-                    "source_sha256": r["source_sha256"],
-                }
-            )
+        rows += _territory_rows(
+            unites_urbaines, "unite_urbaine", geo_version, _union_of(uu_of, contour_by_code)
+        )
     by_dep = communes.group_by("departement").agg(pl.col("code"))
     dep_communes = dict(zip(by_dep["departement"].to_list(), by_dep["code"].to_list(), strict=True))
-    for r in departements.iter_rows(named=True):
-        rows.append(
-            {
-                "kind": "departement",
-                "code": r["code"],
-                "name": r["name"],
-                "geo_version": geo_version,
-                "geom_wkb": _union_wkb([contour_by_code.get(c) for c in dep_communes.get(r["code"], [])]),  # type: ignore[misc]
-                "geom_repaired": False,
-                "source_sha256": r["source_sha256"],
-            }
-        )
-    for r in regions.iter_rows(named=True):
-        rows.append(
-            {
-                "kind": "region",
-                "code": r["code"],
-                "name": r["name"],
-                "geo_version": geo_version,
-                "geom_wkb": None,
-                "geom_repaired": False,
-                "source_sha256": r["source_sha256"],
-            }
-        )
+    rows += _territory_rows(
+        departements, "departement", geo_version, _union_of(dep_communes, contour_by_code)
+    )
+    rows += _territory_rows(regions, "region", geo_version, lambda _code: None)
     for code, name in (FRANCE, FRANCE_METRO):
         rows.append({"kind": "france", "code": code, "name": name, "geo_version": geo_version})
     checkpoint("model.territory")
@@ -155,6 +131,19 @@ def build_territory(
         None if w is None else float(shapely.area(shapely.from_wkb(w))) for w in frame["geom_wkb"].to_list()
     ]
     return frame.with_columns(pl.Series("area_m2", areas, dtype=pl.Float64())).select(list(TERRITORY_SCHEMA))
+
+
+def qpv_perimeters(territory: pl.DataFrame) -> pl.DataFrame:
+    """The QPV perimeters of both geographies from the `territory` table, in the shape the models that place
+    cells and schools in them expect (territory_kind, territory_code, geo_version, geom_wkb)."""
+    return territory.filter(
+        pl.col("kind").is_in(["qpv2024", "qpv2015"]) & pl.col("geom_wkb").is_not_null()
+    ).select(
+        pl.col("kind").alias("territory_kind"),
+        pl.col("code").alias("territory_code"),
+        "geo_version",
+        "geom_wkb",
+    )
 
 
 def qpv_commune_links(perimeters: pl.DataFrame, contours: pl.DataFrame, *, geo_version: str) -> pl.DataFrame:

@@ -20,6 +20,7 @@ import unicodedata
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 from openpyxl import Workbook
@@ -344,6 +345,31 @@ def _sha_columns(frame: pl.DataFrame) -> list[str]:
     return [c for c in frame.columns if "sha256" in c]
 
 
+# The first columns of both indicator tables of a workbook (sources sheet, data dictionary).
+_INDICATOR_HEADER = [
+    "Identifiant",
+    "Indicateur",
+    "Thème",
+    "Définition",
+    "Unité",
+    "Numérateur",
+    "Dénominateur",
+]
+
+
+def _indicator_cells(r: dict[str, Any]) -> list[object]:
+    """The cells under `_INDICATOR_HEADER` for one row of the `indicator` table."""
+    return [
+        r["indicator_id"],
+        r["label_fr"],
+        theme_label(r["theme"]),
+        r["definition"],
+        UNIT_FR.get(str(r["unit"]), r["unit"]),
+        r["numerator_def"],
+        r["denominator_def"],
+    ]
+
+
 def _sources_sheet(
     ws: Worksheet, frame: pl.DataFrame, indicator: pl.DataFrame, source_file: pl.DataFrame
 ) -> None:
@@ -367,28 +393,14 @@ def _sources_sheet(
         ws.append([None, None, None, None, sha, None, "absent de la table source_file"])
     ws.append([])
     _title(ws, "Définitions des indicateurs")
-    _header(
-        ws,
-        ["Identifiant", "Indicateur", "Thème", "Définition", "Unité", "Numérateur", "Dénominateur", "Source"],
-    )
+    _header(ws, [*_INDICATOR_HEADER, "Source"])
     used = set(frame["indicator_id"].unique().to_list())
     for r in (
         indicator.filter(pl.col("indicator_id").is_in(sorted(used)))
         .sort("theme", "indicator_id")
         .iter_rows(named=True)
     ):
-        ws.append(
-            [
-                r["indicator_id"],
-                r["label_fr"],
-                theme_label(r["theme"]),
-                r["definition"],
-                UNIT_FR.get(str(r["unit"]), r["unit"]),
-                r["numerator_def"],
-                r["denominator_def"],
-                r["source"],
-            ]
-        )
+        ws.append([*_indicator_cells(r), r["source"]])
 
 
 def _dictionary_sheet(ws: Worksheet, columns: Sequence[Column], indicator: pl.DataFrame) -> None:
@@ -400,34 +412,9 @@ def _dictionary_sheet(ws: Worksheet, columns: Sequence[Column], indicator: pl.Da
         ws.append([label, name, desc])
     ws.append([])
     _title(ws, "Catalogue des indicateurs")
-    _header(
-        ws,
-        [
-            "Identifiant",
-            "Indicateur",
-            "Thème",
-            "Définition",
-            "Unité",
-            "Numérateur",
-            "Dénominateur",
-            "Agrégation",
-            "Additif",
-        ],
-    )
+    _header(ws, [*_INDICATOR_HEADER, "Agrégation", "Additif"])
     for r in indicator.sort("theme", "indicator_id", nulls_last=True).iter_rows(named=True):
-        ws.append(
-            [
-                r["indicator_id"],
-                r["label_fr"],
-                theme_label(r["theme"]),
-                r["definition"],
-                UNIT_FR.get(str(r["unit"]), r["unit"]),
-                r["numerator_def"],
-                r["denominator_def"],
-                r["aggregation"],
-                "oui" if r["summable"] else "non",
-            ]
-        )
+        ws.append([*_indicator_cells(r), r["aggregation"], "oui" if r["summable"] else "non"])
 
 
 def data_dictionary_markdown(

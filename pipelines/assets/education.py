@@ -2,9 +2,9 @@
 then `school` (UAI × rentrée), `school_qpv` (inside / near each QPV perimeter, with the true distance)
 and the education observations and catalog.
 
-`school_qpv` keeps every school within 1 km of every QPV (`models.schools.SCHOOL_QPV_RADIUS_M`) with its
-distance; « inside », 100 m, 300 m and 1 km are views (`v_school_qpv`) and command options, never a
-build setting. The proximity indicators use INSEE's convention (écoles 100 m, collèges 300 m).
+`school_qpv` keeps every school within 1 km of every QPV (`models.school_conformance.SCHOOL_QPV_RADIUS_M`)
+with its distance; « inside », 100 m, 300 m and 1 km are views (`v_school_qpv`) and command options,
+never a build setting. The proximity indicators use INSEE's convention (écoles 100 m, collèges 300 m).
 """
 
 import re
@@ -26,6 +26,7 @@ from models.education_indicators import education_indicator_catalog as _catalog
 from models.education_indicators import education_observations as _observations
 from models.school_conformance import SCHOOL_QPV_RADIUS_M, conform_schools
 from models.schools import build_school
+from models.territory import qpv_perimeters
 from pipelines.resources import Obtained, SourcesResource
 from sources._errors import SourceFormatError
 from sources.education_annuaire import DIRECTORY_SCHEMA, parse_directory
@@ -52,8 +53,6 @@ CORE_DATASETS = {
 }
 
 
-
-
 def _preview(frame: pl.DataFrame, n: int = 20) -> MetadataValue:
     return MetadataValue.md(frame.head(n).to_pandas().to_markdown(index=False))
 
@@ -72,6 +71,26 @@ def _obtain(sources: SourcesResource, datasets: list[str]) -> tuple[list[Obtaine
 
 
 def _stage(
+    context: AssetExecutionContext,
+    sources: SourcesResource,
+    datasets: list[str],
+    parse: Callable[[Obtained], pl.DataFrame],
+    keys: list[str],
+    schema: dict[str, pl.DataType],
+    *,
+    order: Callable[[Obtained], tuple[int, int]] | None = None,
+) -> pl.DataFrame:
+    """Obtain the files of `datasets` (sorted by `order` when given), stage them (`_merge_copies`), and
+    name the datasets none of whose files was found in the asset's metadata."""
+    obtained, absent = _obtain(sources, datasets)
+    if order is not None:
+        obtained.sort(key=order)
+    frame = _merge_copies(obtained, parse, keys, schema)
+    context.add_output_metadata({"datasets_absent": ", ".join(absent)})
+    return frame
+
+
+def _merge_copies(
     obtained: list[Obtained],
     parse: Callable[[Obtained], pl.DataFrame],
     keys: list[str],
@@ -115,14 +134,14 @@ def _stage(
 def stg_education_ips(context: AssetExecutionContext, sources: SourcesResource) -> pl.DataFrame:
     """IPS (indice de position sociale, DEPP) of écoles, collèges and lycées, every series (up to
     2021-22 and from 2022-23), one row per UAI × rentrée × dataset; data.education.gouv.fr."""
-    obtained, absent = _obtain(sources, IPS_DATASETS)
     frame = _stage(
-        obtained,
+        context,
+        sources,
+        IPS_DATASETS,
         lambda ob: parse_ips(ob.file.path, dataset=ob.layout.dataset),
         ["uai", "rentree"],
         IPS_SCHEMA,
     )
-    context.add_output_metadata({"datasets_absent": ", ".join(absent)})
     return checks.IpsStaged.validate(frame)
 
 
@@ -130,11 +149,16 @@ def stg_education_ips(context: AssetExecutionContext, sources: SourcesResource) 
 def stg_education_directory(context: AssetExecutionContext, sources: SourcesResource) -> pl.DataFrame:
     """School directory (annuaire de l'éducation, and the adresse-et-géolocalisation file): type,
     sector, EP membership and WGS84 coordinates with their precision, projected to Lambert-93."""
-    obtained, absent = _obtain(sources, DIRECTORY_DATASETS)
-    # The annuaire first (it carries the EP membership), then the geolocation file.
-    obtained.sort(key=lambda o: (DIRECTORY_DATASETS.index(o.layout.dataset), -o.file.size))
-    frame = _stage(obtained, lambda ob: parse_directory(ob.file.path), [], DIRECTORY_SCHEMA)
-    context.add_output_metadata({"datasets_absent": ", ".join(absent)})
+    frame = _stage(
+        context,
+        sources,
+        DIRECTORY_DATASETS,
+        lambda ob: parse_directory(ob.file.path),
+        [],
+        DIRECTORY_SCHEMA,
+        # The annuaire first (it carries the EP membership), then the geolocation file.
+        order=lambda o: (DIRECTORY_DATASETS.index(o.layout.dataset), -o.file.size),
+    )
     return checks.DirectoryStaged.validate(frame)
 
 
@@ -148,32 +172,30 @@ def _parse_ep(ob: Obtained) -> pl.DataFrame:
 @asset(group_name=GROUP, compute_kind="polars")
 def stg_education_ep(context: AssetExecutionContext, sources: SourcesResource) -> pl.DataFrame:
     """REP / REP+ membership per rentrée: `fr-en-etablissements-ep` and the DGESCO rentrée lists."""
-    obtained, absent = _obtain(sources, EP_DATASETS)
-    frame = _stage(obtained, _parse_ep, ["uai", "rentree"], EP_SCHEMA)
-    context.add_output_metadata({"datasets_absent": ", ".join(absent)})
+    frame = _stage(context, sources, EP_DATASETS, _parse_ep, ["uai", "rentree"], EP_SCHEMA)
     return checks.EpStaged.validate(frame)
 
 
 @asset(group_name=GROUP, compute_kind="polars")
 def stg_education_effectifs(context: AssetExecutionContext, sources: SourcesResource) -> pl.DataFrame:
     """Pupils per école and per collège and rentrée, with the rep / rep_plus flags."""
-    obtained, absent = _obtain(sources, EFFECTIFS_DATASETS)
     frame = _stage(
-        obtained,
+        context,
+        sources,
+        EFFECTIFS_DATASETS,
         lambda ob: parse_effectifs(ob.file.path, dataset=ob.layout.dataset),
         ["uai", "rentree"],
         EFFECTIFS_SCHEMA,
     )
-    context.add_output_metadata({"datasets_absent": ", ".join(absent)})
     return checks.EffectifsStaged.validate(frame)
 
 
 @asset(group_name=GROUP, compute_kind="polars")
 def stg_education_iva(context: AssetExecutionContext, sources: SourcesResource) -> pl.DataFrame:
     """IVAC: DNB success rate, written mark and their value added per collège and session."""
-    obtained, absent = _obtain(sources, IVA_DATASETS)
-    frame = _stage(obtained, lambda ob: parse_iva(ob.file.path), ["uai", "session"], IVA_SCHEMA)
-    context.add_output_metadata({"datasets_absent": ", ".join(absent)})
+    frame = _stage(
+        context, sources, IVA_DATASETS, lambda ob: parse_iva(ob.file.path), ["uai", "session"], IVA_SCHEMA
+    )
     return checks.IvaStaged.validate(frame)
 
 
@@ -201,18 +223,6 @@ def school(
         _nonempty(stg_education_iva),
     )
     return checks.School.validate(frame)
-
-
-def qpv_perimeters(territory: pl.DataFrame) -> pl.DataFrame:
-    """The QPV perimeters of both geographies from the `territory` table, in the shape models expect."""
-    return territory.filter(
-        pl.col("kind").is_in(["qpv2024", "qpv2015"]) & pl.col("geom_wkb").is_not_null()
-    ).select(
-        pl.col("kind").alias("territory_kind"),
-        pl.col("code").alias("territory_code"),
-        "geo_version",
-        "geom_wkb",
-    )
 
 
 @asset(group_name=GROUP, compute_kind="duckdb")

@@ -2,7 +2,6 @@
 geographies (with bounds), their quality, the error of the method against INSEE's published 2015-QPV
 figures, and fragile zones (poor pockets outside the QPVs)."""
 
-
 import polars as pl
 from dagster import AssetCheckResult, AssetOut, Config, MetadataValue, Output, asset, asset_check, multi_asset
 
@@ -12,6 +11,7 @@ from models.grid_catalog import indicator_catalog
 from models.grid_error import grid_error_against_published
 from models.grid_estimates import estimate_on_perimeters
 from models.observation import empty_observations
+from models.territory import qpv_perimeters
 from pipelines.resources import SourcesResource
 from sources.filosofi_grid import STAGED_SCHEMA, parse_filosofi_grid_csv
 from sources.filosofi_grid import settings as gs
@@ -74,17 +74,6 @@ def stg_filosofi_grid(sources: SourcesResource) -> pl.DataFrame:
     )
 
 
-def _perimeters(territory: pl.DataFrame) -> pl.DataFrame:
-    return territory.filter(
-        pl.col("kind").is_in(["qpv2024", "qpv2015"]) & pl.col("geom_wkb").is_not_null()
-    ).select(
-        pl.col("kind").alias("territory_kind"),
-        pl.col("code").alias("territory_code"),
-        pl.col("geo_version"),
-        pl.col("geom_wkb"),
-    )
-
-
 @multi_asset(
     group_name=GROUP,
     compute_kind="shapely",
@@ -98,7 +87,7 @@ def grid_estimate(
     recomputed from the estimated counts, with their bound; medians and deciles `not_applicable`
     ("non estimable"); below 11 households, suppressed. `grid_quality`: per perimeter, cells inside and
     cut, the share of the estimate from cut cells and from INSEE-imputed cells."""
-    perimeters = _perimeters(territory)
+    perimeters = qpv_perimeters(territory)
     if stg_filosofi_grid.is_empty() or perimeters.is_empty():
         return (
             Output(empty_observations(), output_name="grid_estimate"),
@@ -171,7 +160,7 @@ def fragile_zone(
         min_individuals=config.min_individuals,
         contiguity=config.contiguity,
     )
-    perimeters = _perimeters(territory)
+    perimeters = qpv_perimeters(territory)
     current = perimeters.filter(pl.col("territory_kind") == "qpv2024")
     qpvs = current if current.height else perimeters
     commune_epci = territory_link.filter(

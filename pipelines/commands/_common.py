@@ -1,4 +1,5 @@
-"""What every command shares: the `--home` option, the home folder, a read-only connection, the refusal."""
+"""What every command shares: the `--home` option, the home folder, a read-only connection, a checked output
+folder, the refusal."""
 
 from __future__ import annotations
 
@@ -39,4 +40,14 @@ def connect(home: Path | None, *, spatial: bool = True) -> duckdb.DuckDBPyConnec
     try:
         return connect_readonly(warehouse_path(home_dir(home)), spatial=spatial)
     except WarehouseError as exc:
+        raise fail(str(exc)) from exc
+
+
+def out_dir(path: Path) -> Path:
+    """A user-given output folder, checked (never a file, never a system folder), or the refusal."""
+    from warehouse.paths import OutputPathError, output_dir
+
+    try:
+        return output_dir(path)
+    except OutputPathError as exc:
         raise fail(str(exc)) from exc

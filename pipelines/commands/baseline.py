@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from pipelines.commands._common import HomeOpt, fail, home_dir
+from pipelines.commands._common import HomeOpt, fail, home_dir, out_dir
 
 console = Console()
 err = Console(stderr=True, soft_wrap=True)
@@ -53,15 +53,8 @@ def _files_table(files: dict[str, Path]) -> Table:
 
 
 def _out(path: Path | None) -> Path | None:
-    """A user-given export folder, checked (never a file, never a system folder)."""
-    from warehouse.paths import OutputPathError, output_dir
-
-    if path is None:
-        return None
-    try:
-        return output_dir(path)
-    except OutputPathError as exc:
-        raise fail(str(exc)) from exc
+    """A user-given export folder, checked; None lets the export pick its default folder."""
+    return None if path is None else out_dir(path)
 
 
 def register(app: typer.Typer) -> None:

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from pipelines.commands._common import HomeOpt, fail, home_dir
+from pipelines.commands._common import HomeOpt, connect, fail, home_dir
 from sources.territory_codes import QPV_CODE_RE
 from warehouse.fiche.fmt import period_fr
 from warehouse.vocabulary import METHOD_FR, STATUS_FR, dataset_fr
@@ -52,8 +52,6 @@ def _open(name: str, home: Path | None) -> tuple[Contract, duckdb.DuckDBPyConnec
     from models.contracts import check_contract_territories
     from sources.contracts import ContractError, load_contract
     from warehouse.consistency import territory_for_contract_check
-    from warehouse.paths import warehouse_path
-    from warehouse.store import WarehouseError, connect_readonly
 
     h = home_dir(home)
     by_code = QPV_CODE_RE.match(name.strip().upper())
@@ -61,10 +59,7 @@ def _open(name: str, home: Path | None) -> tuple[Contract, duckdb.DuckDBPyConnec
         contract = None if by_code else load_contract(name)
     except ContractError as exc:
         raise fail(str(exc)) from exc
-    try:
-        con = connect_readonly(warehouse_path(h))
-    except WarehouseError as exc:
-        raise fail(str(exc)) from exc
+    con = connect(h)
     if contract is None:
         # a QPV code: the contract naming it, narrowed to it (or its own territories)
         from sources.contracts import available_contracts

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from pipelines.commands._common import HomeOpt, fail, home_dir
+from pipelines.commands._common import HomeOpt, connect, fail, home_dir, out_dir
 from sources.territory_codes import QPV_CODE_RE
 
 FORMATS = ("pdf", "html", "md")
@@ -20,15 +20,6 @@ def _formats(values: list[str] | None, default: tuple[str, ...]) -> tuple[str, .
     if bad:
         raise fail(f"unknown format {bad[0][:20]!r}: choose among {', '.join(FORMATS)}")
     return chosen
-
-
-def _out(path: Path) -> Path:
-    from warehouse.paths import OutputPathError, output_dir
-
-    try:
-        return output_dir(path)
-    except OutputPathError as exc:
-        raise fail(str(exc)) from exc
 
 
 def register(app: typer.Typer) -> None:
@@ -49,21 +40,16 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
 
         from warehouse.fiche import FicheError, write_fiche
-        from warehouse.paths import warehouse_path
-        from warehouse.store import WarehouseError, connect_readonly
 
         code = code.strip().upper()
         if not QPV_CODE_RE.match(code):
             raise fail(f"{code[:40]!r} is not a QPV code (QP0dd nnn for 2015, QN0dd nnX for 2024)")
         formats = _formats(format, ("pdf",))
         h = home_dir(home)
-        try:
-            con = connect_readonly(warehouse_path(h), spatial=False)
-        except WarehouseError as exc:
-            raise fail(str(exc)) from exc
+        con = connect(h, spatial=False)
         t0 = time.perf_counter()
         try:
-            paths = write_fiche(con, code, _out(out or h / "fiches"), formats)
+            paths = write_fiche(con, code, out_dir(out or h / "fiches"), formats)
         except FicheError as exc:
             raise fail(str(exc)) from exc
         finally:
@@ -90,8 +76,6 @@ def register(app: typer.Typer) -> None:
 
         from sources.contracts import ContractError, load_contract
         from warehouse.fiche import FicheError, write_fiche
-        from warehouse.paths import warehouse_path
-        from warehouse.store import WarehouseError, connect_readonly
 
         try:
             c = load_contract(contract.strip())
@@ -99,11 +83,8 @@ def register(app: typer.Typer) -> None:
             raise fail(str(exc)) from exc
         formats = _formats(format, ("pdf", "html"))
         h = home_dir(home)
-        target = _out(out or h / "fiches" / c.name)
-        try:
-            con = connect_readonly(warehouse_path(h), spatial=False)
-        except WarehouseError as exc:
-            raise fail(str(exc)) from exc
+        target = out_dir(out or h / "fiches" / c.name)
+        con = connect(h, spatial=False)
         codes = [*c.qpv2024_codes, *c.former_qpv2015]
         table = Table("QPV", *formats, "s", title=c.title)
         t_all = time.perf_counter()
@@ -131,17 +112,12 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
 
         from warehouse.fiche.site import build_site
-        from warehouse.paths import warehouse_path
-        from warehouse.store import WarehouseError, connect_readonly
 
         h = home_dir(home)
-        try:
-            con = connect_readonly(warehouse_path(h), spatial=False)
-        except WarehouseError as exc:
-            raise fail(str(exc)) from exc
+        con = connect(h, spatial=False)
         t0 = time.perf_counter()
         try:
-            index = build_site(con, _out(out), home=h, pdf=pdf)
+            index = build_site(con, out_dir(out), home=h, pdf=pdf)
         finally:
             con.close()
         Console().print(f"{index} ({time.perf_counter() - t0:.1f} s)")
