@@ -131,22 +131,11 @@ class PeriodSource:
     periods: list[PeriodPartitions]
     discover: Callable[[SourcesResource], list[str]]
     stage_all: Callable[[SourcesResource], pl.DataFrame]
-
-    @property
-    def staged_name(self) -> str:
-        return f"stg_{self.spec.name}"
-
-    @property
-    def observations_name(self) -> str:
-        return f"{self.spec.name}_observations"
-
-    @property
-    def revisions_name(self) -> str:
-        return f"{self.spec.name}_revisions"
-
-    @property
-    def catalog_name(self) -> str:
-        return f"{self.spec.name}_indicators"
+    # Its asset names, from the spec's stem: stg_<name>, <name>_observations, _revisions, _indicators.
+    staged_name: str
+    observations_name: str
+    revisions_name: str
+    catalog_name: str
 
     def plug_in(self) -> PlugIn:
         """The lists the source module exports, in the order of `PlugIn`."""
@@ -265,6 +254,10 @@ def period_source(spec: PeriodSourceSpec) -> PeriodSource:
     affected = [staged_name, obs_name, rev_name, catalog_name, *SHARED_DOWNSTREAM]
     job = define_asset_job(f"refresh_{name}", selection=AssetSelection.assets(*affected))
     return PeriodSource(
+        staged_name=staged_name,
+        observations_name=obs_name,
+        revisions_name=rev_name,
+        catalog_name=catalog_name,
         spec=spec,
         partitions_def=partitions_def,
         staged_schema=schema,

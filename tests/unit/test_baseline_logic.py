@@ -333,60 +333,14 @@ def test_comparability_reasons(
 
 
 def test_counts_have_no_gap_but_a_reason() -> None:
-    rows = [
-        (
-            "de_abc",
-            "qpv2024",
-            "QN09901I",
-            "qpv2024",
-            "2023-Q4",
-            "quarter",
-            300.0,
-            "published",
-            "published",
-            "ft",
-            A,
-        ),
-        (
-            "de_abc",
-            "qpv2024",
-            "QN09901I",
-            "qpv2024",
-            "2024-Q4",
-            "quarter",
-            280.0,
-            "published",
-            "published",
-            "ft",
-            B,
-        ),
-        (
-            "de_abc",
-            "commune",
-            "99101",
-            "cog2024",
-            "2023-Q4",
-            "quarter",
-            900.0,
-            "published",
-            "published",
-            "ft",
-            A,
-        ),
-        (
-            "de_abc",
-            "commune",
-            "99101",
-            "cog2024",
-            "2024-Q4",
-            "quarter",
-            880.0,
-            "published",
-            "published",
-            "ft",
-            B,
-        ),
+    # fmt: off
+    rows = [  # job seekers of the QPV and of its commune, Q4 of two years
+        ("de_abc", "qpv2024", "QN09901I", "qpv2024", "2023-Q4", "quarter", 300.0, "published", "published", "ft", A),
+        ("de_abc", "qpv2024", "QN09901I", "qpv2024", "2024-Q4", "quarter", 280.0, "published", "published", "ft", B),
+        ("de_abc", "commune", "99101", "cog2024", "2023-Q4", "quarter", 900.0, "published", "published", "ft", A),
+        ("de_abc", "commune", "99101", "cog2024", "2024-Q4", "quarter", 880.0, "published", "published", "ft", B),
     ]
+    # fmt: on
     ev = evaluation_of(obs(rows), date(2025, 3, 1))
     line = ev.filter((pl.col("indicator_id") == "de_abc") & (pl.col("reference_code") == "99101")).row(
         0, named=True
