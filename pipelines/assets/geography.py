@@ -21,6 +21,7 @@ from checks import geography as checks
 from models.crosswalk import build_crosswalk
 from models.predecessors import build_predecessors, replaces_conflicts
 from models.territory import build_territory, hierarchy_links, qpv_commune_links
+from pipelines.assets.check_report import offenders, preview
 from pipelines.resources import Obtained, SourcesResource
 from sources import cog
 from sources._errors import SourceFormatError
@@ -37,7 +38,7 @@ def _latest(obtained: list[Obtained]) -> Obtained:
 
 
 def _preview(frame: pl.DataFrame, n: int = 20) -> MetadataValue:
-    return MetadataValue.md(frame.head(n).to_pandas().to_markdown(index=False))
+    return preview(frame, n)
 
 
 @asset(group_name=GROUP, compute_kind="polars")
@@ -238,24 +239,14 @@ def qpv_predecessor(
 def every_qpv_has_a_commune(territory: pl.DataFrame, territory_link: pl.DataFrame) -> AssetCheckResult:
     orphans = checks.qpvs_without_commune(territory, territory_link)
     unknown = checks.links_to_unknown_communes(territory, territory_link)
-    return AssetCheckResult(
-        passed=orphans.is_empty() and unknown.is_empty(),
-        metadata={
-            "qpv_without_commune": orphans.height,
-            "links_to_unknown_communes": unknown.height,
-            "examples": _preview(
-                pl.concat([orphans.select("code"), unknown.select(pl.col("child_code").alias("code"))])
-            ),
-        },
-    )
+    codes = pl.concat([orphans.select("code"), unknown.select(pl.col("child_code").alias("code"))])
+    return offenders({"qpv_without_commune": orphans, "links_to_unknown_communes": unknown}, codes, n=20)
 
 
 @asset_check(asset=territory, blocking=True, description="Codes match the pattern of their kind")
 def territory_codes_match_patterns(territory: pl.DataFrame) -> AssetCheckResult:
     bad = checks.malformed_codes(territory)
-    return AssetCheckResult(
-        passed=bad.is_empty(), metadata={"malformed": bad.height, "examples": _preview(bad)}
-    )
+    return offenders({"malformed": bad}, bad, n=20)
 
 
 @asset_check(asset=territory, description="Geometries valid; any repaired on the way in is reported")

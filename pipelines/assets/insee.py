@@ -13,7 +13,6 @@ from dagster import (
     AssetCheckResult,
     AssetIn,
     AssetOut,
-    MetadataValue,
     Output,
     asset,
     asset_check,
@@ -29,6 +28,7 @@ from models.indicators import indicator_catalog
 from models.insee_observations import combine_file_observations, insee_observations
 from models.observation import empty_observations
 from models.qpv_identity import qpv_identities
+from pipelines.assets.check_report import offenders, preview
 from pipelines.resources import Obtained, SourcesResource
 from sources._archive import is_zip
 from sources._errors import SourceFormatError
@@ -110,10 +110,6 @@ def stg_insee_comparateur(sources: SourcesResource) -> pl.DataFrame:
 # ------------------------------------------------------------------------------------------ observations
 
 
-def _preview(frame: pl.DataFrame, n: int = 10) -> MetadataValue:
-    return MetadataValue.md(frame.head(n).to_pandas().to_markdown(index=False))
-
-
 @asset(group_name=GROUP, compute_kind="polars")
 def insee_observation(
     sources: SourcesResource,
@@ -135,7 +131,7 @@ def insee_observation(
     out = checks.InseeObservationModel.validate(out) if out.height else empty_observations()
     return Output(
         out,
-        metadata={"conflicting_keys": conflicts.height, "conflicts": _preview(conflicts.drop("files"))}
+        metadata={"conflicting_keys": conflicts.height, "conflicts": preview(conflicts.drop("files"))}
         if conflicts.height
         else {"conflicting_keys": 0},
     )
@@ -168,7 +164,7 @@ def insee_qpv_territory(
     meta = {"qpvs": rows.height, "links": links.height, "unmatched_names": report.height}
     return (
         Output(geo_checks.TerritoryModel.validate(rows), metadata=meta),
-        Output(geo_checks.TerritoryLinkModel.validate(links), metadata={"unmatched": _preview(report)}),
+        Output(geo_checks.TerritoryLinkModel.validate(links), metadata={"unmatched": preview(report)}),
     )
 
 
@@ -230,7 +226,7 @@ def insee_shares_in_range(
     insee_observation: pl.DataFrame, insee_indicator: pl.DataFrame, insee_reference_observation: pl.DataFrame
 ) -> AssetCheckResult:
     bad = shares_out_of_range(_both(insee_observation, insee_reference_observation), insee_indicator)
-    return AssetCheckResult(passed=bad.is_empty(), metadata={"rows": bad.height, "examples": _preview(bad)})
+    return offenders({"rows": bad}, bad)
 
 
 @asset_check(
@@ -243,7 +239,7 @@ def insee_numerators_within_denominators(
     insee_reference_observation: pl.DataFrame, insee_observation: pl.DataFrame
 ) -> AssetCheckResult:
     bad = checks.numerator_exceeds_denominator(_both(insee_observation, insee_reference_observation))
-    return AssetCheckResult(passed=bad.is_empty(), metadata={"rows": bad.height, "examples": _preview(bad)})
+    return offenders({"rows": bad}, bad)
 
 
 @asset_check(
@@ -262,14 +258,8 @@ def insee_qpv_population_within_communes(
     qpv = insee_observation.filter(pl.col("territory_kind").is_in(["qpv2015", "qpv2024"]))
     communes = insee_observation.filter(pl.col("territory_kind") == "commune")
     linked = checks.qpv_population_exceeds_communes(qpv, communes, links)
-    return AssetCheckResult(
-        passed=in_file.is_empty() and linked.is_empty(),
-        metadata={
-            "rows_in_file": in_file.height,
-            "qpv_over_linked_communes": linked.height,
-            "examples": _preview(linked if linked.height else in_file),
-        },
-    )
+    found = {"rows_in_file": in_file, "qpv_over_linked_communes": linked}
+    return offenders(found, linked if linked.height else in_file)
 
 
 @asset_check(
@@ -279,7 +269,7 @@ def insee_qpv_population_within_communes(
 )
 def insee_vintage_one_geography(insee_observation: pl.DataFrame) -> AssetCheckResult:
     bad = checks.vintages_mixing_geographies(insee_observation)
-    return AssetCheckResult(passed=bad.is_empty(), metadata={"files": bad.height, "examples": _preview(bad)})
+    return offenders({"files": bad}, bad)
 
 
 ASSETS = [

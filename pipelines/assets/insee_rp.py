@@ -9,12 +9,13 @@ or any vintage given with `refresh --files` (recognised from the header: theme a
 from __future__ import annotations
 
 import polars as pl
-from dagster import AssetCheckResult, AssetIn, MetadataValue, asset, asset_check
+from dagster import AssetCheckResult, AssetIn, asset, asset_check
 
 from checks import insee_rp as checks
 from checks.observation import shares_out_of_range
 from models.insee_rp import insee_rp_catalog, insee_rp_observations, insee_rp_reference_observations
 from models.observation import empty_observations
+from pipelines.assets.check_report import offenders
 from pipelines.resources import SourcesResource
 from sources._errors import SourceFormatError
 from sources.insee_rp import STAGED_SCHEMA, parse_insee_rp
@@ -22,12 +23,6 @@ from sources.insee_rp import settings as s
 
 GROUP = "insee_rp"
 STAGED_COLUMNS: dict[str, pl.DataType] = {**STAGED_SCHEMA, "source_sha256": pl.String()}
-
-
-
-
-def _preview(frame: pl.DataFrame, n: int = 10) -> MetadataValue:
-    return MetadataValue.md(frame.head(n).to_pandas().to_markdown(index=False))
 
 
 @asset(group_name=GROUP, compute_kind="polars")
@@ -97,14 +92,8 @@ def insee_rp_shares_valid(
     both = pl.concat([insee_rp_observation, insee_rp_reference_observation])
     out_of_range = shares_out_of_range(both, insee_rp_indicator)
     over = checks.numerator_exceeds_denominator(both, insee_rp_indicator)
-    return AssetCheckResult(
-        passed=out_of_range.is_empty() and over.is_empty(),
-        metadata={
-            "out_of_range": out_of_range.height,
-            "numerator_over_denominator": over.height,
-            "examples": _preview(out_of_range if out_of_range.height else over),
-        },
-    )
+    found = {"out_of_range": out_of_range, "numerator_over_denominator": over}
+    return offenders(found, out_of_range if out_of_range.height else over)
 
 
 @asset_check(
@@ -114,7 +103,7 @@ def insee_rp_shares_valid(
 )
 def insee_rp_communes_sum_their_iris(insee_rp_observation: pl.DataFrame) -> AssetCheckResult:
     bad = checks.communes_not_sum_of_iris(insee_rp_observation)
-    return AssetCheckResult(passed=bad.is_empty(), metadata={"rows": bad.height, "examples": _preview(bad)})
+    return offenders({"rows": bad}, bad)
 
 
 ASSETS = [stg_insee_rp, insee_rp_indicator, insee_rp_observation, insee_rp_reference_observation]
