@@ -18,7 +18,7 @@ import polars as pl
 
 from models.aggregate import aggregate_to_references
 from models.indicators import catalog_frame
-from models.insee_indicators import INDICATORS_BY_ID, Ind
+from models.insee_indicators import INDICATORS_BY_ID, Ind, _count, _share
 from models.observation import conform_observations, empty_observations
 
 DATASET = "insee_rp"
@@ -95,14 +95,6 @@ INDICATORS: tuple[RpIndicator, ...] = (
     _r("taux_scolarisation_18_24", "diplomes", ("P_SCOL1824",), ("P_POP1824",)),
 )
 INDICATORS_BY_ID_RP = {i.indicator_id: i for i in INDICATORS}
-
-
-def _count(i: str, theme: str, label: str, definition: str) -> Ind:
-    return Ind(i, theme, label, definition, "count", None, None, "sum")
-
-
-def _share(i: str, theme: str, label: str, num: str, den: str) -> Ind:
-    return Ind(i, theme, label, f"{num} / {den} × 100", "percent", num, den, "ratio")
 
 
 # Catalog rows of the indicators no other source defines. The others reuse the INSEE catalog row
