@@ -25,11 +25,11 @@ class Ind(NamedTuple):
         return self.aggregation == "sum"
 
 
-def _count(i: str, theme: str, label: str, definition: str) -> Ind:
+def count(i: str, theme: str, label: str, definition: str) -> Ind:
     return Ind(i, theme, label, definition, "count", None, None, "sum")
 
 
-def _share(i: str, theme: str, label: str, num: str, den: str) -> Ind:
+def share(i: str, theme: str, label: str, num: str, den: str) -> Ind:
     return Ind(i, theme, label, f"{num} / {den} × 100", "percent", num, den, "ratio")
 
 
@@ -39,12 +39,12 @@ def _stat(i: str, theme: str, label: str, definition: str, unit: str = "euro") -
 
 INSEE_INDICATORS: tuple[Ind, ...] = (
     # population and households (RP, Fidéli)
-    _count("population", "population", "Population municipale", "Population municipale du recensement"),
-    _share("part_femmes", "population", "Part des femmes", "femmes", "population"),
-    _share(
+    count("population", "population", "Population municipale", "Population municipale du recensement"),
+    share("part_femmes", "population", "Part des femmes", "femmes", "population"),
+    share(
         "part_moins_25_ans", "population", "Part des moins de 25 ans", "personnes de 0 à 24 ans", "population"
     ),
-    _share(
+    share(
         "part_60_ans_et_plus",
         "population",
         "Part des 60 ans et plus",
@@ -61,114 +61,114 @@ INSEE_INDICATORS: tuple[Ind, ...] = (
         "personnes de 60 ans et plus",
         "ratio",
     ),
-    _share(
+    share(
         "part_etrangers",
         "population",
         "Part des étrangers",
         "personnes de nationalité étrangère",
         "population",
     ),
-    _share(
+    share(
         "part_menages_1_personne",
         "menages",
         "Part des ménages d'une personne",
         "ménages d'une personne",
         "ménages",
     ),
-    _share(
+    share(
         "part_menages_6_personnes",
         "menages",
         "Part des ménages de 6 personnes ou plus",
         "ménages de 6+ personnes",
         "ménages",
     ),
-    _count(
+    count(
         "menages", "menages", "Nombre de ménages", "Ménages (résidences principales occupées) au recensement"
     ),
-    _count("logements", "logement", "Nombre de logements", "Logements au recensement"),
-    _count(
+    count("logements", "logement", "Nombre de logements", "Logements au recensement"),
+    count(
         "residences_principales",
         "logement",
         "Résidences principales",
         "Résidences principales au recensement",
     ),
-    _count("logements_vacants", "logement", "Logements vacants", "Logements vacants au recensement"),
-    _count(
+    count("logements_vacants", "logement", "Logements vacants", "Logements vacants au recensement"),
+    count(
         "rp_proprietaires",
         "logement",
         "Résidences principales occupées par leur propriétaire",
         "RP occupées par propriétaires",
     ),
     # activity (RP)
-    _count(
+    count(
         "population_15_64", "emploi", "Population de 15 à 64 ans", "Personnes de 15 à 64 ans au recensement"
     ),
-    _count(
+    count(
         "actifs_15_64", "emploi", "Actifs de 15 à 64 ans", "Actifs (en emploi ou chômeurs) de 15 à 64 ans"
     ),
-    _count(
+    count(
         "chomeurs_15_64",
         "emploi",
         "Chômeurs de 15 à 64 ans",
         "Chômeurs de 15 à 64 ans (au sens du recensement)",
     ),
-    _share(
+    share(
         "taux_activite_15_64",
         "emploi",
         "Taux d'activité des 15-64 ans",
         "actifs de 15 à 64 ans",
         "population de 15 à 64 ans",
     ),
-    _share(
+    share(
         "taux_chomage_15_64",
         "emploi",
         "Taux de chômage des 15-64 ans (recensement)",
         "chômeurs de 15 à 64 ans",
         "actifs de 15 à 64 ans",
     ),
-    _share(
+    share(
         "taux_emploi_15_64",
         "emploi",
         "Taux d'emploi des 15-64 ans",
         "personnes de 15 à 64 ans en emploi",
         "personnes de 15 à 64 ans",
     ),
-    _share(
+    share(
         "taux_emploi_femmes_15_64",
         "emploi",
         "Taux d'emploi des femmes de 15-64 ans",
         "femmes de 15-64 ans en emploi",
         "femmes de 15-64 ans",
     ),
-    _share(
+    share(
         "taux_emploi_etrangers_15_64",
         "emploi",
         "Taux d'emploi des étrangers de 15-64 ans",
         "étrangers de 15-64 ans en emploi",
         "étrangers de 15-64 ans",
     ),
-    _share(
+    share(
         "part_emplois_precaires",
         "emploi",
         "Part des emplois précaires",
         "salariés en emploi précaire",
         "personnes en emploi",
     ),
-    _share(
+    share(
         "part_emplois_duree_limitee",
         "emploi",
         "Part des emplois à durée limitée",
         "emplois à durée limitée",
         "personnes en emploi",
     ),
-    _share(
+    share(
         "part_sans_diplome",
         "education",
         "Part des non-scolarisés de 15 ans ou plus sans diplôme",
         "non-scolarisés 15+ sans diplôme",
         "non-scolarisés de 15 ans ou plus",
     ),
-    _share(
+    share(
         "part_16_25_neet",
         "education",
         "Part des 16-25 ans ni en emploi ni en formation",
@@ -232,206 +232,206 @@ INSEE_INDICATORS: tuple[Ind, ...] = (
         "9e décile du revenu déclaré par UC",
         "Neuvième décile du revenu déclaré par UC",
     ),
-    _share(
+    share(
         "taux_pauvrete_60",
         "revenus",
         "Taux de pauvreté au seuil de 60 %",
         "personnes sous 60 % du niveau de vie médian métropolitain",
         "personnes des ménages fiscaux",
     ),
-    _share(
+    share(
         "taux_bas_revenus_declares",
         "revenus",
         "Taux de bas revenus déclarés (seuil 60 %)",
         "personnes sous le seuil de bas revenus déclarés",
         "personnes des ménages fiscaux",
     ),
-    _share(
+    share(
         "taux_bas_revenus",
         "revenus",
         "Taux de bas revenus",
         "personnes sous le seuil de bas revenus",
         "personnes des ménages fiscaux",
     ),
-    _share(
+    share(
         "part_menages_imposes",
         "revenus",
         "Part des ménages fiscaux imposés",
         "ménages fiscaux imposés",
         "ménages fiscaux",
     ),
-    _share(
+    share(
         "part_menages_chomage_principal",
         "revenus",
         "Part des ménages dont le revenu provient surtout d'allocations chômage",
         "ménages au revenu principalement d'allocations chômage",
         "ménages fiscaux",
     ),
-    _share(
+    share(
         "part_prestations_sociales",
         "revenus",
         "Part des prestations sociales dans le revenu disponible",
         "prestations sociales",
         "revenu disponible",
     ),
-    _share(
+    share(
         "part_revenus_activite",
         "revenus",
         "Part des revenus d'activité dans le revenu disponible",
         "revenus d'activité",
         "revenu disponible",
     ),
-    _share(
+    share(
         "part_pensions",
         "revenus",
         "Part des pensions et retraites dans le revenu disponible",
         "pensions, retraites, rentes",
         "revenu disponible",
     ),
-    _share(
+    share(
         "part_revenus_patrimoine",
         "revenus",
         "Part des revenus du patrimoine dans le revenu disponible",
         "revenus du patrimoine",
         "revenu disponible",
     ),
-    _share(
+    share(
         "part_impots",
         "revenus",
         "Part des impôts dans le revenu disponible (négative)",
         "impôts",
         "revenu disponible",
     ),
-    _share(
+    share(
         "part_minima_sociaux",
         "revenus",
         "Part des minima sociaux dans le revenu disponible",
         "minima sociaux",
         "revenu disponible",
     ),
-    _share(
+    share(
         "part_prestations_logement",
         "revenus",
         "Part des prestations logement dans le revenu disponible",
         "prestations logement",
         "revenu disponible",
     ),
-    _share(
+    share(
         "part_prestations_familiales",
         "revenus",
         "Part des prestations familiales dans le revenu disponible",
         "prestations familiales",
         "revenu disponible",
     ),
-    _count("menages_fiscaux", "revenus", "Ménages fiscaux", "Nombre de ménages fiscaux (Filosofi)"),
-    _count(
+    count("menages_fiscaux", "revenus", "Ménages fiscaux", "Nombre de ménages fiscaux (Filosofi)"),
+    count(
         "personnes_menages_fiscaux",
         "revenus",
         "Personnes des ménages fiscaux",
         "Nombre de personnes des ménages fiscaux",
     ),
     # Cnaf
-    _count(
+    count(
         "caf_allocataires",
         "caf",
         "Allocataires Caf",
         "Foyers allocataires percevant au moins une prestation Caf",
     ),
-    _count(
+    count(
         "caf_personnes_couvertes",
         "caf",
         "Personnes couvertes par la Caf",
         "Personnes couvertes par au moins une prestation Caf",
     ),
-    _count("caf_alloc_isoles", "caf", "Allocataires isolés sans enfant", "Allocataires isolés (AI)"),
-    _count(
+    count("caf_alloc_isoles", "caf", "Allocataires isolés sans enfant", "Allocataires isolés (AI)"),
+    count(
         "caf_alloc_monoparents",
         "caf",
         "Allocataires familles monoparentales",
         "Allocataires monoparents (AM)",
     ),
-    _count(
+    count(
         "caf_alloc_couples_sans_enfant",
         "caf",
         "Allocataires couples sans enfant",
         "Couples sans enfant (ACSSENF)",
     ),
-    _count(
+    count(
         "caf_alloc_couples_avec_enfants",
         "caf",
         "Allocataires couples avec enfant(s)",
         "Couples avec enfant(s) (ACAVENF)",
     ),
-    _count("caf_alloc_etudiants", "caf", "Allocataires étudiants", "Allocataires étudiants (A_ETUD)"),
-    _count("caf_enfants_couverts", "caf", "Enfants couverts par la Caf", "Enfants couverts (ENF)"),
-    _count("caf_alloc_rsa", "caf", "Allocataires du RSA", "Allocataires percevant le RSA (ARSA)"),
-    _count(
+    count("caf_alloc_etudiants", "caf", "Allocataires étudiants", "Allocataires étudiants (A_ETUD)"),
+    count("caf_enfants_couverts", "caf", "Enfants couverts par la Caf", "Enfants couverts (ENF)"),
+    count("caf_alloc_rsa", "caf", "Allocataires du RSA", "Allocataires percevant le RSA (ARSA)"),
+    count(
         "caf_alloc_rsa_socle",
         "caf",
         "Allocataires du RSA socle",
         "Allocataires percevant le RSA socle (ARSAS)",
     ),
-    _count("caf_alloc_aah", "caf", "Allocataires de l'AAH", "Allocataires percevant l'AAH (AAAH)"),
-    _count(
+    count("caf_alloc_aah", "caf", "Allocataires de l'AAH", "Allocataires percevant l'AAH (AAAH)"),
+    count(
         "caf_alloc_prime_activite",
         "caf",
         "Allocataires de la prime d'activité",
         "Allocataires percevant la prime d'activité (APPA)",
     ),
-    _count(
+    count(
         "caf_alloc_dependants_50",
         "caf",
         "Allocataires dont les prestations font au moins 50 % des ressources",
         "APRES50",
     ),
-    _count(
+    count(
         "caf_alloc_dependants_100",
         "caf",
         "Allocataires dont les prestations font 100 % des ressources",
         "APRES100",
     ),
     # Cnam
-    _count(
+    count(
         "cnam_beneficiaires",
         "sante",
         "Bénéficiaires du régime général de l'assurance maladie",
         "Bénéficiaires Cnam (C)",
     ),
-    _count(
+    count(
         "cnam_cmuc", "sante", "Bénéficiaires de la CMU-C", "Bénéficiaires de la CMU complémentaire (CCMUC)"
     ),
-    _count(
+    count(
         "cnam_c2s",
         "sante",
         "Bénéficiaires de la Complémentaire santé solidaire",
         "Bénéficiaires de la C2S (CC2S)",
     ),
-    _count("cnam_c2s_non_participative", "sante", "Bénéficiaires de la C2S non participative", "C_C2SNP"),
-    _count("cnam_c2s_participative", "sante", "Bénéficiaires de la C2S participative", "C_C2SP"),
+    count("cnam_c2s_non_participative", "sante", "Bénéficiaires de la C2S non participative", "C_C2SNP"),
+    count("cnam_c2s_participative", "sante", "Bénéficiaires de la C2S participative", "C_C2SP"),
     # Pôle emploi / France Travail (as published in INSEE's insertion professionnelle base)
-    _count("de_abcde", "demandeurs_emploi", "Demandeurs d'emploi de catégories A à E", "DEFM ABCDE"),
-    _count("de_abc", "demandeurs_emploi", "Demandeurs d'emploi de catégories A, B, C", "DEFM ABC"),
-    _count("de_a", "demandeurs_emploi", "Demandeurs d'emploi de catégorie A", "DEFM A"),
-    _count("de_abc_femmes", "demandeurs_emploi", "Demandeuses d'emploi ABC", "DEFM ABC femmes"),
-    _count(
+    count("de_abcde", "demandeurs_emploi", "Demandeurs d'emploi de catégories A à E", "DEFM ABCDE"),
+    count("de_abc", "demandeurs_emploi", "Demandeurs d'emploi de catégories A, B, C", "DEFM ABC"),
+    count("de_a", "demandeurs_emploi", "Demandeurs d'emploi de catégorie A", "DEFM A"),
+    count("de_abc_femmes", "demandeurs_emploi", "Demandeuses d'emploi ABC", "DEFM ABC femmes"),
+    count(
         "de_abc_moins_25",
         "demandeurs_emploi",
         "Demandeurs d'emploi ABC de moins de 25 ans",
         "DEFM ABC < 25 ans",
     ),
-    _count(
+    count(
         "de_abc_50_plus", "demandeurs_emploi", "Demandeurs d'emploi ABC de 50 ans ou plus", "DEFM ABC 50+"
     ),
-    _count(
+    count(
         "de_abc_etrangers",
         "demandeurs_emploi",
         "Demandeurs d'emploi ABC étrangers",
         "DEFM ABC de nationalité étrangère",
     ),
-    _count(
+    count(
         "de_abc_rsa", "demandeurs_emploi", "Demandeurs d'emploi ABC bénéficiaires du RSA", "DEFM ABC au RSA"
     ),
-    _count("contrats_aides", "emploi", "Contrats aidés", "Entrées en contrats aidés (ASP, CA)"),
+    count("contrats_aides", "emploi", "Contrats aidés", "Entrées en contrats aidés (ASP, CA)"),
 )
 INDICATORS_BY_ID = {i.indicator_id: i for i in INSEE_INDICATORS}
 

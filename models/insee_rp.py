@@ -18,7 +18,7 @@ import polars as pl
 
 from models.aggregate import aggregate_to_references
 from models.indicators import catalog_frame
-from models.insee_indicators import INDICATORS_BY_ID, Ind, _count, _share
+from models.insee_indicators import INDICATORS_BY_ID, Ind, count, share
 from models.observation import conform_observations, empty_observations
 
 DATASET = "insee_rp"
@@ -100,66 +100,66 @@ INDICATORS_BY_ID_RP = {i.indicator_id: i for i in INDICATORS}
 # Catalog rows of the indicators no other source defines. The others reuse the INSEE catalog row
 # (models/insee_indicators.py) so that unit and aggregation agree by construction.
 NEW_INDICATORS: tuple[Ind, ...] = (
-    _count("population_0_14", "population", "Population de 0 à 14 ans", "Personnes de 0 à 14 ans (RP)"),
-    _count("population_15_29", "population", "Population de 15 à 29 ans", "Personnes de 15 à 29 ans (RP)"),
-    _count("population_30_44", "population", "Population de 30 à 44 ans", "Personnes de 30 à 44 ans (RP)"),
-    _count("population_45_59", "population", "Population de 45 à 59 ans", "Personnes de 45 à 59 ans (RP)"),
-    _count("population_60_74", "population", "Population de 60 à 74 ans", "Personnes de 60 à 74 ans (RP)"),
-    _count("population_75_plus", "population", "Population de 75 ans ou plus", "Personnes de 75 ans ou plus"),
-    _count(
+    count("population_0_14", "population", "Population de 0 à 14 ans", "Personnes de 0 à 14 ans (RP)"),
+    count("population_15_29", "population", "Population de 15 à 29 ans", "Personnes de 15 à 29 ans (RP)"),
+    count("population_30_44", "population", "Population de 30 à 44 ans", "Personnes de 30 à 44 ans (RP)"),
+    count("population_45_59", "population", "Population de 45 à 59 ans", "Personnes de 45 à 59 ans (RP)"),
+    count("population_60_74", "population", "Population de 60 à 74 ans", "Personnes de 60 à 74 ans (RP)"),
+    count("population_75_plus", "population", "Population de 75 ans ou plus", "Personnes de 75 ans ou plus"),
+    count(
         "familles_monoparentales",
         "menages",
         "Familles monoparentales",
         "Familles monoparentales (exploitation complémentaire du recensement)",
     ),
-    _share(
+    share(
         "part_familles_monoparentales",
         "menages",
         "Part des familles monoparentales",
         "familles monoparentales",
         "familles",
     ),
-    _count(
+    count(
         "rp_locataires_hlm",
         "logement",
         "Résidences principales louées vides HLM",
         "Résidences principales occupées par des locataires d'un logement HLM loué vide (P_RP_LOCHLMV)",
     ),
-    _share(
+    share(
         "part_rp_hlm",
         "logement",
         "Part des résidences principales HLM louées vides",
         "résidences principales HLM louées vides",
         "résidences principales",
     ),
-    _count(
+    count(
         "non_scolarises_15_plus",
         "education",
         "Non-scolarisés de 15 ans ou plus",
         "Personnes de 15 ans ou plus non scolarisées (dénominateur des parts de diplômés)",
     ),
-    _share(
+    share(
         "part_sans_diplome_ou_bepc",
         "education",
         "Part des non-scolarisés de 15 ans ou plus sans diplôme ou au plus le BEPC",
         "non-scolarisés 15+ sans diplôme, CEP, BEPC, brevet des collèges ou DNB",
         "non-scolarisés de 15 ans ou plus",
     ),
-    _share(
+    share(
         "part_diplomes_superieur",
         "education",
         "Part des diplômés du supérieur parmi les non-scolarisés de 15 ans ou plus",
         "non-scolarisés 15+ titulaires d'un diplôme de l'enseignement supérieur (bac+2 ou plus)",
         "non-scolarisés de 15 ans ou plus",
     ),
-    _share(
+    share(
         "part_diplomes_bac5",
         "education",
         "Part des diplômés bac+5 ou plus parmi les non-scolarisés de 15 ans ou plus",
         "non-scolarisés 15+ titulaires d'un bac+5 ou plus",
         "non-scolarisés de 15 ans ou plus",
     ),
-    _share(
+    share(
         "taux_scolarisation_18_24",
         "education",
         "Taux de scolarisation des 18-24 ans",
