@@ -63,14 +63,7 @@ def classify_cells(
         cleaned.cast(pl.Float64, strict=False).alias("_num"),
     )
     bad = out.filter((pl.col("status") == "published") & pl.col("_num").is_null())
-    if bad.height:
-        first = bad.sort("source_row").row(0, named=True)
-        raise SourceFormatError(
-            str(path),
-            f"not a number nor a known marker: {first['raw_value']!r}",
-            row=int(first["source_row"]),
-            column=header_of.get(str(first[column]), str(first[column])),
-        )
+    _refuse_first(bad, "not a number nor a known marker:", path=path, column=column, header_of=header_of)
     return out.with_columns(
         pl.when(pl.col("status") == "published").then(pl.col("_num")).otherwise(None).alias("value")
     ).drop("_num")
@@ -82,11 +75,19 @@ def refuse_negative(
     """A published count (rows where `counts` holds) below zero: SourceFormatError naming file, row and
     column (`column`: the field naming each cell's source column)."""
     bad = frame.filter((pl.col("status") == "published") & counts & (pl.col("value") < 0))
+    _refuse_first(bad, f"negative {what}", path=path, column=column, header_of=header_of)
+
+
+def _refuse_first(
+    bad: pl.DataFrame, what: str, *, path: Path, column: str, header_of: dict[str, str]
+) -> None:
+    """SourceFormatError at the first bad cell (by source row): « <what> '<raw value>' », its row, and its
+    column as the file's header names it."""
     if bad.height:
         first = bad.sort("source_row").row(0, named=True)
         raise SourceFormatError(
             str(path),
-            f"negative {what} {first['raw_value']!r}",
+            f"{what} {first['raw_value']!r}",
             row=int(first["source_row"]),
             column=header_of.get(str(first[column]), str(first[column])),
         )

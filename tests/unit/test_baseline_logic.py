@@ -120,6 +120,19 @@ POVERTY = [  # indicator, kind, code, geography, period, period type, value, sta
 # fmt: on
 
 
+def _xlsx(base: pl.DataFrame, folder: Path) -> Path:
+    """The baseline workbook of `base`, with the tests' catalog and files."""
+    return write_xlsx(
+        base,
+        BASELINE_COLUMNS,
+        folder / "b.xlsx",
+        title="t",
+        readme=[("a", "b")],
+        indicator=CATALOG,
+        source_file=FILES,
+    )
+
+
 def test_period_end_of_each_period_type() -> None:
     assert period_end("2021", "year") == date(2021, 12, 31)
     assert period_end("2023-Q2", "quarter") == date(2023, 6, 30)
@@ -389,15 +402,7 @@ def test_csv_and_xlsx_are_french(tmp_path: Path) -> None:
     assert line["Comparabilité (évolution du QPV)"].to_list() == ["comparable"]
     assert "-4;" in text or ";-4;" in text or "-4,0" in text
     base = baseline_of(obs(POVERTY))
-    xlsx = write_xlsx(
-        base,
-        BASELINE_COLUMNS,
-        tmp_path / "b.xlsx",
-        title="t",
-        readme=[("a", "b")],
-        indicator=CATALOG,
-        source_file=FILES,
-    )
+    xlsx = _xlsx(base, tmp_path)
     wb = load_workbook(xlsx)
     assert (
         wb.sheetnames[0] == "LISEZ-MOI"
@@ -483,15 +488,7 @@ def test_absent_lines_say_why_and_theme_sheets_start_with_figures(tmp_path: Path
     )
     # no file of the population indicator at all, the poverty rate published for this QPV
     assert reasons["population"].startswith("non chargé") and reasons["taux_pauvrete_60"] is None
-    xlsx = write_xlsx(
-        base,
-        BASELINE_COLUMNS,
-        tmp_path / "b.xlsx",
-        title="t",
-        readme=[("a", "b")],
-        indicator=CATALOG,
-        source_file=FILES,
-    )
+    xlsx = _xlsx(base, tmp_path)
     ws = load_workbook(xlsx)["Revenus"]
     labels = [c.value for c in ws[1]]
     status = [ws.cell(r, labels.index("Statut") + 1).value for r in range(2, ws.max_row + 1)]
