@@ -4,7 +4,7 @@ geographies) and by IRIS; observations as yearly series (counts as of 31 Decembe
 Partitions: `stg_caf` is partitioned by year (dynamic partitions `caf_period`, key `2024` for the counts
 as of 31 December 2024; why dynamic rather than time windows: pipelines/assets/periods.py). Every file
 is read (a data.caf.fr export holds many years) and each year's rows, all releases included, land in
-`<home>/staged/stg_caf/<year>.parquet`. `caf_observations` (revisions compared across releases, gaps)
+`<home>/staged/stg_caf/<year>.parquet`. `caf_observation` (revisions compared across releases, gaps)
 and everything after it are unpartitioned and read every year. The yearly schedule (1 July) runs the
 partition of the previous year; the newer-period sensor adds and runs a year the catalogue announces.
 `quartiers refresh` lists the years of the files and stages them all in one run.
@@ -77,7 +77,7 @@ Cnaf base by QPV (2015 and 2024 geographies) and by IRIS. A partition holds its 
 every file (every release). Suppressed cells: value NULL, status `suppressed`, the marker in
 `raw_value`. Unlocated codes kept (kind `unlocated`).""",
         observations_doc="""\
-`caf_observations`: CAF figures as yearly series (period = 31 December), one series per
+`caf_observation`: CAF figures as yearly series (period = 31 December), one series per
 territory and geography (qpv2015, qpv2024, IRIS/COG of the release year: never joined), gaps as
 `missing` rows, suppressed cells as `suppressed`. `caf_revisions`: periods republished with another
 value (the later release wins). Reads every year's partition of `stg_caf`.""",

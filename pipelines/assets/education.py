@@ -244,13 +244,13 @@ def school_qpv(context: AssetExecutionContext, school: pl.DataFrame, territory: 
 
 
 @asset(group_name=GROUP, compute_kind="polars")
-def education_indicator_catalog() -> pl.DataFrame:
+def education_indicator() -> pl.DataFrame:
     """Catalog rows of the education indicators (schools, pupils, share in REP/REP+, mean IPS)."""
     return _catalog()
 
 
 @asset(group_name=GROUP, compute_kind="polars")
-def education_observations(
+def education_observation(
     school: pl.DataFrame,
     school_qpv: pl.DataFrame,
     territory: pl.DataFrame,
@@ -357,8 +357,8 @@ ASSETS = [
     stg_education_iva,
     school,
     school_qpv,
-    education_indicator_catalog,
-    education_observations,
+    education_indicator,
+    education_observation,
 ]
 CHECKS = [
     school_coordinates_reported,
@@ -374,5 +374,5 @@ STAGED = [
     "stg_education_effectifs",
     "stg_education_iva",
 ]
-OBSERVATIONS = ["education_observations"]
-CATALOGS = ["education_indicator_catalog"]
+OBSERVATIONS = ["education_observation"]
+CATALOGS = ["education_indicator"]

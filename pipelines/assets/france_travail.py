@@ -6,7 +6,7 @@ Partitions: `stg_defm` is partitioned by quarter (dynamic partitions `defm_perio
 dynamic rather than time windows: pipelines/assets/periods.py). Every file is read (the DARES export
 is one rolling file holding every T4 since 2015) and each quarter's rows, all releases included (a
 republished `_v2` file meets the first release), land in `<home>/staged/stg_defm/<quarter>.parquet`.
-`defm_observations` (revisions, gaps, the QPV share pairing a QPV quarter with its commune's quarter)
+`defm_observation` (revisions, gaps, the QPV share pairing a QPV quarter with its commune's quarter)
 and everything after it are unpartitioned and read every quarter. The quarterly schedule runs the
 partition of the quarter just ended; the newer-period sensor adds and runs a quarter the DARES
 catalogue announces. `quartiers refresh` lists the quarters of the files and stages them in one run.
@@ -104,7 +104,7 @@ communes, arrondissements and the France line kept and labelled) and the QPV fil
 one file per quarter and geography, republications included). A partition holds its quarter's rows
 from every file (every release). Suppressed cells: NULL + `suppressed`, marker in `raw_value`.""",
         observations_doc="""\
-`defm_observations`: job seekers as quarterly series per QPV (2015 and 2024 geographies, never
+`defm_observation`: job seekers as quarterly series per QPV (2015 and 2024 geographies, never
 joined) and per commune (T4), gaps as `missing` rows, suppressed cells as `suppressed`, and the
 share of the commune(s)' ABC job seekers living in each QPV (same quarter, from `territory_link`).
 `defm_revisions`: quarters republished with another value (the later release wins). Reads every

@@ -5,7 +5,7 @@ rule, its publication cron and publisher catalogue); `period_source` builds what
 
 - `stg_<name>`: every file parsed into one long staged table, partitioned by period (dynamic partitions
   `<name>_period`, why: pipelines/assets/periods.py), provenance columns added, validated;
-- `<name>_observations` and `<name>_revisions` (one multi-asset, `<name>_observations_asset`): the
+- `<name>_observation` and `<name>_revisions` (one multi-asset, `<name>_observation_asset`): the
   source's series and its revision log, unpartitioned, read every period's partition;
 - `<name>_indicators`: the indicator catalog;
 - the check `<name>_totals_add_up` on the staged table (flagged, never corrected);
@@ -78,7 +78,7 @@ class Series:
 class PeriodSourceSpec:
     """What makes one per-period source. Texts (`*_doc`, `totals_rule`) are the Dagster descriptions."""
 
-    name: str  # asset-name stem: stg_<name>, <name>_observations, <name>_period, refresh_<name>…
+    name: str  # asset-name stem: stg_<name>, <name>_observation, <name>_period, refresh_<name>…
     group: str  # Dagster group of its assets
     datasets: tuple[str, ...]  # registry datasets read, in this order
     verified: frozenset[str]  # datasets whose URLs are verified: required in URL mode, the others optional
@@ -131,7 +131,7 @@ class PeriodSource:
     periods: list[PeriodPartitions]
     discover: Callable[[SourcesResource], list[str]]
     stage_all: Callable[[SourcesResource], pl.DataFrame]
-    # Its asset names, from the spec's stem: stg_<name>, <name>_observations, _revisions, _indicators.
+    # Its asset names from the stem: stg_<name>, <name>_observation, <name>_revisions, <name>_indicator.
     staged_name: str
     observations_name: str
     revisions_name: str
@@ -160,8 +160,8 @@ def _preview(frame: pl.DataFrame, n: int = 20) -> MetadataValue:
 def period_source(spec: PeriodSourceSpec) -> PeriodSource:
     """Every Dagster definition of the per-period source `spec` (see the module docstring)."""
     name = spec.name
-    staged_name, obs_name, rev_name = f"stg_{name}", f"{name}_observations", f"{name}_revisions"
-    catalog_name = f"{name}_indicators"
+    staged_name, obs_name, rev_name = f"stg_{name}", f"{name}_observation", f"{name}_revisions"
+    catalog_name = f"{name}_indicator"
     schema: dict[str, pl.DataType] = {**spec.staging.schema, **PROVENANCE}
     partitions_def = DynamicPartitionsDefinition(name=f"{name}_period")
 

@@ -70,7 +70,7 @@ def test_definitions_load_with_period_partitions() -> None:
     defm = graph.get(AssetKey("stg_defm")).partitions_def
     assert isinstance(caf, DynamicPartitionsDefinition) and caf.name == "caf_period"
     assert isinstance(defm, DynamicPartitionsDefinition) and defm.name == "defm_period"
-    for name in ("caf_observations", "defm_observations", "revision_log", "observation", "warehouse"):
+    for name in ("caf_observation", "defm_observation", "revision_log", "observation", "warehouse"):
         assert graph.get(AssetKey(name)).partitions_def is None, name
     assert defs.resolve_job_def("refresh_caf").partitions_def == caf
     assert defs.resolve_job_def("refresh_defm").partitions_def == defm

@@ -172,7 +172,7 @@ def test_sensor_requests_only_affected_assets_for_a_newer_quarter(built: Path) -
     # only the new quarter's partition, of the job-seeker assets and what publishes them
     assert request.partition_key == "2025-Q4"
     keys = set(request.asset_selection or [])
-    assert {AssetKey("stg_defm"), AssetKey("defm_observations"), AssetKey("warehouse")} <= keys
+    assert {AssetKey("stg_defm"), AssetKey("defm_observation"), AssetKey("warehouse")} <= keys
     assert AssetKey("stg_caf") not in keys and AssetKey("territory") not in keys
     added = {
         (r.partitions_def_name, k)
