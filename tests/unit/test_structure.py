@@ -1,5 +1,5 @@
 """The code's shape, held (issue 17): data flows one way, Dagster's private API is met in one module, and
-no code module grows past what one reader can hold."""
+no module, code or test, grows past what one reader can hold."""
 
 from __future__ import annotations
 
@@ -49,10 +49,10 @@ def test_only_one_module_imports_dagster_private_names() -> None:
     assert users == {"pipelines/dagster_private.py"}
 
 
-def test_no_code_module_over_600_lines() -> None:
+def test_no_module_over_600_lines() -> None:
     long = {
         str(p.relative_to(ROOT)): n
-        for p in _modules(*CODE)
+        for p in _modules(*CODE, "tests")
         if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES
     }
     assert long == {}
