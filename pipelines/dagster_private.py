@@ -24,14 +24,12 @@ from dagster._core.execution.context_creation_job import (
     orchestration_context_event_generator,
 )
 from dagster._core.execution.execute_in_process import merge_run_tags
-from dagster._core.execution.plan.plan import ExecutionPlan
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 __all__ = [
     "ASSET_PARTITION_RANGE_END_TAG",
     "ASSET_PARTITION_RANGE_START_TAG",
     "ExecuteRunWithPlanIterable",
-    "ExecutionPlan",
     "InMemoryJob",
     "PlanOrchestrationContextManager",
     "UnresolvedAssetJobDefinition",

@@ -21,7 +21,6 @@ from dagster import DagsterEvent, DagsterInstance, DagsterRun, ExecuteInProcessR
 
 from pipelines.dagster_private import (
     ExecuteRunWithPlanIterable,
-    ExecutionPlan,
     InMemoryJob,
     PlanOrchestrationContextManager,
     create_execution_plan,
@@ -65,7 +64,29 @@ def execute_uncaptured(
     gc.collect()
     gc.freeze()
     try:
-        _follow(execution_plan, job, run, instance, run_config, events, on_step)
+        for event in ExecuteRunWithPlanIterable(
+            execution_plan=execution_plan,
+            iterator=job_execution_iterator,
+            execution_context_manager=PlanOrchestrationContextManager(
+                context_event_generator=orchestration_context_event_generator,
+                job=job,
+                execution_plan=execution_plan,
+                dagster_run=run,
+                instance=instance,
+                run_config=run_config,
+                executor_defs=None,
+                output_capture=None,  # the point of this module
+                raise_on_error=False,
+            ),
+        ):
+            events.append(event)
+            if event.step_key and (event.is_step_success or event.is_step_failure):
+                # A step's frames may sit in reference cycles (its context, a traceback); the cyclic collector
+                # runs on counts of Python objects, and a few huge frames are few objects: collect now, or
+                # they stay resident under the next steps.
+                gc.collect()
+                if on_step is not None:
+                    on_step(event.step_key, event.is_step_success)
     finally:
         gc.unfreeze()
     return ExecuteInProcessResult(
@@ -74,37 +95,3 @@ def execute_uncaptured(
         dagster_run=cast(DagsterRun, instance.get_run_by_id(run.run_id)),
         output_capture={},
     )
-
-
-def _follow(
-    execution_plan: ExecutionPlan,
-    job: InMemoryJob,
-    run: DagsterRun,
-    instance: DagsterInstance,
-    run_config: Mapping[str, object],
-    events: list[DagsterEvent],
-    on_step: StepListener | None,
-) -> None:
-    for event in ExecuteRunWithPlanIterable(
-        execution_plan=execution_plan,
-        iterator=job_execution_iterator,
-        execution_context_manager=PlanOrchestrationContextManager(
-            context_event_generator=orchestration_context_event_generator,
-            job=job,
-            execution_plan=execution_plan,
-            dagster_run=run,
-            instance=instance,
-            run_config=run_config,
-            executor_defs=None,
-            output_capture=None,  # the point of this module
-            raise_on_error=False,
-        ),
-    ):
-        events.append(event)
-        if event.step_key and (event.is_step_success or event.is_step_failure):
-            # A step's frames may sit in reference cycles (its context, a traceback); the cyclic collector
-            # runs on counts of Python objects, and a few huge frames are few objects: collect now, or
-            # they stay resident under the next steps.
-            gc.collect()
-            if on_step is not None:
-                on_step(event.step_key, event.is_step_success)
